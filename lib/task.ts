@@ -1,0 +1,48 @@
+/** Statuses the HSS API documents for a backup or restore task. */
+export const TASK_STATUSES = ['success', 'skipped', 'failed', 'running', 'timeout', 'waiting'] as const;
+export type KnownStatus = (typeof TASK_STATUSES)[number];
+/** A status string the API sent that is not documented; `rawStatus` keeps the value. */
+export type TaskStatus = KnownStatus | 'unknown';
+
+/** Statuses of a task that has not finished yet. */
+export const IN_FLIGHT_STATUSES: readonly KnownStatus[] = ['running', 'waiting'];
+
+export function isKnownStatus(value: string): value is KnownStatus {
+  return (TASK_STATUSES as readonly string[]).includes(value);
+}
+
+/** One backup or restore task as read from the operation-logs API, validated and normalised. */
+export interface Task {
+  hostId: string;
+  hostName: string;
+  backupName: string;
+  status: TaskStatus;
+  /** The status string exactly as the API sent it. */
+  rawStatus: string;
+  /** Progress in percent (0..100), absent when the API omits it. */
+  process?: number;
+  /** Start time as the API sent it (the identity of the task, so never rewritten). */
+  startedAt: string;
+  /** End time (`ended_at`, or `updated_at` when `ended_at` is missing), as sent. */
+  endedAt?: string;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+/** The API gives no task id: a task is identified by host id + backup name + start time. */
+export function taskKey(task: Pick<Task, 'hostId' | 'backupName' | 'startedAt'>): string {
+  return [task.hostId, task.backupName, task.startedAt].map(encodeURIComponent).join('#');
+}
+
+/** Where state lives and alerts are scoped: one project and one enterprise project. */
+export interface Scope {
+  projectId: string;
+  /** Enterprise project id as queried (`0` = default, `all_granted_eps` = all). */
+  enterpriseProjectId: string;
+  /** Region, for console links; absent when only an endpoint override is known. */
+  region?: string;
+}
+
+export function scopeId(scope: Scope): string {
+  return `${encodeURIComponent(scope.projectId)}#${encodeURIComponent(scope.enterpriseProjectId)}`;
+}
