@@ -10,4 +10,5 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   moduleNameMapper: { '^@middy/core$': '<rootDir>/node_modules/@middy/core/index.js' },
   testTimeout: 30000,
+  setupFiles: ['<rootDir>/test/support/setup-env.ts'],
 };
