@@ -17,3 +17,9 @@ export class ConfigError extends AlertsError {
     this.name = 'ConfigError';
   }
 }
+
+/** One line for a person: the error's name and message, without stack or newlines. */
+export function oneLine(err: unknown): string {
+  if (err instanceof Error) return `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`.replace(/\s*\n\s*/g, ' ');
+  return String(err).replace(/\s*\n\s*/g, ' ');
+}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Alert } from './diff/alert';
 import { decide, decideResolved, type Plan } from './diff/decide';
+import { reportRecovered } from './health';
 import type { TaskSource } from './hss/types';
 import type { Clock, Log } from './log';
 import {
@@ -63,6 +64,8 @@ export interface PollSummary {
   /** Tasks that left the window unfinished and could not be resolved (logged). */
   unresolved: number;
   hssCalls: number;
+  /** HSS answers that were throttled (and retried) this poll. */
+  hssThrottled: number;
   dynamoRequests: number;
   readCapacity: number;
   writeCapacity: number;
@@ -80,6 +83,7 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
   const { hss, clock, log } = deps;
   const store = deps.store ?? storeFrom(deps);
   const statsBefore = { ...store.stats };
+  const throttledBefore = hss.stats?.throttled ?? 0;
   const startedAt = clock();
   const { scope, lastDays, alertStatuses } = options;
   const baseline = options.baseline ?? false;
@@ -137,6 +141,7 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     deliveriesRetrying: 0,
     unresolved: followUp.unresolved,
     hssCalls,
+    hssThrottled: (hss.stats?.throttled ?? 0) - throttledBefore,
     dynamoRequests: 0,
     readCapacity: 0,
     writeCapacity: 0,
@@ -178,6 +183,7 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
   summary.deliveriesFailed = delivery.failed;
   summary.deliveriesExpired = delivery.expired;
   summary.deliveriesRetrying = delivery.retrying;
+  if (workingSet.health) await reportRecovered({ store, notifiers: deps.notifiers, clock, log }, scope);
   return finish(summary, store, statsBefore, clock, startedAt);
 }
 

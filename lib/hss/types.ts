@@ -22,4 +22,6 @@ export interface TaskList {
 export interface TaskSource {
   /** Fetches every page of `query`; throws an HssError when the window could not be read whole. */
   listTasks(query: TaskQuery): Promise<TaskList>;
+  /** Running totals, when the source keeps them (the HSS client does). */
+  readonly stats?: { calls: number; throttled: number };
 }

@@ -66,10 +66,21 @@ export interface StateStats {
   writeCapacity: number;
 }
 
-/** What a poll reads first: tracked tasks and alerts with deliveries pending. */
+/** Consecutive failed polls of a scope, kept only while polls are failing. */
+export interface Health {
+  failures: number;
+  /** When the first of these failures happened, epoch ms. */
+  since: number;
+  lastError: string;
+  /** True once the "monitoring is not working" notice went out. */
+  noticed: boolean;
+}
+
+/** What a poll reads first: tracked tasks, alerts with deliveries pending, and failing health. */
 export interface WorkingSet {
   tasks: Map<string, StoredTask>;
   pending: AlertRef[];
+  health?: Health;
 }
 
 /** Last-seen state of one table; every method makes the fewest requests the design allows. */
@@ -93,6 +104,12 @@ export interface StateStore {
    * overwrite each other); drops the alert from the index once no destination is pending.
    */
   saveDelivery(scope: Scope, alert: StoredAlert, destination: string): Promise<void>;
+  /** Counts one more failed poll (the item joins the working set) and returns the new health. */
+  recordFailure(scope: Scope, now: number, error: string): Promise<Health>;
+  /** Marks the down notice as sent; true for exactly one caller per outage. */
+  claimDownNotice(scope: Scope): Promise<boolean>;
+  /** Ends an outage; returns the health it ended for exactly one caller, undefined for the others. */
+  clearHealth(scope: Scope): Promise<Health | undefined>;
 }
 
 export interface StateStoreOptions {
@@ -107,6 +124,7 @@ const TASK_PREFIX = 'T#';
 const ALERT_PREFIX = 'A#';
 const PENDING_PREFIX = 'P#';
 const LEASE_SK = 'L#deliver';
+const HEALTH_SK = 'H#health';
 const DELIVERY_PREFIX = 'dl_';
 
 const pkOf = (scope: Scope): string => `S#${scopeId(scope)}`;
@@ -148,6 +166,7 @@ export function createStateStore(options: StateStoreOptions): StateStore {
   async function readWorkingSet(scope: Scope): Promise<WorkingSet> {
     const tasks = new Map<string, StoredTask>();
     const pending: AlertRef[] = [];
+    let health: Health | undefined;
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const out = await send('Query', 'read', () =>
@@ -169,11 +188,13 @@ export function createStateStore(options: StateStoreOptions): StateStore {
           tasks.set(task.key, task);
         } else if (sk.startsWith(ALERT_PREFIX)) {
           pending.push(alertRefOf(item));
+        } else if (sk === HEALTH_SK) {
+          health = fromHealthItem(item);
         }
       }
       startKey = out.LastEvaluatedKey;
     } while (startKey);
-    return { tasks, pending };
+    return { tasks, pending, ...(health ? { health } : {}) };
   }
 
   async function batchGet(
@@ -351,6 +372,74 @@ export function createStateStore(options: StateStoreOptions): StateStore {
     }
   }
 
+  async function recordFailure(scope: Scope, now: number, error: string): Promise<Health> {
+    const pk = pkOf(scope);
+    const out = await send('UpdateItem', 'write', () =>
+      client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: pk }, sk: { S: HEALTH_SK } },
+          UpdateExpression:
+            'SET since = if_not_exists(since, :now), err = :err, g1pk = :pk, g1sk = :sk, #ttl = :ttl ADD fails :one',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':now': { N: String(now) },
+            ':err': { S: error.slice(0, 1000) },
+            ':pk': { S: pk },
+            ':sk': { S: HEALTH_SK },
+            ':ttl': { N: String(Math.ceil(now / 1000) + 30 * 86_400) },
+            ':one': { N: '1' },
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      ),
+    );
+    return fromHealthItem(out.Attributes ?? {});
+  }
+
+  async function claimDownNotice(scope: Scope): Promise<boolean> {
+    try {
+      await send('UpdateItem', 'write', () =>
+        client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: { pk: { S: pkOf(scope) }, sk: { S: HEALTH_SK } },
+            UpdateExpression: 'SET noticed = :yes',
+            ConditionExpression: 'attribute_exists(fails) AND attribute_not_exists(noticed)',
+            ExpressionAttributeValues: { ':yes': { BOOL: true } },
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  async function clearHealth(scope: Scope): Promise<Health | undefined> {
+    try {
+      const out = await send('UpdateItem', 'write', () =>
+        client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: { pk: { S: pkOf(scope) }, sk: { S: HEALTH_SK } },
+            UpdateExpression: 'REMOVE fails, since, err, noticed, g1pk, g1sk',
+            ConditionExpression: 'attribute_exists(fails)',
+            ReturnValues: 'ALL_OLD',
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
+      );
+      return fromHealthItem(out.Attributes ?? {});
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return undefined;
+      throw err;
+    }
+  }
+
   return {
     stats,
     readWorkingSet,
@@ -361,6 +450,9 @@ export function createStateStore(options: StateStoreOptions): StateStore {
     releaseLease,
     getAlerts,
     saveDelivery,
+    recordFailure,
+    claimDownNotice,
+    clearHealth,
   };
 }
 
@@ -436,6 +528,15 @@ function fromAlertItem(item: Record<string, AttributeValue>): StoredAlert {
       deliveries[name.slice(DELIVERY_PREFIX.length)] = JSON.parse(str(value));
   }
   return { alert: JSON.parse(str(item.a)) as Alert, deliveries, expiresAt: num(item.ttl) };
+}
+
+function fromHealthItem(item: Record<string, AttributeValue>): Health {
+  return {
+    failures: num(item.fails),
+    since: num(item.since),
+    lastError: str(item.err),
+    noticed: item.noticed?.BOOL === true,
+  };
 }
 
 function alertRefOf(item: Record<string, AttributeValue>): AlertRef {

@@ -1,0 +1,112 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Config } from './config';
+import { createHssClient, type HssClient } from './hss/client';
+import { realSleep, systemClock, type Clock, type Log, type Sleep } from './log';
+import { createSlackNotifier } from './notify/slack';
+import type { Notifier } from './notify/types';
+import { createWebhookNotifier } from './notify/webhook';
+import { reportFailedPoll } from './health';
+import { poll, type PollDeps, type PollOptions, type PollSummary } from './poll';
+import { createStateStore, type StateStore } from './state/store';
+import type { Scope } from './task';
+
+/** Everything one process needs to poll, built once from the parsed config and reused while warm. */
+export interface App {
+  config: Config;
+  scope: Scope;
+  hss: HssClient;
+  dynamo: DynamoDBClient;
+  store: StateStore;
+  notifiers: Notifier[];
+  deps: PollDeps;
+  options: PollOptions;
+}
+
+export interface AppOverrides {
+  log: Log;
+  clock?: Clock;
+  sleep?: Sleep;
+  /** Use this DynamoDB client instead of one built from the config. */
+  dynamo?: DynamoDBClient;
+  /** Schedule period, ms (default 5 min). */
+  periodMs?: number;
+}
+
+/** Wires config into clients (HSS, DynamoDB, notifiers) and poll options; makes no request. */
+export function createApp(config: Config, overrides: AppOverrides): App {
+  const { log } = overrides;
+  const clock = overrides.clock ?? systemClock;
+  const sleep = overrides.sleep ?? realSleep;
+  const scope: Scope = {
+    projectId: config.projectId,
+    enterpriseProjectId: config.enterpriseProjectId,
+    ...(config.region ? { region: config.region } : {}),
+  };
+  const hss = createHssClient({
+    projectId: config.projectId,
+    enterpriseProjectId: config.enterpriseProjectId,
+    region: config.region,
+    endpoint: config.endpoint,
+    auth: config.auth,
+    ratePerMinute: config.ratePerMinute,
+    clock,
+    sleep,
+    log,
+  });
+  const dynamo =
+    overrides.dynamo ??
+    new DynamoDBClient({
+      region: config.awsRegion,
+      ...(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {}),
+      // A local DynamoDB (dynalite) accepts any credentials; a real endpoint uses the normal chain.
+      ...(config.dynamodbEndpoint && isLoopback(config.dynamodbEndpoint)
+        ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+        : {}),
+    });
+  const store = createStateStore({ client: dynamo, tableName: config.stateTable, sleep });
+  const notifiers: Notifier[] = [];
+  if (config.slackWebhookUrl)
+    notifiers.push(createSlackNotifier({ url: config.slackWebhookUrl, clock, sleep, log }));
+  if (config.webhookUrl) {
+    notifiers.push(
+      createWebhookNotifier({ url: config.webhookUrl, secret: config.webhookSecret, clock, log }),
+    );
+  }
+  const options: PollOptions = {
+    scope,
+    lastDays: config.lastDays,
+    alertStatuses: config.alertStatuses,
+    baseline: config.baseline,
+    periodMs: overrides.periodMs,
+  };
+  return {
+    config,
+    scope,
+    hss,
+    dynamo,
+    store,
+    notifiers,
+    deps: { hss, store, notifiers, clock, log },
+    options,
+  };
+}
+
+function isLoopback(url: string): boolean {
+  return /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
+}
+
+/**
+ * One poll as the entry points run it: a failure is counted towards the "monitoring is not
+ * working" notice and then rethrown, so the invocation or command fails with its own error.
+ */
+export async function runPoll(app: App, extra: Partial<PollOptions> = {}): Promise<PollSummary> {
+  try {
+    return await poll(app.deps, { ...app.options, ...extra });
+  } catch (err) {
+    if (!extra.dryRun) {
+      const { store, notifiers, deps } = app;
+      await reportFailedPoll({ store, notifiers, clock: deps.clock, log: deps.log }, app.scope, err);
+    }
+    throw err;
+  }
+}
