@@ -20,6 +20,7 @@ export class ConfigError extends AlertsError {
 
 /** One line for a person: the error's name and message, without stack or newlines. */
 export function oneLine(err: unknown): string {
-  if (err instanceof Error) return `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`.replace(/\s*\n\s*/g, ' ');
+  if (err instanceof Error)
+    return `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`.replace(/\s*\n\s*/g, ' ');
   return String(err).replace(/\s*\n\s*/g, ' ');
 }

@@ -1,0 +1,21 @@
+// URLs of chat webhooks are secrets (the path is the credential), so only scheme and host ever leave
+// this process in a log line or an error message (alertmanager notify/util.go RedactURL).
+
+/** Scheme + host (+ port) of `url` followed by `/…`, e.g. `https://hooks.slack.com/…`; never the path, query or user info. */
+export function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // The input may be a secret with a typo: say nothing about it.
+    return '[invalid URL]';
+  }
+  return `${parsed.protocol}//${parsed.host}/…`;
+}
+
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
+
+/** `text` with every `scheme://…` in it replaced by its redacted form (for messages we did not write). */
+export function scrubUrls(text: string): string {
+  return text.replace(URL_IN_TEXT, (match) => redactUrl(match));
+}

@@ -1,0 +1,101 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createStateTable, startLocalDynamo, type LocalDynamo } from '../local/dynamo';
+import { startHssEmulator, type HssEmulator } from '../local/hss-emulator';
+import { startSlackSink, type Sink } from '../local/sinks';
+
+const run = promisify(execFile);
+const ROOT = `${__dirname}/..`;
+
+let dynamo: LocalDynamo;
+let hss: HssEmulator;
+let slack: Sink;
+
+beforeAll(async () => {
+  [dynamo, hss, slack] = await Promise.all([
+    startLocalDynamo(),
+    startHssEmulator({ ratePerMinute: 5 }),
+    startSlackSink(),
+  ]);
+  await createStateTable(dynamo.client, 'invoke-local');
+});
+afterAll(async () => {
+  await Promise.all([dynamo.close(), hss.close(), slack.close()]);
+});
+
+function failed(host: string) {
+  return {
+    host_id: `${host}-id`,
+    host_name: host,
+    backup_name: 'autobk_3',
+    process: 70,
+    status: 'failed',
+    started_at: new Date(Date.now() - 7_200_000).toISOString(),
+    ended_at: new Date(Date.now() - 60_000).toISOString(),
+    error_info: { code: 'HSS.5021', message: 'agent offline' },
+  };
+}
+
+/** `serverless invoke local` on the `local` stage, whose secrets come from `-e` rather than SSM. */
+async function invokeLocal(extraEnv: Record<string, string>) {
+  const env: Record<string, string> = {
+    CLOUD_SDK_AK: 'EMULATORAK',
+    CLOUD_SDK_SK: 'EMULATORSK',
+    HSS_ENDPOINT: hss.url,
+    SLACK_WEBHOOK_URL: slack.url,
+    STATE_TABLE: 'invoke-local',
+    DYNAMODB_ENDPOINT: dynamo.endpoint,
+    AWS_REGION: 'us-east-1',
+    ...extraEnv,
+  };
+  const args = [
+    'serverless',
+    'invoke',
+    'local',
+    '-f',
+    'poll',
+    '--path',
+    'events/schedule.json',
+    '--stage',
+    'local',
+    '--param=hssProjectId=demo-project',
+    '--param=hssRegion=ap-southeast-1',
+    ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+  ];
+  return run('npx', args, {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+    timeout: 120_000,
+  });
+}
+
+describe('handlers/poll via serverless invoke local', () => {
+  it('polls the emulator with the scheduled event, alerts Slack and returns the summary', async () => {
+    // Prepare
+    hss.tasks.push(failed('ecs-invoke-1'));
+    // Act
+    const { stdout } = await invokeLocal({});
+    // Assess
+    expect(stdout).toMatch(/"alertsNew": 1/);
+    expect(stdout).toMatch(/"message":"Poll complete"/);
+    expect(slack.received).toHaveLength(1);
+    expect(JSON.stringify(slack.received[0]!.json)).toContain('ecs-invoke-1');
+  }, 120_000);
+
+  it('fails the invocation with one clear error line when the credentials are wrong, never printing them', async () => {
+    const err = (await invokeLocal({ CLOUD_SDK_SK: 'a-wrong-secret-key' }).catch((e: unknown) => e)) as {
+      code?: number;
+      stdout: string;
+      stderr: string;
+    };
+    const output = `${err.stdout}\n${err.stderr}`;
+    expect(err.code).not.toBe(0);
+    expect(output).toMatch(/"message":"Poll failed: HssAuthError: .*APIGW\.0301/);
+    expect(output).not.toContain('a-wrong-secret-key');
+  }, 120_000);
+});
