@@ -49,6 +49,8 @@ export function createApp(config: Config, overrides: AppOverrides): App {
     endpoint: config.endpoint,
     auth: config.auth,
     ratePerMinute: config.ratePerMinute,
+    // Waiting out HSS throttling must end well inside the function timeout (120 s by default).
+    maxThrottleWaitMs: 45_000,
     clock,
     sleep,
     log,
