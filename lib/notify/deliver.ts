@@ -101,6 +101,11 @@ export async function deliverPending(deps: DeliverDeps, input: DeliverInput): Pr
         }
       }
       if (due.length === 0) return;
+      // BatchGetItem returns items in no order: send oldest detections first, then by host name.
+      due.sort(
+        (a, b) =>
+          a.alert.detectedAt - b.alert.detectedAt || compare(a.alert.task.hostName, b.alert.task.hostName),
+      );
       const outcomes = await notifier.deliver(due.map((r) => r.alert));
       for (const [i, record] of due.entries()) {
         const outcome: DeliveryOutcome = outcomes[i] ?? {
@@ -134,6 +139,10 @@ export async function deliverPending(deps: DeliverDeps, input: DeliverInput): Pr
     }
   }
   return summary;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function tally(summary: DeliverySummary, outcome: DeliveryOutcome): void {
