@@ -6,7 +6,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { ScheduledEvent } from 'aws-lambda';
 import { createApp, runPoll, type App } from '../lib/app';
-import { parseConfig } from '../lib/config';
+import { describeConfig, parseConfig } from '../lib/config';
 import type { PollSummary } from '../lib/poll';
 import { createSecretCache } from '../lib/secrets';
 import { oneLine } from '../lib/errors';
@@ -25,6 +25,7 @@ function loadApp(): Promise<App> {
     const env = await secrets(process.env, new SSMClient({}));
     const config = parseConfig(env);
     logger.setLogLevel((config.logLevel as 'INFO') ?? 'INFO');
+    logger.info('Configuration loaded', { config: describeConfig(config) });
     // The schedule period (serverless.yml) decides which in-flight list each tick sweeps.
     const periodMs = Number(process.env.SCHEDULE_PERIOD_SECONDS || 300) * 1000;
     return createApp(config, { log: powertoolsLog(logger), periodMs });

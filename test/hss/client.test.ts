@@ -26,28 +26,12 @@ import {
   type HssEmulator,
   type HssEmulatorOptions,
 } from '../../local/hss-emulator';
-import { recordingLog } from '../support/fakes';
+import { recordingLog, virtualTime } from '../support/fakes';
 
 const T0 = Date.UTC(2025, 2, 6, 6, 0, 0);
 const PROJECT = 'demo-project';
 const ROUTE = `/v5/${PROJECT}/ransomware/backup/operation-logs`;
 const AKSK = { kind: 'aksk', ak: 'EMULATORAK', sk: 'EMULATORSK' } as const;
-
-/**
- * One fake time for client and server: `sleep` advances the clock instead of waiting, so a
- * 60-second rate window passes instantly and every wait is recorded.
- */
-function fakeTime() {
-  const time = { now: T0, sleeps: [] as number[] };
-  return {
-    time,
-    clock: () => time.now,
-    sleep: async (ms: number) => {
-      time.sleeps.push(ms);
-      time.now += ms;
-    },
-  };
-}
 
 /** Errors thrown by `promise`, failing the test when it resolves. */
 async function rejectionOf(promise: Promise<unknown>): Promise<HssError> {
@@ -72,7 +56,7 @@ async function setup(
   emulatorOptions: Omit<HssEmulatorOptions, 'now'> = {},
   clientOptions: Partial<HssClientOptions> = {},
 ) {
-  const t = fakeTime();
+  const t = virtualTime(T0);
   const emulator = await startHssEmulator({ now: t.clock, ...emulatorOptions });
   emulators.push(emulator);
   const log = recordingLog();
@@ -813,7 +797,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 
 async function scriptedClient(script: Script, options: Partial<HssClientOptions> = {}) {
   const server = await scripted(script);
-  const t = fakeTime();
+  const t = virtualTime(T0);
   const client = createHssClient({
     projectId: 'p1',
     endpoint: server.url,

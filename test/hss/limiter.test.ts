@@ -1,23 +1,11 @@
 import fc from 'fast-check';
 import { createRateLimiter } from '../../lib/hss/limiter';
-
-/** A fake clock whose sleep advances it, so spacing is measured without the wall clock. */
-function fakeTime(start = 1_000_000) {
-  const time = { now: start, sleeps: [] as number[] };
-  return {
-    time,
-    clock: () => time.now,
-    sleep: async (ms: number) => {
-      time.sleeps.push(ms);
-      time.now += ms;
-    },
-  };
-}
+import { virtualTime } from '../support/fakes';
 
 describe('createRateLimiter', () => {
   it('lets 5 calls start at once and holds the 6th until the first is a minute old', async () => {
     // Prepare
-    const { time, clock, sleep } = fakeTime(0);
+    const { time, clock, sleep } = virtualTime(0);
     const limiter = createRateLimiter({ clock, sleep });
     const starts: number[] = [];
     // Act
@@ -31,7 +19,7 @@ describe('createRateLimiter', () => {
 
   it('rolls the window: calls spread over the minute free their slots one by one', async () => {
     // Prepare
-    const { time, clock, sleep } = fakeTime(0);
+    const { time, clock, sleep } = virtualTime(0);
     const limiter = createRateLimiter({ perMinute: 5, clock, sleep });
     const starts: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -50,7 +38,7 @@ describe('createRateLimiter', () => {
 
   it('spaces calls as configured: 2 per 1-second window', async () => {
     // Prepare
-    const { time, clock, sleep } = fakeTime(0);
+    const { time, clock, sleep } = virtualTime(0);
     const limiter = createRateLimiter({ perMinute: 2, windowMs: 1_000, clock, sleep });
     const starts: number[] = [];
     // Act
@@ -65,7 +53,7 @@ describe('createRateLimiter', () => {
 
   it('holds every call for a penalty, and the longest overlapping penalty wins', async () => {
     // Prepare
-    const { time, clock, sleep } = fakeTime(0);
+    const { time, clock, sleep } = virtualTime(0);
     const limiter = createRateLimiter({ clock, sleep });
     // Act
     limiter.penalize(30_000);
@@ -82,7 +70,7 @@ describe('createRateLimiter', () => {
 
   it('ignores zero, negative and non-finite penalties', async () => {
     // Prepare
-    const { clock, sleep } = fakeTime(0);
+    const { clock, sleep } = virtualTime(0);
     const limiter = createRateLimiter({ clock, sleep });
     // Act
     limiter.penalize(0);
@@ -94,7 +82,7 @@ describe('createRateLimiter', () => {
 
   it('never waits when perMinute is 0 (unlimited) unless penalised', async () => {
     // Prepare
-    const { time, clock, sleep } = fakeTime(0);
+    const { time, clock, sleep } = virtualTime(0);
     const limiter = createRateLimiter({ perMinute: 0, clock, sleep });
     // Act
     for (let i = 0; i < 50; i++) await limiter.acquire();
@@ -106,7 +94,7 @@ describe('createRateLimiter', () => {
 
   it('serves concurrent callers in order without letting more than the limit through', async () => {
     // Prepare
-    const { time, clock, sleep } = fakeTime(0);
+    const { time, clock, sleep } = virtualTime(0);
     const limiter = createRateLimiter({ perMinute: 3, windowMs: 60_000, clock, sleep });
     const order: Array<[number, number]> = [];
     // Act
@@ -150,7 +138,7 @@ describe('createRateLimiter', () => {
         fc.array(fc.integer({ min: 0, max: 30_000 }), { minLength: 1, maxLength: 30 }),
         async (perMinute, gaps) => {
           // Prepare
-          const { time, clock, sleep } = fakeTime(0);
+          const { time, clock, sleep } = virtualTime(0);
           const limiter = createRateLimiter({ perMinute, clock, sleep });
           const starts: number[] = [];
           // Act

@@ -98,3 +98,19 @@ export function recordingLog(): Log & { lines: LogLine[] } {
     };
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
+
+/**
+ * Virtual time for code that waits: `sleep` advances the clock instead of waiting, so a 60-second
+ * rate window passes instantly and every wait is recorded in `time.sleeps`.
+ */
+export function virtualTime(start = T0) {
+  const time = { now: start, sleeps: [] as number[] };
+  return {
+    time,
+    clock: () => time.now,
+    sleep: async (ms: number) => {
+      time.sleeps.push(ms);
+      time.now += ms;
+    },
+  };
+}
