@@ -35,6 +35,7 @@ export interface AppOverrides {
 /** Wires config into clients (HSS, DynamoDB, notifiers) and poll options; makes no request. */
 export function createApp(config: Config, overrides: AppOverrides): App {
   const { log } = overrides;
+  const periodMs = overrides.periodMs ?? 300_000;
   const clock = overrides.clock ?? systemClock;
   const sleep = overrides.sleep ?? realSleep;
   const scope: Scope = {
@@ -49,8 +50,11 @@ export function createApp(config: Config, overrides: AppOverrides): App {
     endpoint: config.endpoint,
     auth: config.auth,
     ratePerMinute: config.ratePerMinute,
-    // Waiting out HSS throttling must end well inside the function timeout (120 s by default).
+    // Waiting out HSS throttling must end well inside the function timeout (240 s by default).
     maxThrottleWaitMs: 45_000,
+    // 10 pages (2,000 tasks) per status list: a bigger list fails fast with a clear paging error
+    // instead of running into the function timeout at 5 calls a minute; shorten LAST_DAYS then.
+    maxPages: 10,
     clock,
     sleep,
     log,
@@ -79,7 +83,10 @@ export function createApp(config: Config, overrides: AppOverrides): App {
     lastDays: config.lastDays,
     alertStatuses: config.alertStatuses,
     baseline: config.baseline,
-    periodMs: overrides.periodMs,
+    periodMs,
+    // The lease must outlive the longest run (the function timeout, below the period) and expire
+    // before the next tick, so a crashed run never blocks delivery for more than one period.
+    leaseMs: periodMs - 15_000,
   };
   return {
     config,

@@ -116,7 +116,7 @@ describe('serverless.yml, packaged offline', () => {
 
   it('fires every 5 minutes and times out well before the next tick', () => {
     expect(schedule()).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
-    expect(fn().Timeout).toBe(120);
+    expect(fn().Timeout).toBe(240);
     expect(fn().Timeout as number).toBeLessThan(period());
   });
 
