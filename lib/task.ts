@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** Statuses the HSS API documents for a backup or restore task. */
 export const TASK_STATUSES = ['success', 'skipped', 'failed', 'running', 'timeout', 'waiting'] as const;
 export type KnownStatus = (typeof TASK_STATUSES)[number];
@@ -29,9 +31,18 @@ export interface Task {
   errorMessage?: string;
 }
 
-/** The API gives no task id: a task is identified by host id + backup name + start time. */
+/** Longest task key (ASCII); DynamoDB caps a sort key, which holds the key, at 1024 bytes. */
+export const TASK_KEY_MAX_LENGTH = 768;
+
+/**
+ * The API gives no task id: a task is identified by host id + backup name + start time. A key
+ * longer than TASK_KEY_MAX_LENGTH keeps its first 700 characters and a SHA-256 of the whole.
+ */
 export function taskKey(task: Pick<Task, 'hostId' | 'backupName' | 'startedAt'>): string {
-  return [task.hostId, task.backupName, task.startedAt].map(encodeURIComponent).join('#');
+  const key = [task.hostId, task.backupName, task.startedAt].map(encodeURIComponent).join('#');
+  if (key.length <= TASK_KEY_MAX_LENGTH) return key;
+  // Unbounded API text (a 4000-character backup name) must not make every poll fail on the key limit.
+  return `${key.slice(0, 700)}~${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 }
 
 /** Where state lives and alerts are scoped: one project and one enterprise project. */

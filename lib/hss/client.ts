@@ -365,6 +365,8 @@ export function createHssClient(options: HssClientOptions): HssClient {
     let pages = 0;
     let totalNum: number | undefined;
     let duplicates = 0;
+    let totalAtStart: number | undefined;
+    let shortPages = 0;
     for (;;) {
       const page = await fetchPage(query, offset, pageSize, tally);
       pages += 1;
@@ -377,6 +379,7 @@ export function createHssClient(options: HssClientOptions): HssClient {
         );
       }
       totalNum = page.totalNum;
+      totalAtStart ??= totalNum;
       if (pages === 1 && Math.ceil(totalNum / pageSize) > maxPages) {
         // Fail before spending the rate budget on a window that cannot be finished anyway.
         throw pageCapError(totalNum, maxPages, pageSize, offset);
@@ -395,12 +398,24 @@ export function createHssClient(options: HssClientOptions): HssClient {
         if (byKey.has(key)) duplicates += 1;
         byKey.set(key, task);
       }
+      if (page.tasks.length < pageSize && offset + page.tasks.length < totalNum) shortPages += 1;
       offset += page.tasks.length;
       if (offset >= totalNum) break;
       if (pages >= maxPages) throw pageCapError(totalNum, maxPages, pageSize, offset);
     }
     const { calls } = tally;
     log.debug('HSS window read', { pages, calls, tasks: byKey.size, totalNum, duplicates });
+    if (duplicates > 0 || shortPages > 0 || totalNum !== totalAtStart) {
+      // Harmless (records only move to later pages, and whatever a shift hid is read next poll), but
+      // an operator chasing a late alert should see that the list moved under the paging.
+      log.info('HSS list shifted while it was paged; anything it hid is read next poll', {
+        status: query.status,
+        totalNumAtStart: totalAtStart,
+        totalNum,
+        duplicates,
+        shortPages,
+      });
+    }
     return { tasks: [...byKey.values()], totalNum: totalNum ?? 0, calls };
   }
 

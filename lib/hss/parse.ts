@@ -94,14 +94,15 @@ export function parsePage(body: unknown, context: { offset: number }, log: Log =
 
 function toTask(record: RawRecord): Task {
   // Status matching ignores case and padding so "FAILED " still alerts; rawStatus keeps what was sent.
-  const normalised = record.status.trim().toLowerCase();
+  const rawStatus = wellFormed(record.status);
+  const normalised = rawStatus.trim().toLowerCase();
   const task: Task = {
-    hostId: record.host_id,
-    hostName: record.host_name ?? '',
-    backupName: record.backup_name,
+    hostId: wellFormed(record.host_id),
+    hostName: wellFormed(record.host_name ?? ''),
+    backupName: wellFormed(record.backup_name),
     status: isKnownStatus(normalised) ? normalised : 'unknown',
-    rawStatus: record.status,
-    startedAt: String(record.started_at),
+    rawStatus,
+    startedAt: wellFormed(String(record.started_at)),
   };
   if (record.process != null) task.process = record.process;
   const endedAt = text(record.ended_at) ?? text(record.updated_at);
@@ -119,8 +120,19 @@ function toTask(record: RawRecord): Task {
 /** Non-empty text of a string or number field, undefined for null, missing or "". */
 function text(value: string | number | null | undefined): string | undefined {
   if (value == null) return undefined;
-  const s = String(value);
+  const s = wellFormed(String(value));
   return s === '' ? undefined : s;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * `s` with each lone surrogate (JSON can carry `\ud800`; Unicode text cannot) replaced by U+FFFD:
+ * the same input always gives the same task identity, and the text survives URI encoding of the
+ * task key, DynamoDB's UTF-8 and the notifiers' JSON instead of failing every poll while it is in the window.
+ */
+function wellFormed(s: string): string {
+  return s.replace(LONE_SURROGATE, '\uFFFD');
 }
 
 function pageProblem(body: object, issues: readonly z.core.$ZodIssue[], offset: number): string {

@@ -56,7 +56,8 @@ export interface DeliverInput {
  * Sends every due delivery of `candidates`, at most once per poll across concurrent polls: the
  * stages are lease (one deliverer per scope) -> re-read (the index lags) -> expire -> send per
  * destination in parallel -> record each outcome as soon as its destination answers -> release.
- * A crash between sending and recording is the only way a notification can repeat.
+ * A crash between sending and recording is the only way a notification can repeat. A failed write
+ * (or a throwing notifier) is thrown once every other outcome is recorded and the lease released.
  */
 export async function deliverPending(deps: DeliverDeps, input: DeliverInput): Promise<DeliverySummary> {
   const summary: DeliverySummary = {
@@ -79,8 +80,19 @@ export async function deliverPending(deps: DeliverDeps, input: DeliverInput): Pr
   }
   const records = await store.getAlerts(input.scope, input.candidates, true);
   const now = clock();
+  // One destination's failure (a throttled write, a notifier bug) must not abandon the others
+  // mid-batch, nor the rest of its own batch: sends left unrecorded would repeat. Every outcome
+  // that can be recorded is, the lease is released, and then the first failure is thrown.
+  const failures: unknown[] = [];
+  const save = async (record: StoredAlert, destination: string): Promise<void> => {
+    try {
+      await store.saveDelivery(input.scope, record, destination);
+    } catch (err) {
+      failures.push(err);
+    }
+  };
 
-  await Promise.all(
+  const settled = await Promise.allSettled(
     deps.notifiers.map(async (notifier) => {
       const due: StoredAlert[] = [];
       for (const record of records) {
@@ -95,7 +107,7 @@ export async function deliverPending(deps: DeliverDeps, input: DeliverInput): Pr
             attempts: state.attempts,
             lastError: state.lastError,
           });
-          await store.saveDelivery(input.scope, record, notifier.id);
+          await save(record, notifier.id);
         } else if (state.nextAt <= now) {
           due.push(record);
         }
@@ -123,11 +135,13 @@ export async function deliverPending(deps: DeliverDeps, input: DeliverInput): Pr
             error: outcome.error,
           });
         }
-        await store.saveDelivery(input.scope, record, notifier.id);
+        await save(record, notifier.id);
       }
     }),
   );
   await store.releaseLease(input.scope, input.owner);
+  for (const s of settled) if (s.status === 'rejected') failures.push(s.reason);
+  if (failures.length > 0) throw failures[0];
 
   for (const record of records) {
     for (const [destination, state] of Object.entries(record.deliveries)) {

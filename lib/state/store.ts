@@ -101,7 +101,8 @@ export interface StateStore {
   getAlerts(scope: Scope, refs: readonly AlertRef[], consistent: boolean): Promise<StoredAlert[]>;
   /**
    * Saves one destination's delivery state of an alert (its own attribute, so destinations never
-   * overwrite each other); drops the alert from the index once no destination is pending.
+   * overwrite each other); drops the alert from the index once no destination is pending, as the
+   * table has them (a caller's copy may be ahead of a write that failed).
    */
   saveDelivery(scope: Scope, alert: StoredAlert, destination: string): Promise<void>;
   /** Counts one more failed poll (the item joins the working set) and returns the new health. */
@@ -350,23 +351,49 @@ export function createStateStore(options: StateStoreOptions): StateStore {
   async function saveDelivery(scope: Scope, record: StoredAlert, destination: string): Promise<void> {
     const state = record.deliveries[destination];
     if (!state) throw new Error(`alert ${record.alert.id} has no delivery to ${destination}`);
-    const pending = Object.values(record.deliveries).some((d) => d.state === 'pending');
     const ref = { key: taskKey(record.alert.task), status: record.alert.status };
-    try {
-      await send('UpdateItem', 'write', () =>
+    const others = Object.keys(record.deliveries).filter((d) => d !== destination);
+    const settled = Object.values(record.deliveries).every((d) => d.state !== 'pending');
+
+    const update = (dropFromIndex: boolean) => {
+      const names: Record<string, string> = { '#dl': DELIVERY_PREFIX + destination };
+      const values: Record<string, AttributeValue> = { ':dl': { S: JSON.stringify(state) } };
+      // Never resurrect an alert item that TTL already removed.
+      let condition = 'attribute_exists(sk)';
+      if (dropFromIndex && others.length > 0) {
+        // The caller's copy of the other destinations may be ahead of the table (their write failed
+        // or is still in flight): the alert leaves the index only if the table agrees they are settled.
+        values[':pending'] = { S: '"state":"pending"' };
+        others.forEach((other, i) => {
+          names[`#o${i}`] = DELIVERY_PREFIX + other;
+          condition += ` AND NOT contains(#o${i}, :pending)`;
+        });
+      }
+      return send('UpdateItem', 'write', () =>
         client.send(
           new UpdateItemCommand({
             TableName: tableName,
             Key: { pk: { S: pkOf(scope) }, sk: { S: alertSk(ref) } },
-            UpdateExpression: pending ? 'SET #dl = :dl' : 'SET #dl = :dl REMOVE g1pk, g1sk',
-            // Never resurrect an alert item that TTL already removed.
-            ConditionExpression: 'attribute_exists(sk)',
-            ExpressionAttributeNames: { '#dl': DELIVERY_PREFIX + destination },
-            ExpressionAttributeValues: { ':dl': { S: JSON.stringify(state) } },
+            UpdateExpression: dropFromIndex ? 'SET #dl = :dl REMOVE g1pk, g1sk' : 'SET #dl = :dl',
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
             ReturnConsumedCapacity: 'TOTAL',
           }),
         ),
       );
+    };
+
+    try {
+      await update(settled);
+      return;
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      if (!settled) return;
+    }
+    try {
+      // Another destination is still pending in the table: record this one and stay in the index.
+      await update(false);
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
     }

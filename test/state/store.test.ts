@@ -164,13 +164,11 @@ describe('DynamoDB state store', () => {
       maxAttempts: 1,
     });
     const mock = mockClient(client);
-    mock
-      .onAnyCommand()
-      .rejects(
-        Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
-          name: 'ThrottlingException',
-        }),
-      );
+    mock.onAnyCommand().rejects(
+      Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
+        name: 'ThrottlingException',
+      }),
+    );
     const store = createStateStore({ client, tableName: 't' });
     const err = (await store.readWorkingSet(SCOPE).catch((e: unknown) => e)) as StateError;
     expect(err).toBeInstanceOf(StateError);
