@@ -227,6 +227,34 @@ describe('poll', () => {
     expect(new Set(slack.delivered.map((a) => a.id)).size).toBe(5);
   });
 
+  it('sends, before it lets go of the lease, alerts that an overlapping poll recorded meanwhile', async () => {
+    // Prepare: while poll A delivers, a new failure appears and poll B records it but cannot deliver.
+    const { hss, slack, clock, log } = setup();
+    hss.tasks = [task({ hostId: 'first', status: 'failed', rawStatus: 'failed' })];
+    const depsFor = () => ({
+      hss,
+      store: createStateStore({ client: dynamo.newClient(), tableName }),
+      notifiers: [slack],
+      clock: clock.now,
+      log,
+    });
+    const deliver = slack.deliver;
+    let overlapped: Awaited<ReturnType<typeof poll>> | undefined;
+    slack.deliver = async (alerts) => {
+      if (!overlapped) {
+        hss.tasks.push(task({ hostId: 'late', status: 'failed', rawStatus: 'failed' }));
+        overlapped = await poll(depsFor(), OPTIONS);
+      }
+      return deliver(alerts);
+    };
+    // Act
+    const a = await poll(depsFor(), OPTIONS);
+    // Assess
+    expect(overlapped).toMatchObject({ alertsNew: 1, alertsSent: 0 });
+    expect(a.alertsSent).toBe(2);
+    expect(slack.delivered.map((x) => x.task.hostId)).toEqual(['first', 'late']);
+  });
+
   it('resolves a running task that left the window unfinished and alerts that it failed', async () => {
     // Prepare: a restore started just inside the 1-day window, seen running.
     const { hss, slack, deps, clock } = setup();

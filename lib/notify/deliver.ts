@@ -74,12 +74,12 @@ export async function deliverPending(deps: DeliverDeps, input: DeliverInput): Pr
   const random = deps.random ?? Math.random;
 
   if (!(await store.acquireLease(input.scope, input.owner, clock(), input.leaseMs))) {
-    log.info('Another poll holds the delivery lease; its deliveries are left to it', { scope: input.scope });
+    log.info('Another poll holds the delivery lease: it sends what is pending before it lets go', {
+      scope: input.scope,
+    });
     summary.leaseBusy = true;
     return summary;
   }
-  const records = await store.getAlerts(input.scope, input.candidates, true);
-  const now = clock();
   // One destination's failure (a throttled write, a notifier bug) must not abandon the others
   // mid-batch, nor the rest of its own batch: sends left unrecorded would repeat. Every outcome
   // that can be recorded is, the lease is released, and then the first failure is thrown.
@@ -92,55 +92,76 @@ export async function deliverPending(deps: DeliverDeps, input: DeliverInput): Pr
     }
   };
 
-  const settled = await Promise.allSettled(
-    deps.notifiers.map(async (notifier) => {
-      const due: StoredAlert[] = [];
-      for (const record of records) {
-        const state = record.deliveries[notifier.id];
-        if (state?.state !== 'pending') continue;
-        if (now - record.alert.detectedAt > policy.expireAfterMs) {
-          record.deliveries[notifier.id] = { ...state, state: 'expired' };
-          summary.expired += 1;
-          log.error('Delivery expired: it kept failing and is given up', {
-            destination: notifier.description,
-            alertId: record.alert.id,
-            attempts: state.attempts,
-            lastError: state.lastError,
-          });
+  const round = async (records: readonly StoredAlert[]): Promise<void> => {
+    const now = clock();
+    const settled = await Promise.allSettled(
+      deps.notifiers.map(async (notifier) => {
+        const due: StoredAlert[] = [];
+        for (const record of records) {
+          const state = record.deliveries[notifier.id];
+          if (state?.state !== 'pending') continue;
+          if (now - record.alert.detectedAt > policy.expireAfterMs) {
+            record.deliveries[notifier.id] = { ...state, state: 'expired' };
+            summary.expired += 1;
+            log.error('Delivery expired: it kept failing and is given up', {
+              destination: notifier.description,
+              alertId: record.alert.id,
+              attempts: state.attempts,
+              lastError: state.lastError,
+            });
+            await save(record, notifier.id);
+          } else if (state.nextAt <= now) {
+            due.push(record);
+          }
+        }
+        if (due.length === 0) return;
+        // BatchGetItem returns items in no order: send oldest detections first, then by host name.
+        due.sort(
+          (a, b) =>
+            a.alert.detectedAt - b.alert.detectedAt || compare(a.alert.task.hostName, b.alert.task.hostName),
+        );
+        const outcomes = await notifier.deliver(due.map((r) => r.alert));
+        for (const [i, record] of due.entries()) {
+          const outcome: DeliveryOutcome = outcomes[i] ?? {
+            kind: 'retryable',
+            error: 'notifier returned no outcome',
+          };
+          const state = record.deliveries[notifier.id]!;
+          record.deliveries[notifier.id] = nextState(state, outcome, clock(), policy, random);
+          tally(summary, outcome);
+          if (outcome.kind !== 'ok') {
+            const level = outcome.kind === 'permanent' ? 'error' : 'warn';
+            log[level](
+              `Delivery ${outcome.kind === 'permanent' ? 'failed for good' : 'failed, will retry'}`,
+              {
+                destination: notifier.description,
+                alertId: record.alert.id,
+                error: outcome.error,
+              },
+            );
+          }
           await save(record, notifier.id);
-        } else if (state.nextAt <= now) {
-          due.push(record);
         }
-      }
-      if (due.length === 0) return;
-      // BatchGetItem returns items in no order: send oldest detections first, then by host name.
-      due.sort(
-        (a, b) =>
-          a.alert.detectedAt - b.alert.detectedAt || compare(a.alert.task.hostName, b.alert.task.hostName),
-      );
-      const outcomes = await notifier.deliver(due.map((r) => r.alert));
-      for (const [i, record] of due.entries()) {
-        const outcome: DeliveryOutcome = outcomes[i] ?? {
-          kind: 'retryable',
-          error: 'notifier returned no outcome',
-        };
-        const state = record.deliveries[notifier.id]!;
-        record.deliveries[notifier.id] = nextState(state, outcome, clock(), policy, random);
-        tally(summary, outcome);
-        if (outcome.kind !== 'ok') {
-          const level = outcome.kind === 'permanent' ? 'error' : 'warn';
-          log[level](`Delivery ${outcome.kind === 'permanent' ? 'failed for good' : 'failed, will retry'}`, {
-            destination: notifier.description,
-            alertId: record.alert.id,
-            error: outcome.error,
-          });
-        }
-        await save(record, notifier.id);
-      }
-    }),
-  );
+      }),
+    );
+    for (const s of settled) if (s.status === 'rejected') failures.push(s.reason);
+  };
+
+  const records = await store.getAlerts(input.scope, input.candidates, true);
+  await round(records);
+  // Alerts that an overlapping poll recorded while this one held the lease would otherwise wait
+  // for the next tick: look once more before letting go.
+  const seen = new Set(records.map((r) => r.alert.id));
+  const late = (await store.readWorkingSet(input.scope)).pending;
+  const lateRecords =
+    late.length > 0
+      ? (await store.getAlerts(input.scope, late, true)).filter((r) => !seen.has(r.alert.id))
+      : [];
+  if (lateRecords.length > 0) {
+    records.push(...lateRecords);
+    await round(lateRecords);
+  }
   await store.releaseLease(input.scope, input.owner);
-  for (const s of settled) if (s.status === 'rejected') failures.push(s.reason);
   if (failures.length > 0) throw failures[0];
 
   for (const record of records) {
