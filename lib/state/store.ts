@@ -8,6 +8,7 @@ import {
   type AttributeValue,
   type ConsumedCapacity,
   type DynamoDBClient,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { Alert } from '../diff/alert';
 import { realSleep, type Sleep } from '../log';
@@ -198,35 +199,48 @@ export function createStateStore(options: StateStoreOptions): StateStore {
     return { tasks, pending, ...(health ? { health } : {}) };
   }
 
+  /**
+   * Sends `batch` with `sendOnce` until nothing comes back unprocessed, backing off between
+   * attempts; throws a retryable StateError after `maxBatchAttempts`.
+   */
+  async function untilProcessed<T>(
+    operation: 'BatchGetItem' | 'BatchWriteItem',
+    batch: T[],
+    sendOnce: (items: T[]) => Promise<T[] | undefined>,
+  ): Promise<void> {
+    let left: T[] | undefined = batch;
+    for (let attempt = 1; left && left.length > 0; attempt++) {
+      if (attempt > maxBatchAttempts) {
+        throw new StateError(
+          `DynamoDB ${operation} on table ${tableName} left ${left.length} ${operation === 'BatchGetItem' ? 'keys' : 'items'} unprocessed after ${maxBatchAttempts} attempts`,
+          operation,
+          operation === 'BatchGetItem' ? 'UnprocessedKeys' : 'UnprocessedItems',
+          true,
+        );
+      }
+      if (attempt > 1) await sleep(50 * 2 ** attempt);
+      left = await sendOnce(left);
+    }
+  }
+
   async function batchGet(
     keys: ReadonlyArray<Record<string, AttributeValue>>,
     consistent: boolean,
   ): Promise<Record<string, AttributeValue>[]> {
     const items: Record<string, AttributeValue>[] = [];
     for (let i = 0; i < keys.length; i += 100) {
-      let request: Record<string, AttributeValue>[] | undefined = keys.slice(i, i + 100);
-      for (let attempt = 1; request && request.length > 0; attempt++) {
-        if (attempt > maxBatchAttempts) {
-          throw new StateError(
-            `DynamoDB BatchGetItem on table ${tableName} left ${request.length} keys unprocessed after ${maxBatchAttempts} attempts`,
-            'BatchGetItem',
-            'UnprocessedKeys',
-            true,
-          );
-        }
-        if (attempt > 1) await sleep(50 * 2 ** attempt);
-        const keysNow: Record<string, AttributeValue>[] = request;
+      await untilProcessed('BatchGetItem', keys.slice(i, i + 100), async (batch) => {
         const out: BatchGetItemCommandOutput = await send('BatchGetItem', 'read', () =>
           client.send(
             new BatchGetItemCommand({
-              RequestItems: { [tableName]: { Keys: keysNow, ConsistentRead: consistent } },
+              RequestItems: { [tableName]: { Keys: batch, ConsistentRead: consistent } },
               ReturnConsumedCapacity: 'TOTAL',
             }),
           ),
         );
         items.push(...(out.Responses?.[tableName] ?? []));
-        request = out.UnprocessedKeys?.[tableName]?.Keys;
-      }
+        return out.UnprocessedKeys?.[tableName]?.Keys;
+      });
     }
     return items;
   }
@@ -262,28 +276,20 @@ export function createStateStore(options: StateStoreOptions): StateStore {
   async function putTasks(scope: Scope, tasks: readonly StoredTask[]): Promise<void> {
     const pk = pkOf(scope);
     for (let i = 0; i < tasks.length; i += 25) {
-      let request = tasks.slice(i, i + 25).map((t) => ({ PutRequest: { Item: toTaskItem(pk, t) } }));
-      for (let attempt = 1; request.length > 0; attempt++) {
-        if (attempt > maxBatchAttempts) {
-          throw new StateError(
-            `DynamoDB BatchWriteItem on table ${tableName} left ${request.length} items unprocessed after ${maxBatchAttempts} attempts`,
-            'BatchWriteItem',
-            'UnprocessedItems',
-            true,
-          );
-        }
-        if (attempt > 1) await sleep(50 * 2 ** attempt);
-        const now = request;
+      const batch = tasks
+        .slice(i, i + 25)
+        .map((t): WriteRequest => ({ PutRequest: { Item: toTaskItem(pk, t) } }));
+      await untilProcessed('BatchWriteItem', batch, async (requests) => {
         const out = await send('BatchWriteItem', 'write', () =>
           client.send(
             new BatchWriteItemCommand({
-              RequestItems: { [tableName]: now },
+              RequestItems: { [tableName]: requests },
               ReturnConsumedCapacity: 'TOTAL',
             }),
           ),
         );
-        request = (out.UnprocessedItems?.[tableName] ?? []) as typeof request;
-      }
+        return out.UnprocessedItems?.[tableName];
+      });
     }
   }
 
