@@ -1,7 +1,7 @@
 import { decide, decideResolved, decideTask, decideVanished, type Decision } from '../../lib/diff/decide';
 import type { StoredTask } from '../../lib/state/store';
 import { taskKey, type TaskStatus } from '../../lib/task';
-import { SCOPE, T0, task } from '../support/fakes';
+import { SCOPE, storedTask, T0, task } from '../support/fakes';
 
 const ALERTING: TaskStatus[] = ['failed', 'timeout'];
 
@@ -10,21 +10,11 @@ function stored(
   alerted: TaskStatus[] = [],
   overrides: Partial<StoredTask> = {},
 ): StoredTask {
-  const t = task({ hostId: 'h1', status });
-  return {
-    key: taskKey(t),
-    hostId: t.hostId,
-    hostName: t.hostName,
-    backupName: t.backupName,
-    startedAt: t.startedAt,
-    status,
-    rawStatus: status,
+  return storedTask(task({ hostId: 'h1', status, rawStatus: status }), {
     alerted,
-    tracked: true,
     changedAt: T0 - 60_000,
-    expiresAt: 0,
     ...overrides,
-  };
+  });
 }
 
 describe('decideTask', () => {

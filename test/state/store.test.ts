@@ -5,7 +5,7 @@ import { createStateStore, type StoredAlert, type StoredTask } from '../../lib/s
 import { StateError } from '../../lib/state/errors';
 import { taskKey } from '../../lib/task';
 import { createStateTable, startLocalDynamo, type LocalDynamo } from '../../local/dynamo';
-import { SCOPE, T0, task } from '../support/fakes';
+import { SCOPE, storedTask, T0, task } from '../support/fakes';
 
 let dynamo: LocalDynamo;
 let n = 0;
@@ -24,21 +24,7 @@ async function freshStore() {
 }
 
 function stored(i: number, overrides: Partial<StoredTask> = {}): StoredTask {
-  const t = task({ hostId: `h${i}`, status: 'running' });
-  return {
-    key: taskKey(t),
-    hostId: t.hostId,
-    hostName: t.hostName,
-    backupName: t.backupName,
-    startedAt: t.startedAt,
-    status: 'running',
-    rawStatus: 'running',
-    alerted: [],
-    tracked: true,
-    changedAt: T0,
-    expiresAt: Math.ceil(T0 / 1000) + 3 * 86_400,
-    ...overrides,
-  };
+  return storedTask(task({ hostId: `h${i}`, status: 'running' }), overrides);
 }
 
 function alertRecord(i: number): StoredAlert {

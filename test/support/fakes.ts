@@ -2,7 +2,8 @@ import type { Alert } from '../../lib/diff/alert';
 import type { TaskQuery, TaskSource } from '../../lib/hss/types';
 import type { Log } from '../../lib/log';
 import type { DeliveryOutcome, Notice, Notifier } from '../../lib/notify/types';
-import type { Scope, Task } from '../../lib/task';
+import type { StoredTask } from '../../lib/state/store';
+import { taskKey, type Scope, type Task } from '../../lib/task';
 
 export const SCOPE: Scope = { projectId: 'proj-1', enterpriseProjectId: '0', region: 'ap-southeast-1' };
 export const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
@@ -112,5 +113,23 @@ export function virtualTime(start = T0) {
       time.sleeps.push(ms);
       time.now += ms;
     },
+  };
+}
+
+/** The stored state of `t` as the store would hold it after seeing it (tracked, nothing alerted). */
+export function storedTask(t: Task, overrides: Partial<StoredTask> = {}): StoredTask {
+  return {
+    key: taskKey(t),
+    hostId: t.hostId,
+    hostName: t.hostName,
+    backupName: t.backupName,
+    startedAt: t.startedAt,
+    status: t.status,
+    rawStatus: t.rawStatus,
+    alerted: [],
+    tracked: true,
+    changedAt: T0,
+    expiresAt: Math.ceil(T0 / 1000) + 3 * 86_400,
+    ...overrides,
   };
 }
