@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Config } from './config';
-import { createHssClient, type HssClient } from './hss/client';
+import { createHssClient, type HssClient, type HssClientOptions } from './hss/client';
 import { realSleep, systemClock, type Clock, type Log, type Sleep } from './log';
-import { createSlackNotifier } from './notify/slack';
+import { createSlackNotifier, type SlackNotifierOptions } from './notify/slack';
 import type { Notifier } from './notify/types';
-import { createWebhookNotifier } from './notify/webhook';
+import { createWebhookNotifier, type WebhookNotifierOptions } from './notify/webhook';
 import { reportFailedPoll } from './health';
 import { poll, type PollDeps, type PollOptions, type PollSummary } from './poll';
 import { createStateStore, type StateStore } from './state/store';
@@ -30,6 +30,12 @@ export interface AppOverrides {
   dynamo?: DynamoDBClient;
   /** Schedule period, ms (default 5 min). */
   periodMs?: number;
+  /** Client settings on top of the config's (tests: short timeouts, small pages). */
+  hss?: Partial<HssClientOptions>;
+  slack?: Partial<SlackNotifierOptions>;
+  webhook?: Partial<WebhookNotifierOptions>;
+  /** Uniform in [0, 1), for backoff jitter. */
+  random?: () => number;
 }
 
 /** Wires config into clients (HSS, DynamoDB, notifiers) and poll options; makes no request. */
@@ -58,6 +64,8 @@ export function createApp(config: Config, overrides: AppOverrides): App {
     clock,
     sleep,
     log,
+    random: overrides.random,
+    ...overrides.hss,
   });
   const dynamo =
     overrides.dynamo ??
@@ -72,10 +80,18 @@ export function createApp(config: Config, overrides: AppOverrides): App {
   const store = createStateStore({ client: dynamo, tableName: config.stateTable, sleep });
   const notifiers: Notifier[] = [];
   if (config.slackWebhookUrl)
-    notifiers.push(createSlackNotifier({ url: config.slackWebhookUrl, clock, sleep, log }));
+    notifiers.push(
+      createSlackNotifier({ url: config.slackWebhookUrl, clock, sleep, log, ...overrides.slack }),
+    );
   if (config.webhookUrl) {
     notifiers.push(
-      createWebhookNotifier({ url: config.webhookUrl, secret: config.webhookSecret, clock, log }),
+      createWebhookNotifier({
+        url: config.webhookUrl,
+        secret: config.webhookSecret,
+        clock,
+        log,
+        ...overrides.webhook,
+      }),
     );
   }
   const options: PollOptions = {

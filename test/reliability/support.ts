@@ -21,11 +21,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createApp, runPoll, type App } from '../../lib/app';
 import { parseConfig, type Config } from '../../lib/config';
 import { oneLine } from '../../lib/errors';
-import { createHssClient, type HssClientOptions } from '../../lib/hss/client';
+import type { HssClientOptions } from '../../lib/hss/client';
 import type { Clock, Sleep } from '../../lib/log';
-import { createSlackNotifier, type SlackNotifierOptions } from '../../lib/notify/slack';
+import type { SlackNotifierOptions } from '../../lib/notify/slack';
 import type { Notifier } from '../../lib/notify/types';
-import { createWebhookNotifier } from '../../lib/notify/webhook';
 import type { PollSummary } from '../../lib/poll';
 import type { AlertRef, StateStore, StoredAlert, WorkingSet } from '../../lib/state/store';
 import { taskKey, type Scope, type TaskStatus } from '../../lib/task';
@@ -414,59 +413,29 @@ export async function openWorld(
     commands,
     app(o = {}) {
       const client = o.dynamo ?? countCommands(dynamo.newClient(), commands);
-      const base = createApp(config, {
-        log,
-        clock: time.now,
-        sleep: time.sleep,
-        dynamo: client,
-        periodMs: TICK_MS,
-      });
-      // createApp's HSS client and notifiers use production timeouts (10 s and more); these are the
-      // same clients, built with createApp's options (keep them in step), with deadlines short
-      // enough that a hung peer costs a second, and pages of 10 so that paging faults need few tasks.
-      const auth = config.auth;
-      const hssClient = createHssClient({
-        projectId: config.projectId,
-        enterpriseProjectId: config.enterpriseProjectId,
-        endpoint: config.endpoint,
-        auth,
-        ratePerMinute: config.ratePerMinute,
-        maxThrottleWaitMs: 45_000,
-        maxPages: 10,
-        timeoutMs: NET_TIMEOUT_MS,
-        pageSize: 10,
-        clock: time.now,
-        sleep: time.sleep,
-        log,
-        random: () => 0.5,
-        ...o.hss,
-      });
-      const wrapNotifier = o.wrapNotifier ?? ((n: Notifier) => n);
-      const notifiers = [
-        createSlackNotifier({
-          url: o.slackUrl ?? slack.url,
+      // Production timeouts are 10 s and more: here a hung peer costs a second, and pages of 10
+      // make paging faults need few tasks.
+      const base = createApp(
+        {
+          ...config,
+          ...(o.slackUrl ? { slackWebhookUrl: o.slackUrl } : {}),
+          ...(o.webhookUrl ? { webhookUrl: o.webhookUrl } : {}),
+        },
+        {
+          log,
           clock: time.now,
           sleep: time.sleep,
-          log,
-          timeoutMs: NET_TIMEOUT_MS,
-          ...o.slack,
-        }),
-        createWebhookNotifier({
-          url: o.webhookUrl ?? webhook.url,
-          secret: WEBHOOK_SECRET,
-          clock: time.now,
-          log,
-          timeoutMs: NET_TIMEOUT_MS,
-        }),
-      ].map(wrapNotifier);
+          dynamo: client,
+          periodMs: TICK_MS,
+          random: () => 0.5,
+          hss: { timeoutMs: NET_TIMEOUT_MS, pageSize: 10, ...o.hss },
+          slack: { timeoutMs: NET_TIMEOUT_MS, ...o.slack },
+          webhook: { timeoutMs: NET_TIMEOUT_MS },
+        },
+      );
+      const notifiers = base.notifiers.map(o.wrapNotifier ?? ((n: Notifier) => n));
       const store = o.wrapStore ? o.wrapStore(base.store) : base.store;
-      return {
-        ...base,
-        hss: hssClient,
-        store,
-        notifiers,
-        deps: { ...base.deps, hss: hssClient, store, notifiers, random: () => 0.5 },
-      };
+      return { ...base, store, notifiers, deps: { ...base.deps, store, notifiers } };
     },
     async tick(app = world.app()) {
       try {
