@@ -286,6 +286,36 @@ describe('poll', () => {
   });
 });
 
+describe('poll under a crash in the middle of a batch', () => {
+  it('repeats at most the one message in flight, because each answer is recorded before the next send', async () => {
+    // Prepare: five alerts go out one by one; the process dies while recording the third answer.
+    const { hss, clock, log, store } = setup();
+    hss.tasks = Array.from({ length: 5 }, (_, i) =>
+      task({ hostId: `h${i}`, status: 'failed', rawStatus: 'failed' }),
+    );
+    const sent = recordingNotifier('slack');
+    const deliver = sent.deliver;
+    let crashed = false;
+    sent.deliver = (alerts, onOutcome) =>
+      deliver(alerts, async (i, outcome) => {
+        if (i === 2 && !crashed) {
+          crashed = true;
+          throw new Error('injected crash while recording');
+        }
+        await onOutcome?.(i, outcome);
+      });
+    const deps = { hss, store, notifiers: [sent], clock: clock.now, log };
+    // Act
+    await expect(poll(deps, OPTIONS)).rejects.toThrow(/injected crash/);
+    clock.advance(5 * MIN);
+    await poll(deps, OPTIONS);
+    // Assess: alerts 0 and 1 were recorded, 2 was sent but not recorded, 3 and 4 were never sent.
+    const ids = sent.delivered.map((a) => a.task.hostId);
+    expect(new Set(ids).size).toBe(5);
+    expect(ids).toEqual(['h0', 'h1', 'h2', 'h2', 'h3', 'h4']);
+  });
+});
+
 describe('poll under crashes', () => {
   type Step = 'after-fetch' | 'after-recording-alerts' | 'after-sending' | 'before-marking-done';
   const steps: Array<[Step, number]> = [

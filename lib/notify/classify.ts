@@ -2,7 +2,7 @@
 // spirit of alertmanager notify/util.go Retrier.Check: 2xx ok; 429, 5xx and network trouble are
 // retried on a later poll; any other 4xx is permanent because sending the same thing again cannot help.
 import { redactUrl, scrubUrls } from './redact';
-import type { DeliveryOutcome } from './types';
+import type { DeliveryOutcome, OutcomeListener } from './types';
 
 /** A delivery outcome that is not `ok`. */
 export type DeliveryFailure = Exclude<DeliveryOutcome, { kind: 'ok' }>;
@@ -228,17 +228,20 @@ export function notSentAfter(cause: DeliveryFailure): DeliveryFailure {
 }
 
 /**
- * Sends `items` one at a time in order and returns one outcome per item; after a failure that
- * `haltsBatch`, the remaining items are not sent and get `notSentAfter(that failure)`.
+ * Sends `items` one at a time in order and returns one outcome per item, telling `onOutcome` of
+ * each answer before the next send; after a failure that `haltsBatch`, the remaining items are
+ * not sent and get `notSentAfter(that failure)`.
  */
 export async function sendInOrder<T>(
   items: readonly T[],
   send: (item: T, index: number) => Promise<SendResult>,
+  onOutcome?: OutcomeListener,
 ): Promise<DeliveryOutcome[]> {
   const outcomes: DeliveryOutcome[] = [];
   for (const [index, item] of items.entries()) {
     const result = await send(item, index);
     outcomes.push(result.outcome);
+    await onOutcome?.(index, result.outcome);
     if (result.outcome.kind !== 'ok' && haltsBatch(result)) {
       const rest = notSentAfter(result.outcome);
       while (outcomes.length < items.length) outcomes.push(rest);

@@ -120,14 +120,14 @@ export async function deliverPending(deps: DeliverDeps, input: DeliverInput): Pr
           (a, b) =>
             a.alert.detectedAt - b.alert.detectedAt || compare(a.alert.task.hostName, b.alert.task.hostName),
         );
-        const outcomes = await notifier.deliver(due.map((r) => r.alert));
-        for (const [i, record] of due.entries()) {
-          const outcome: DeliveryOutcome = outcomes[i] ?? {
-            kind: 'retryable',
-            error: 'notifier returned no outcome',
-          };
-          const state = record.deliveries[notifier.id]!;
-          record.deliveries[notifier.id] = nextState(state, outcome, clock(), policy, random);
+        // Each outcome is recorded as soon as it is known, before the next message goes out.
+        const recorded = new Set<number>();
+        const record = async (i: number, outcome: DeliveryOutcome): Promise<void> => {
+          const alert = due[i];
+          if (!alert || recorded.has(i)) return;
+          recorded.add(i);
+          const state = alert.deliveries[notifier.id]!;
+          alert.deliveries[notifier.id] = nextState(state, outcome, clock(), policy, random);
           tally(summary, outcome);
           if (outcome.kind !== 'ok') {
             const level = outcome.kind === 'permanent' ? 'error' : 'warn';
@@ -135,12 +135,19 @@ export async function deliverPending(deps: DeliverDeps, input: DeliverInput): Pr
               `Delivery ${outcome.kind === 'permanent' ? 'failed for good' : 'failed, will retry'}`,
               {
                 destination: notifier.description,
-                alertId: record.alert.id,
+                alertId: alert.alert.id,
                 error: outcome.error,
               },
             );
           }
-          await save(record, notifier.id);
+          await save(alert, notifier.id);
+        };
+        const outcomes = await notifier.deliver(
+          due.map((r) => r.alert),
+          record,
+        );
+        for (const i of due.keys()) {
+          await record(i, outcomes[i] ?? { kind: 'retryable', error: 'notifier returned no outcome' });
         }
       }),
     );

@@ -352,16 +352,19 @@ export function createSlackNotifier(o: SlackNotifierOptions): Notifier {
   return {
     id,
     description: `Slack webhook ${target}`,
-    async deliver(alerts) {
+    async deliver(alerts, onOutcome) {
       if (alerts.length === 0) return [];
       const budget = { waitLeftMs: maxRetryAfterMs };
       if (alerts.length > digestThreshold) {
         const { outcome } = await send(slackDigest(alerts, consoleUrl(alerts[0]!)), budget);
         report(outcome, alerts.length);
+        for (const i of alerts.keys()) await onOutcome?.(i, outcome);
         return alerts.map(() => outcome);
       }
-      const outcomes = await sendInOrder(alerts, (alert) =>
-        send(slackMessage(alert, consoleUrl(alert)), budget),
+      const outcomes = await sendInOrder(
+        alerts,
+        (alert) => send(slackMessage(alert, consoleUrl(alert)), budget),
+        onOutcome,
       );
       outcomes.forEach((outcome) => report(outcome, 1));
       return outcomes;

@@ -7,6 +7,9 @@ export type DeliveryOutcome =
   | { kind: 'retryable'; error: string; retryAfterMs?: number }
   | { kind: 'permanent'; error: string };
 
+/** Told the outcome of the alert at `index` of a batch as soon as it is known. */
+export type OutcomeListener = (index: number, outcome: DeliveryOutcome) => Promise<void>;
+
 /** A message about the monitoring itself rather than about a task. */
 export interface Notice {
   kind: 'test' | 'monitoring-down' | 'monitoring-recovered';
@@ -28,9 +31,11 @@ export interface Notifier {
   readonly description: string;
   /**
    * Delivers `alerts` (one poll's batch for this destination) and returns one outcome per alert,
-   * in the same order. May group them (a digest); never throws for delivery failures.
+   * in the same order. May group them (a digest); never throws for delivery failures. Calls
+   * `onOutcome` (awaited) as soon as each alert's answer is known, so the caller can record it
+   * before the next message goes out: a crash then repeats at most the message in flight.
    */
-  deliver(alerts: readonly Alert[]): Promise<DeliveryOutcome[]>;
+  deliver(alerts: readonly Alert[], onOutcome?: OutcomeListener): Promise<DeliveryOutcome[]>;
   /** Sends one notice about the monitoring itself; never throws for delivery failures. */
   notice(notice: Notice): Promise<DeliveryOutcome>;
 }

@@ -184,8 +184,8 @@ export function createWebhookNotifier(o: WebhookNotifierOptions): Notifier {
   return {
     id,
     description: `webhook ${target}${o.secret !== undefined ? ' (signed)' : ''}`,
-    async deliver(alerts) {
-      const outcomes = await sendInOrder(alerts, (alert) => send(alert.id, webhookEvent(alert)));
+    async deliver(alerts, onOutcome) {
+      const outcomes = await sendInOrder(alerts, (alert) => send(alert.id, webhookEvent(alert)), onOutcome);
       outcomes.forEach((outcome, i) => report(outcome, alerts[i]!.id));
       return outcomes;
     },

@@ -261,6 +261,28 @@ describe('Slack notifier against a local Slack sink', () => {
     expect((sink.received[2]!.json as SlackPayload).text).toContain('ecs-prod-03');
   });
 
+  it('tells the caller of each answer before it sends the next message, and of a digest once per alert', async () => {
+    // Prepare: note how many messages Slack had when each outcome was reported.
+    const seen: Array<[number, string, number]> = [];
+    const listen = async (i: number, o: { kind: string }) =>
+      void seen.push([i, o.kind, sink.received.length]);
+    // Act
+    await notifier().deliver([alertFor(1), alertFor(2), alertFor(3)], listen);
+    await notifier().deliver(
+      Array.from({ length: 6 }, (_, i) => alertFor(i)),
+      listen,
+    );
+    // Assess
+    expect(seen.slice(0, 3)).toEqual([
+      [0, 'ok', 1],
+      [1, 'ok', 2],
+      [2, 'ok', 3],
+    ]);
+    expect(seen.slice(3).map(([i, kind, received]) => [i, kind, received])).toEqual(
+      [0, 1, 2, 3, 4, 5].map((i) => [i, 'ok', 4]),
+    );
+  });
+
   it('delivers a hostile host name escaped, with no control sequence anywhere in what Slack got', async () => {
     await notifier().deliver([alertFor(1, HOSTILE)]);
     expect(sink.received).toHaveLength(1);

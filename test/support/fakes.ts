@@ -1,7 +1,7 @@
 import type { Alert } from '../../lib/diff/alert';
 import type { TaskQuery, TaskSource } from '../../lib/hss/types';
 import type { Log } from '../../lib/log';
-import type { DeliveryOutcome, Notice, Notifier } from '../../lib/notify/types';
+import type { DeliveryOutcome, Notice, Notifier, OutcomeListener } from '../../lib/notify/types';
 import type { StoredTask } from '../../lib/state/store';
 import { taskKey, type Scope, type Task } from '../../lib/task';
 
@@ -69,10 +69,15 @@ export function recordingNotifier(id = 'slack'): Notifier & {
     delivered: [] as Alert[],
     notices: [] as Notice[],
     answer: (_alert: Alert): DeliveryOutcome => ({ kind: 'ok' }),
-    async deliver(alerts: readonly Alert[]) {
+    async deliver(alerts: readonly Alert[], onOutcome?: OutcomeListener) {
       n.batches.push([...alerts]);
-      const outcomes = alerts.map((a) => n.answer(a));
-      alerts.forEach((a, i) => outcomes[i]!.kind === 'ok' && n.delivered.push(a));
+      const outcomes: DeliveryOutcome[] = [];
+      for (const [i, a] of alerts.entries()) {
+        const outcome = n.answer(a);
+        outcomes.push(outcome);
+        if (outcome.kind === 'ok') n.delivered.push(a);
+        await onOutcome?.(i, outcome);
+      }
       return outcomes;
     },
     async notice(notice: Notice): Promise<DeliveryOutcome> {
