@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Alert } from './diff/alert';
 import { decide, decideResolved, type Plan } from './diff/decide';
 import { reportRecovered } from './health';
@@ -12,10 +11,11 @@ import {
   type RetryPolicy,
 } from './notify/deliver';
 import type { Notifier } from './notify/types';
-import { createStateStore, type StateStore, type StoredAlert, type StoredTask } from './state/store';
+import type { StateStore, StoredAlert, StoredTask } from './state/store';
 import { IN_FLIGHT_STATUSES, taskKey, type KnownStatus, type Scope, type Task } from './task';
 
 const DAY_MS = 86_400_000;
+const DEFAULT_PERIOD_MS = 300_000;
 
 export interface PollOptions {
   scope: Scope;
@@ -38,10 +38,7 @@ export interface PollOptions {
 
 export interface PollDeps {
   hss: TaskSource;
-  /** The state store; or a DynamoDB client and table from which one is made. */
-  store?: StateStore;
-  dynamo?: DynamoDBClient;
-  tableName?: string;
+  store: StateStore;
   notifiers: readonly Notifier[];
   clock: Clock;
   log: Log;
@@ -81,17 +78,18 @@ export interface PollSummary {
  */
 export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSummary> {
   const { hss, clock, log } = deps;
-  const store = deps.store ?? storeFrom(deps);
+  const { store } = deps;
   const statsBefore = { ...store.stats };
   const throttledBefore = hss.stats?.throttled ?? 0;
   const startedAt = clock();
   const { scope, lastDays, alertStatuses } = options;
   const baseline = options.baseline ?? false;
+  const periodMs = options.periodMs ?? DEFAULT_PERIOD_MS;
   let hssCalls = 0;
 
   // Fetch. The in-flight sweep goes first so that a task finishing between two calls shows up
   // in the alert-status lists fetched after it rather than vanishing from both.
-  const sweep = sweepStatus(startedAt, options.periodMs ?? 300_000);
+  const sweep = sweepStatus(startedAt, periodMs);
   const fetched: Task[] = [];
   const complete: KnownStatus[] = [];
   for (const status of [sweep, ...alertStatuses.filter((s) => s !== sweep)]) {
@@ -104,16 +102,11 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
   // Read state: the working set in one Query, plus stored items of alert-status tasks not in it.
   const workingSet = await store.readWorkingSet(scope);
   const stored = new Map(workingSet.tasks);
-  const unknownKeys = [...new Set(fetched.map(taskKey))].filter((key) => !stored.has(key));
   const alertKeys = new Set(
     fetched.filter((t) => alertStatuses.includes(t.status as KnownStatus)).map(taskKey),
   );
-  for (const [key, task] of await store.getTasks(
-    scope,
-    unknownKeys.filter((key) => alertKeys.has(key)),
-  )) {
-    stored.set(key, task);
-  }
+  const untracked = [...alertKeys].filter((key) => !stored.has(key));
+  for (const [key, task] of await store.getTasks(scope, untracked)) stored.set(key, task);
 
   const now = clock();
   const plan = decide({
@@ -125,7 +118,7 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     fetched,
     stored,
     completeStatuses: complete,
-    edgeMarginMs: 2 * (options.periodMs ?? 300_000),
+    edgeMarginMs: 2 * periodMs,
   });
   const followUp = await resolveEdge(deps, options, plan, now);
   hssCalls += followUp.calls;
@@ -252,12 +245,6 @@ function newRecord(
 function dedupeRefs<T extends { key: string; status: string }>(refs: T[]): T[] {
   const seen = new Map(refs.map((r) => [`${r.key}#${r.status}`, r]));
   return [...seen.values()];
-}
-
-function storeFrom(deps: PollDeps): StateStore {
-  if (!deps.dynamo || !deps.tableName)
-    throw new Error('poll needs either a store or a DynamoDB client and table');
-  return createStateStore({ client: deps.dynamo, tableName: deps.tableName });
 }
 
 function finish(
