@@ -26,9 +26,7 @@ function loadApp(): Promise<App> {
     const config = parseConfig(env);
     logger.setLogLevel((config.logLevel as 'INFO') ?? 'INFO');
     logger.info('Configuration loaded', { config: describeConfig(config) });
-    // The schedule period (serverless.yml) decides which in-flight list each tick sweeps.
-    const periodMs = Number(process.env.SCHEDULE_PERIOD_SECONDS || 300) * 1000;
-    return createApp(config, { log: powertoolsLog(logger), periodMs });
+    return createApp(config, { log: powertoolsLog(logger) });
   })().catch((err: unknown) => {
     app = undefined;
     throw err;

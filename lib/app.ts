@@ -28,7 +28,7 @@ export interface AppOverrides {
   sleep?: Sleep;
   /** Use this DynamoDB client instead of one built from the config. */
   dynamo?: DynamoDBClient;
-  /** Schedule period, ms (default 5 min). */
+  /** Schedule period, ms (default: the config's `periodSeconds`). */
   periodMs?: number;
   /** Client settings on top of the config's (tests: short timeouts, small pages). */
   hss?: Partial<HssClientOptions>;
@@ -41,7 +41,7 @@ export interface AppOverrides {
 /** Wires config into clients (HSS, DynamoDB, notifiers) and poll options; makes no request. */
 export function createApp(config: Config, overrides: AppOverrides): App {
   const { log } = overrides;
-  const periodMs = overrides.periodMs ?? 300_000;
+  const periodMs = overrides.periodMs ?? config.periodSeconds * 1000;
   const clock = overrides.clock ?? systemClock;
   const sleep = overrides.sleep ?? realSleep;
   const scope: Scope = {

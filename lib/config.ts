@@ -18,6 +18,8 @@ export interface Config {
   ratePerMinute: number;
   /** Look-back window in days, 1..30. */
   lastDays: number;
+  /** Schedule period in seconds (60..86400): picks each tick's in-flight sweep and the delivery lease. */
+  periodSeconds: number;
   /** Statuses that alert, without duplicates, in the order given. */
   alertStatuses: KnownStatus[];
   stateTable: string;
@@ -50,6 +52,7 @@ export const CONFIG_DEFAULTS = {
   HSS_ENTERPRISE_PROJECT_ID: '0',
   HSS_RATE_LIMIT_PER_MINUTE: 5,
   LAST_DAYS: 1,
+  SCHEDULE_PERIOD_SECONDS: 300,
   ALERT_STATUSES: ['failed', 'timeout'] as KnownStatus[],
   AWS_REGION: 'us-east-1',
   BASELINE: false,
@@ -97,6 +100,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     auth,
     ratePerMinute: f.HSS_RATE_LIMIT_PER_MINUTE,
     lastDays: f.LAST_DAYS,
+    periodSeconds: f.SCHEDULE_PERIOD_SECONDS,
     alertStatuses: f.ALERT_STATUSES,
     stateTable: f.STATE_TABLE,
     dynamodbEndpoint: f.DYNAMODB_ENDPOINT,
@@ -128,6 +132,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
           },
     ratePerMinute: c.ratePerMinute,
     lastDays: c.lastDays,
+    periodSeconds: c.periodSeconds,
     alertStatuses: c.alertStatuses,
     stateTable: c.stateTable,
     dynamodbEndpoint: c.dynamodbEndpoint,
@@ -258,6 +263,7 @@ const fields = z.object({
   HSS_AUTH_TOKEN: z.optional(secretToken(65536)),
   HSS_RATE_LIMIT_PER_MINUTE: intBetween(1, 600, CONFIG_DEFAULTS.HSS_RATE_LIMIT_PER_MINUTE),
   LAST_DAYS: intBetween(1, 30, CONFIG_DEFAULTS.LAST_DAYS),
+  SCHEDULE_PERIOD_SECONDS: intBetween(60, 86_400, CONFIG_DEFAULTS.SCHEDULE_PERIOD_SECONDS),
   ALERT_STATUSES: z._default(
     z.pipe(
       z.string(),

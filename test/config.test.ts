@@ -39,6 +39,7 @@ describe('parseConfig', () => {
       auth: { kind: 'aksk', ak: AK, sk: SK },
       ratePerMinute: 5,
       lastDays: 1,
+      periodSeconds: 300,
       alertStatuses: ['failed', 'timeout'],
       stateTable: 'hss-restore-alerts-dev-state',
       awsRegion: 'us-east-1',
@@ -343,6 +344,9 @@ describe('parseConfig', () => {
 
   it('names the variable on the error when exactly one is wrong', () => {
     expect(configError({ ...MINIMAL, LAST_DAYS: '0' }).variable).toBe('LAST_DAYS');
+    expect(configError({ ...MINIMAL, SCHEDULE_PERIOD_SECONDS: 'five minutes' }).message).toMatch(
+      /SCHEDULE_PERIOD_SECONDS must be an integer 60\.\.86400/,
+    );
   });
 
   it('cuts a long non-secret value so the message stays readable', () => {
