@@ -165,6 +165,17 @@ export function createStateStore(options: StateStoreOptions): StateStore {
     }
   }
 
+  /** Runs a conditional write; false when its condition did not hold (someone else got there first). */
+  async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw err;
+    }
+  }
+
   async function readWorkingSet(scope: Scope): Promise<WorkingSet> {
     const tasks = new Map<string, StoredTask>();
     const pending: AlertRef[] = [];
@@ -255,8 +266,8 @@ export function createStateStore(options: StateStoreOptions): StateStore {
   }
 
   async function putAlert(record: StoredAlert): Promise<'created' | 'exists'> {
-    try {
-      await send('PutItem', 'write', () =>
+    const created = await conditionally(() =>
+      send('PutItem', 'write', () =>
         client.send(
           new PutItemCommand({
             TableName: tableName,
@@ -265,12 +276,9 @@ export function createStateStore(options: StateStoreOptions): StateStore {
             ReturnConsumedCapacity: 'TOTAL',
           }),
         ),
-      );
-      return 'created';
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return 'exists';
-      throw err;
-    }
+      ),
+    );
+    return created ? 'created' : 'exists';
   }
 
   async function putTasks(scope: Scope, tasks: readonly StoredTask[]): Promise<void> {
@@ -294,8 +302,8 @@ export function createStateStore(options: StateStoreOptions): StateStore {
   }
 
   async function acquireLease(scope: Scope, owner: string, now: number, leaseMs: number): Promise<boolean> {
-    try {
-      await send('UpdateItem', 'write', () =>
+    return conditionally(() =>
+      send('UpdateItem', 'write', () =>
         client.send(
           new UpdateItemCommand({
             TableName: tableName,
@@ -312,17 +320,14 @@ export function createStateStore(options: StateStoreOptions): StateStore {
             ReturnConsumedCapacity: 'TOTAL',
           }),
         ),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   async function releaseLease(scope: Scope, owner: string): Promise<void> {
-    try {
-      await send('UpdateItem', 'write', () =>
+    // Someone took over an expired lease: nothing of ours to release.
+    await conditionally(() =>
+      send('UpdateItem', 'write', () =>
         client.send(
           new UpdateItemCommand({
             TableName: tableName,
@@ -334,11 +339,8 @@ export function createStateStore(options: StateStoreOptions): StateStore {
             ReturnConsumedCapacity: 'TOTAL',
           }),
         ),
-      );
-    } catch (err) {
-      // Someone took over an expired lease: nothing of ours to release.
-      if (!isConditionalCheckFailed(err)) throw err;
-    }
+      ),
+    );
   }
 
   async function getAlerts(
@@ -390,19 +392,9 @@ export function createStateStore(options: StateStoreOptions): StateStore {
       );
     };
 
-    try {
-      await update(settled);
-      return;
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
-      if (!settled) return;
-    }
-    try {
-      // Another destination is still pending in the table: record this one and stay in the index.
-      await update(false);
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
-    }
+    if ((await conditionally(() => update(settled))) || !settled) return;
+    // Another destination is still pending in the table: record this one and stay in the index.
+    await conditionally(() => update(false));
   }
 
   async function recordFailure(scope: Scope, now: number, error: string): Promise<Health> {
@@ -432,8 +424,8 @@ export function createStateStore(options: StateStoreOptions): StateStore {
   }
 
   async function claimDownNotice(scope: Scope): Promise<boolean> {
-    try {
-      await send('UpdateItem', 'write', () =>
+    return conditionally(() =>
+      send('UpdateItem', 'write', () =>
         client.send(
           new UpdateItemCommand({
             TableName: tableName,
@@ -444,16 +436,13 @@ export function createStateStore(options: StateStoreOptions): StateStore {
             ReturnConsumedCapacity: 'TOTAL',
           }),
         ),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   async function clearHealth(scope: Scope): Promise<Health | undefined> {
-    try {
+    let old: Record<string, AttributeValue> | undefined;
+    const cleared = await conditionally(async () => {
       const out = await send('UpdateItem', 'write', () =>
         client.send(
           new UpdateItemCommand({
@@ -466,11 +455,9 @@ export function createStateStore(options: StateStoreOptions): StateStore {
           }),
         ),
       );
-      return fromHealthItem(out.Attributes ?? {});
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return undefined;
-      throw err;
-    }
+      old = out.Attributes;
+    });
+    return cleared ? fromHealthItem(old ?? {}) : undefined;
   }
 
   return {
