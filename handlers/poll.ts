@@ -15,7 +15,12 @@ import type { Log } from '../lib/log';
 const SERVICE = 'hss-restore-alerts';
 // The handler is the one place that reads the environment and keeps clients for the warm container.
 const logger = new Logger({ serviceName: SERVICE, logLevel: (process.env.LOG_LEVEL as 'INFO') ?? 'INFO' });
-const metrics = new Metrics({ namespace: 'HssRestoreAlerts', serviceName: SERVICE });
+// The stage is a dimension so that the "no successful poll" alarm of one stage ignores the others.
+const metrics = new Metrics({
+  namespace: 'HssRestoreAlerts',
+  serviceName: SERVICE,
+  defaultDimensions: { stage: process.env.STAGE ?? 'local' },
+});
 const secrets = createSecretCache();
 let app: Promise<App> | undefined;
 

@@ -83,6 +83,8 @@ describe('handlers/poll via serverless invoke local', () => {
     // Assess
     expect(stdout).toMatch(/"alertsNew": 1/);
     expect(stdout).toMatch(/"message":"Poll complete"/);
+    // EMF with the dimensions the "no successful poll" alarm watches.
+    expect(stdout).toMatch(/"Dimensions":\[\["service","stage"\]\].*"PollSucceeded":1/);
     expect(slack.received).toHaveLength(1);
     expect(JSON.stringify(slack.received[0]!.json)).toContain('ecs-invoke-1');
   }, 120_000);

@@ -144,6 +144,7 @@ describe('serverless.yml, packaged offline', () => {
       CLOUD_SDK_SK_PARAM: '/hss-restore-alerts/test/cloud-sdk-sk',
       SLACK_WEBHOOK_URL_PARAM: '/hss-restore-alerts/test/slack-webhook-url',
       POWERTOOLS_SERVICE_NAME: 'hss-restore-alerts',
+      STAGE: 'test',
     });
     for (const secret of [
       'CLOUD_SDK_AK',
@@ -245,7 +246,10 @@ describe('serverless.yml, packaged offline', () => {
     expect(resources.PollMissedAlarm!.Properties).toMatchObject({
       Namespace: 'HssRestoreAlerts',
       MetricName: 'PollSucceeded',
-      Dimensions: [{ Name: 'service', Value: 'hss-restore-alerts' }],
+      Dimensions: [
+        { Name: 'service', Value: 'hss-restore-alerts' },
+        { Name: 'stage', Value: 'test' },
+      ],
       Statistic: 'Sum',
       Period: period(),
       EvaluationPeriods: 3,
