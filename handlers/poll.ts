@@ -8,8 +8,9 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { createApp, runPoll, type App } from '../lib/app';
 import { describeConfig, parseConfig } from '../lib/config';
 import type { PollSummary } from '../lib/poll';
-import { createSecretCache } from '../lib/secrets';
+import { resolveSecretParams } from '../lib/secrets';
 import { oneLine } from '../lib/errors';
+import { HssAuthError } from '../lib/hss/errors';
 import type { Log } from '../lib/log';
 
 const SERVICE = 'hss-restore-alerts';
@@ -21,13 +22,15 @@ const metrics = new Metrics({
   serviceName: SERVICE,
   defaultDimensions: { stage: process.env.STAGE ?? 'local' },
 });
-const secrets = createSecretCache();
 let app: Promise<App> | undefined;
 
-/** Parses config (with SSM secrets, once per cold start) and builds the clients; a failure is retried next time. */
+/**
+ * Reads the SSM secrets and parses the config once per container, and builds the clients (the
+ * HSS rate limiter lives in them across warm invocations); a failure is retried next time.
+ */
 function loadApp(): Promise<App> {
   app ??= (async () => {
-    const env = await secrets(process.env, new SSMClient({}));
+    const env = await resolveSecretParams(process.env, new SSMClient({}));
     const config = parseConfig(env);
     logger.setLogLevel((config.logLevel as 'INFO') ?? 'INFO');
     logger.info('Configuration loaded', { config: describeConfig(config) });
@@ -51,7 +54,11 @@ function powertoolsLog(l: Logger): Log {
 
 /** One scheduled tick: one poll of the configured scope; throws (failing the invocation) when it could not complete. */
 async function pollOnce(event: ScheduledEvent): Promise<PollSummary> {
-  const summary = await runPoll(await loadApp());
+  const summary = await runPoll(await loadApp()).catch((err: unknown) => {
+    // Rejected credentials may have been rotated in SSM: read them again on the next tick.
+    if (err instanceof HssAuthError) app = undefined;
+    throw err;
+  });
   recordMetrics(summary);
   logger.info('Poll complete', { tick: event?.time, ...summary });
   return summary;

@@ -1,7 +1,6 @@
 import { GetParametersCommand, type Parameter, type SSMClient } from '@aws-sdk/client-ssm';
 import { SECRET_VARIABLES } from './config';
 import { AlertsError, ConfigError } from './errors';
-import { systemClock, type Clock } from './log';
 
 /** Suffix naming the SSM parameter that holds a secret variable's value (`CLOUD_SDK_SK_PARAM`). */
 export const PARAM_SUFFIX = '_PARAM';
@@ -85,32 +84,6 @@ export async function resolveSecretParams(
   }
   if (problems.length > 0) throw configError(problems);
   return out;
-}
-
-/** Resolves secrets through `resolveSecretParams`, given the same env each time. */
-export type SecretCache = (
-  env: Record<string, string | undefined>,
-  ssm: SSMClient,
-) => Promise<Record<string, string | undefined>>;
-
-/**
- * Memoizes resolveSecretParams for the life of the container (or `ttlMs`, so a rotated secret is
- * picked up without a redeploy); a failure is not kept, so the next invocation tries again.
- * The first env passed wins: call it with the same environment every time.
- */
-export function createSecretCache(options: { ttlMs?: number; clock?: Clock } = {}): SecretCache {
-  const { ttlMs = Number.POSITIVE_INFINITY, clock = systemClock } = options;
-  let cached: { at: number; value: Promise<Record<string, string | undefined>> } | undefined;
-  return function resolveCached(env, ssm) {
-    if (cached === undefined || clock() - cached.at >= ttlMs) {
-      const entry = { at: clock(), value: resolveSecretParams(env, ssm) };
-      cached = entry;
-      entry.value.catch(() => {
-        if (cached === entry) cached = undefined;
-      });
-    }
-    return cached.value;
-  };
 }
 
 function configError(problems: string[]): ConfigError {

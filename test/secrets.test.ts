@@ -1,7 +1,7 @@
 import { GetParametersCommand, SSMClient, type GetParametersCommandOutput } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ConfigError } from '../lib/errors';
-import { SecretFetchError, createSecretCache, resolveSecretParams } from '../lib/secrets';
+import { SecretFetchError, resolveSecretParams } from '../lib/secrets';
 
 const SK = 'MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc';
 const SLACK = 'https://hooks.slack.com/services/T0001/B0001/slackTokenSecret1234';
@@ -203,59 +203,5 @@ describe('resolveSecretParams', () => {
     expect(error.message).toBe(
       'SSM GetParameters failed for CLOUD_SDK_SK (CLOUD_SDK_SK_PARAM=/x/sk): ThrottlingException: Rate exceeded',
     );
-  });
-});
-
-describe('createSecretCache', () => {
-  const ssm = new SSMClient({ region: 'eu-west-1' });
-  const mock = mockClient(ssm);
-  const env = { CLOUD_SDK_SK_PARAM: '/x/sk' };
-  beforeEach(() => {
-    mock.reset();
-    mock.on(GetParametersCommand).resolves({ Parameters: [secure('/x/sk', SK)] });
-  });
-
-  it('calls SSM once for many invocations in the same container', async () => {
-    // Prepare
-    const resolve = createSecretCache();
-    // Act
-    const results = await Promise.all([resolve(env, ssm), resolve(env, ssm)]);
-    const later = await resolve(env, ssm);
-    // Assess
-    expect(results[0]).toEqual({ CLOUD_SDK_SK: SK });
-    expect(later).toEqual({ CLOUD_SDK_SK: SK });
-    expect(mock.commandCalls(GetParametersCommand)).toHaveLength(1);
-  });
-
-  it('tries again on the next invocation after a failure', async () => {
-    // Prepare
-    mock
-      .on(GetParametersCommand)
-      .rejectsOnce(awsError('InternalServerError', 'try later'))
-      .resolves({ Parameters: [secure('/x/sk', SK)] });
-    const resolve = createSecretCache();
-    // Act
-    const first = await rejection(() => resolve(env, ssm));
-    const second = await resolve(env, ssm);
-    // Assess
-    expect(first).toBeInstanceOf(SecretFetchError);
-    expect(second).toEqual({ CLOUD_SDK_SK: SK });
-    expect(mock.commandCalls(GetParametersCommand)).toHaveLength(2);
-  });
-
-  it('reads again once the time to live has passed, so a rotated secret is picked up', async () => {
-    // Prepare
-    let now = 1_000_000;
-    const resolve = createSecretCache({ ttlMs: 60_000, clock: () => now });
-    // Act
-    await resolve(env, ssm);
-    now += 59_999;
-    await resolve(env, ssm);
-    const callsWithinTtl = mock.commandCalls(GetParametersCommand).length;
-    now += 1;
-    await resolve(env, ssm);
-    // Assess
-    expect(callsWithinTtl).toBe(1);
-    expect(mock.commandCalls(GetParametersCommand)).toHaveLength(2);
   });
 });
