@@ -11,7 +11,7 @@ import {
   type RetryPolicy,
 } from './notify/deliver';
 import type { Notifier } from './notify/types';
-import type { StateStore, StoredAlert, StoredTask } from './state/store';
+import type { StateStore, StoredAlert } from './state/store';
 import { IN_FLIGHT_STATUSES, taskKey, type KnownStatus, type Scope, type Task } from './task';
 
 const DAY_MS = 86_400_000;
@@ -260,5 +260,3 @@ function finish(
   summary.durationMs = clock() - startedAt;
   return summary;
 }
-
-export type { StoredTask };

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Alert } from '../diff/alert';
 import { realSleep, type Sleep } from '../log';
-import { IN_FLIGHT_STATUSES, scopeId, taskKey, type Scope, type TaskStatus } from '../task';
+import { scopeId, taskKey, type Scope, type TaskStatus } from '../task';
 import { isConditionalCheckFailed, StateError, toStateError } from './errors';
 import { GSI_NAME } from './table';
 
@@ -563,9 +563,4 @@ function alertRefOf(item: Record<string, AttributeValue>): AlertRef {
   const rest = str(item.sk).slice(ALERT_PREFIX.length);
   const cut = rest.lastIndexOf('#');
   return { key: rest.slice(0, cut), status: rest.slice(cut + 1) as TaskStatus };
-}
-
-/** True when a status keeps a task in the working set (in flight, or one that alerts). */
-export function isTrackedStatus(status: TaskStatus, alertStatuses: readonly TaskStatus[]): boolean {
-  return (IN_FLIGHT_STATUSES as readonly TaskStatus[]).includes(status) || alertStatuses.includes(status);
 }
