@@ -9,6 +9,7 @@ import { reportFailedPoll } from './health';
 import { poll, type PollDeps, type PollOptions, type PollSummary } from './poll';
 import { createStateStore, type StateStore } from './state/store';
 import type { Scope } from './task';
+import { isLoopbackUrl } from './url';
 
 /** Everything one process needs to poll, built once from the parsed config and reused while warm. */
 export interface App {
@@ -73,7 +74,7 @@ export function createApp(config: Config, overrides: AppOverrides): App {
       region: config.awsRegion,
       ...(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {}),
       // A local DynamoDB (dynalite) accepts any credentials; a real endpoint uses the normal chain.
-      ...(config.dynamodbEndpoint && isLoopback(config.dynamodbEndpoint)
+      ...(config.dynamodbEndpoint && isLoopbackUrl(config.dynamodbEndpoint)
         ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
         : {}),
     });
@@ -114,10 +115,6 @@ export function createApp(config: Config, overrides: AppOverrides): App {
     deps: { hss, store, notifiers, clock, log },
     options,
   };
-}
-
-function isLoopback(url: string): boolean {
-  return /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 }
 
 /**

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { ConfigError } from './errors';
 import { redactUrl } from './notify/redact';
 import { TASK_STATUSES, isKnownStatus, type KnownStatus } from './task';
+import { isLoopbackHost, parseUrl } from './url';
 
 /** Everything the poll needs, parsed once at start from the environment; see parseConfig. */
 export interface Config {
@@ -153,23 +154,11 @@ function shown(value: unknown): string {
   return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }
 
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
-
-function parseUrl(raw: string): URL | undefined {
-  try {
-    return new URL(raw);
-  } catch {
-    return undefined;
-  }
-}
-
 /** https anywhere, http only to this machine (local emulators and sinks); no credentials in the URL. */
 function isSecureUrl(raw: string): boolean {
   const url = parseUrl(raw);
   if (url === undefined || url.username !== '' || url.password !== '') return false;
-  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname));
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
 }
 
 const required = (expected: string) => z.string({ error: `is required (${expected})` });

@@ -5,6 +5,7 @@ import { AlertsError, ConfigError } from '../errors';
 import { silentLog, type Log } from '../log';
 import { networkCause } from './classify';
 import { redactUrl } from './redact';
+import { isLoopbackHost } from '../url';
 
 /** What a receiver answered: status, lower-case header names, and the body as text. */
 export interface HttpAnswer {
@@ -109,16 +110,11 @@ export function requireDeliveryUrl(url: string, label: string, variable?: string
     throw new ConfigError(`${label} is not a valid URL (expected https://...)`, variable);
   }
   if (parsed.protocol === 'https:') return parsed;
-  if (parsed.protocol === 'http:' && isLoopback(parsed.hostname)) return parsed;
+  if (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname)) return parsed;
   throw new ConfigError(
     `${label} must use https:// (http:// only to 127.0.0.1, ::1 or localhost for local tests), got ${redactUrl(url)}`,
     variable,
   );
-}
-
-function isLoopback(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/\.$/, '');
-  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 function codeOf(err: unknown): string | undefined {
