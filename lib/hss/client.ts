@@ -227,29 +227,30 @@ export function createHssClient(options: HssClientOptions): HssClient {
     const where = { method: 'GET', path: url };
     let retries = 0;
     let throttleWaitMs = 0;
+    /** Backs off before the next attempt after a 5xx or a transport failure; throws `spent()` when retries are used up. */
+    const retryFailure = async (spent: () => Error, message: string, fields: Record<string, unknown>) => {
+      if (retries >= maxRetries) throw spent();
+      const wait = backoffMs(retries, BACKOFF.failureBaseMs, BACKOFF.failureCapMs);
+      retries += 1;
+      stats.retries += 1;
+      log.warn(message, { path, offset, ...fields, retry: retries, waitMs: wait });
+      await sleep(wait);
+    };
     for (;;) {
       await limiter.acquire();
       tally.calls += 1;
       const result = await attempt(params, url);
 
       if (result.kind === 'transport') {
-        if (retries >= maxRetries) {
-          throw new HssNetworkError(
-            `HSS GET ${url} failed: ${result.reason} at ${host} (${retries + 1} attempt(s)); the next poll tries again`,
-            { ...where, cause: new Error(result.reason) },
-          );
-        }
-        const wait = backoffMs(retries, BACKOFF.failureBaseMs, BACKOFF.failureCapMs);
-        retries += 1;
-        stats.retries += 1;
-        log.warn('HSS call failed; retrying', {
-          path,
-          offset,
-          error: result.reason,
-          retry: retries,
-          waitMs: wait,
-        });
-        await sleep(wait);
+        await retryFailure(
+          () =>
+            new HssNetworkError(
+              `HSS GET ${url} failed: ${result.reason} at ${host} (${retries + 1} attempt(s)); the next poll tries again`,
+              { ...where, cause: new Error(result.reason) },
+            ),
+          'HSS call failed; retrying',
+          { error: result.reason },
+        );
         continue;
       }
 
@@ -302,25 +303,15 @@ export function createHssClient(options: HssClientOptions): HssClient {
       }
 
       if (kind === 'server') {
-        if (retries >= maxRetries) {
-          throw new HssServerError(
-            `HSS GET ${url} failed: ${answer} (${retries + 1} attempt(s)); the next poll tries again`,
-            details,
-          );
-        }
-        const wait = backoffMs(retries, BACKOFF.failureBaseMs, BACKOFF.failureCapMs);
-        retries += 1;
-        stats.retries += 1;
-        log.warn('HSS server error; retrying', {
-          path,
-          offset,
-          status,
-          errorCode: apiError.code,
-          requestId,
-          retry: retries,
-          waitMs: wait,
-        });
-        await sleep(wait);
+        await retryFailure(
+          () =>
+            new HssServerError(
+              `HSS GET ${url} failed: ${answer} (${retries + 1} attempt(s)); the next poll tries again`,
+              details,
+            ),
+          'HSS server error; retrying',
+          { status, errorCode: apiError.code, requestId },
+        );
         continue;
       }
 
