@@ -1,24 +1,15 @@
 import { reportFailedPoll } from '../lib/health';
 import { poll } from '../lib/poll';
 import { createStateStore } from '../lib/state/store';
-import { createStateTable, startLocalDynamo, type LocalDynamo } from '../local/dynamo';
+import { useLocalDynamo } from './support/dynamo';
 import { fakeTaskSource, manualClock, MIN, recordingLog, recordingNotifier, SCOPE } from './support/fakes';
 
-let dynamo: LocalDynamo;
-let n = 0;
-
-beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
+const local = useLocalDynamo('health');
 
 async function setup() {
-  const tableName = `health-${++n}`;
-  await createStateTable(dynamo.client, tableName);
+  const tableName = await local.freshTable();
   const clock = manualClock();
-  const store = createStateStore({ client: dynamo.client, tableName });
+  const store = createStateStore({ client: local.dynamo().client, tableName });
   const slack = recordingNotifier('slack');
   const webhook = recordingNotifier('webhook');
   const log = recordingLog();

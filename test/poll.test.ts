@@ -1,6 +1,6 @@
 import { poll, type PollOptions } from '../lib/poll';
 import { createStateStore, type StateStore } from '../lib/state/store';
-import { createStateTable, startLocalDynamo, type LocalDynamo } from '../local/dynamo';
+import { useLocalDynamo } from './support/dynamo';
 import {
   fakeTaskSource,
   manualClock,
@@ -12,19 +12,11 @@ import {
   task,
 } from './support/fakes';
 
-let dynamo: LocalDynamo;
-let table = 0;
+const local = useLocalDynamo('state');
 let tableName: string;
 
-beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
 beforeEach(async () => {
-  tableName = `state-${++table}`;
-  await createStateTable(dynamo.client, tableName);
+  tableName = await local.freshTable();
 });
 
 const OPTIONS: PollOptions = {
@@ -40,7 +32,7 @@ function setup() {
   const slack = recordingNotifier('slack');
   const webhook = recordingNotifier('webhook');
   const log = recordingLog();
-  const store = createStateStore({ client: dynamo.client, tableName });
+  const store = createStateStore({ client: local.dynamo().client, tableName });
   const deps = { hss, store, notifiers: [slack, webhook], clock: clock.now, log, random: () => 0.5 };
   return { clock, hss, slack, webhook, log, store, deps };
 }
@@ -180,7 +172,7 @@ describe('poll', () => {
       poll(
         {
           hss,
-          store: createStateStore({ client: dynamo.newClient(), tableName }),
+          store: createStateStore({ client: local.dynamo().newClient(), tableName }),
           notifiers: [slack, webhook],
           clock: clock.now,
           log,
@@ -205,7 +197,7 @@ describe('poll', () => {
     );
     const depsFor = () => ({
       hss,
-      store: createStateStore({ client: dynamo.newClient(), tableName }),
+      store: createStateStore({ client: local.dynamo().newClient(), tableName }),
       notifiers: [slack],
       clock: clock.now,
       log,
@@ -233,7 +225,7 @@ describe('poll', () => {
     hss.tasks = [task({ hostId: 'first', status: 'failed', rawStatus: 'failed' })];
     const depsFor = () => ({
       hss,
-      store: createStateStore({ client: dynamo.newClient(), tableName }),
+      store: createStateStore({ client: local.dynamo().newClient(), tableName }),
       notifiers: [slack],
       clock: clock.now,
       log,

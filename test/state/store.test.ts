@@ -4,23 +4,14 @@ import { alertId } from '../../lib/diff/alert';
 import { createStateStore, type StoredAlert, type StoredTask } from '../../lib/state/store';
 import { StateError } from '../../lib/state/errors';
 import { taskKey } from '../../lib/task';
-import { createStateTable, startLocalDynamo, type LocalDynamo } from '../../local/dynamo';
+import { useLocalDynamo } from '../support/dynamo';
 import { SCOPE, storedTask, T0, task } from '../support/fakes';
 
-let dynamo: LocalDynamo;
-let n = 0;
-
-beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
+const local = useLocalDynamo('store');
 
 async function freshStore() {
-  const tableName = `store-${++n}`;
-  await createStateTable(dynamo.client, tableName);
-  return { tableName, store: createStateStore({ client: dynamo.client, tableName }) };
+  const tableName = await local.freshTable();
+  return { tableName, store: createStateStore({ client: local.dynamo().client, tableName }) };
 }
 
 function stored(i: number, overrides: Partial<StoredTask> = {}): StoredTask {
@@ -106,7 +97,7 @@ describe('DynamoDB state store', () => {
   it('puts a TTL on every item it writes, so DynamoDB removes state after the window', async () => {
     const { store, tableName } = await freshStore();
     await store.putTasks(SCOPE, [stored(1)]);
-    const item = await dynamo.client.send(
+    const item = await local.dynamo().client.send(
       new GetItemCommand({
         TableName: tableName,
         Key: { pk: { S: `S#proj-1#0` }, sk: { S: `T#${stored(1).key}` } },
