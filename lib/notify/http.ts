@@ -93,11 +93,6 @@ export function createPostJson(deps: { log?: Log } = {}): PostJson {
   };
 }
 
-/** One-off POST with a fresh client; notifiers hold a `createPostJson()` instead. */
-export function postJson(url: string, body: string, options?: PostJsonOptions): Promise<HttpAnswer> {
-  return createPostJson()(url, body, options);
-}
-
 /**
  * Checks a delivery URL: https, or http only to a loopback host (127.0.0.0/8, ::1, localhost) for
  * local testing. Throws ConfigError naming `label` and the redacted URL, never its path.

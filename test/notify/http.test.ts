@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../../lib/errors';
 import type { Log } from '../../lib/log';
 import { classifyNetworkError } from '../../lib/notify/classify';
-import { createPostJson, HttpNetworkError, postJson, requireDeliveryUrl } from '../../lib/notify/http';
+import { createPostJson, HttpNetworkError, requireDeliveryUrl } from '../../lib/notify/http';
+
+const postJson = createPostJson();
 import { startWebhookSink, type Sink } from '../../local/sinks';
 
 function recordingLog(): Log & { lines: string[] } {
