@@ -27,6 +27,12 @@ export interface Task {
   startedAt: string;
   /** End time (`ended_at`, or `updated_at` when `ended_at` is missing), as sent. */
   endedAt?: string;
+  /** `startedAt` as epoch ms (ISO with zone, epoch ms/s as number or digits; zone-less read as UTC); undefined when unreadable. */
+  startedMs?: number;
+  /** `endedAt` as epoch ms, read like `startedMs`. */
+  endedMs?: number;
+  /** True when a time had no zone and was read as UTC: window-edge decisions then allow +-14 h. */
+  zoneless?: boolean;
   errorCode?: string;
   errorMessage?: string;
 }

@@ -1,0 +1,122 @@
+// The typed configuration every part of lib/ trusts: parsed once, at start, from the environment
+// (and DESTINATIONS_FILE); lib/ never re-validates these values.
+import type { AlertStatus, KnownStatus } from '../model';
+import type { DestinationType } from '../notify/destination';
+
+/** HSS credentials: AK/SK (SDK-HMAC-SHA256; `securityToken` for temporary ones) or an IAM token. */
+export type HssAuth =
+  { kind: 'aksk'; ak: string; sk: string; securityToken?: string } | { kind: 'token'; token: string };
+
+/** One scope as configured (`region/project_id[/enterprise_project_id]`, optionally `@credential`). */
+export interface ScopeConfig {
+  /** Region id (`cn-north-4`); absent only in the one-scope form with HSS_ENDPOINT and no HSS_REGION. */
+  region?: string;
+  projectId: string;
+  /** Default `0`; `all_granted_eps` = every enterprise project the credential may see. */
+  enterpriseProjectId: string;
+  /** Credential name; `default` unless the scope names another. */
+  credential: string;
+}
+
+/** Glob patterns (picomatch) a name must match: any of `include` (all when empty) and none of `exclude`. */
+export interface GlobFilter {
+  include: string[];
+  exclude: string[];
+}
+
+/** Which messages a destination gets; everything when a field is absent. Notices always go everywhere. */
+export interface Routing {
+  /** Alert statuses routed here (subset of the alert statuses, `stuck` included). */
+  statuses?: AlertStatus[];
+  hosts?: GlobFilter;
+  backups?: GlobFilter;
+  /** Enterprise project ids (as in the scope) routed here. */
+  enterpriseProjects?: string[];
+  /** Chat messages (not pages) are held during these hours and released as one digest. */
+  quietHours?: { start: string; end: string; timeZone: string };
+}
+
+interface DestinationBase {
+  /** Unique id: the delivery-state key; defaults to the type (`slack`), must be given when a type repeats. */
+  name: string;
+  routing: Routing;
+}
+
+/** Every destination; `url`s, keys and secrets are secrets (never logged; `describeConfig` redacts them). */
+export type DestinationConfig = DestinationBase &
+  (
+    | { type: 'slack'; url: string }
+    | { type: 'webhook'; url: string; /** `whsec_<base64>` only. */ secret?: string }
+    | { type: 'teams'; url: string }
+    | { type: 'feishu'; url: string; secret?: string }
+    | { type: 'dingtalk'; url: string; /** `SEC...` */ secret?: string }
+    | { type: 'wecom'; url: string }
+    | {
+        type: 'pagerduty';
+        routingKey: string;
+        /** Default `https://events.pagerduty.com/v2/enqueue`. */
+        eventsUrl: string;
+        /** PagerDuty severity per alert status (defaults failed=error, timeout=warning, stuck=warning, others=warning). */
+        severity: Partial<Record<AlertStatus, 'critical' | 'error' | 'warning' | 'info'>>;
+      }
+    | {
+        type: 'smn';
+        topicUrn: string;
+        /** Default `https://smn.{region of the URN}.myhuaweicloud.com`. */
+        endpoint: string;
+        /** Project id of the publish path, read from the URN (`urn:smn:{region}:{project_id}:{topic}`). */
+        projectId: string;
+        /** Credential name that signs the publish (the same AK/SK signer as HSS, or the token). */
+        credential: string;
+      }
+    | { type: 'googlechat'; url: string }
+    | { type: 'discord'; url: string }
+  );
+
+/** Alert lifecycle settings (stuck tasks, resolution, reminders, daily summary). */
+export interface LifecycleConfig {
+  /** A running/waiting task whose progress has not moved this long alerts as stuck (default 60). */
+  stuckAfterMinutes: number;
+  /** A task running longer than this alerts as stuck (default 6). */
+  stuckMaxHours: number;
+  /** Send "resolved" notices (default true). */
+  notifyResolved: boolean;
+  /** Remind of open alerts every this many hours; 0 = never (default 24). */
+  remindAfterHours: number;
+  /** Daily summary time, when enabled (`DAILY_SUMMARY_AT=09:00`, `DAILY_SUMMARY_TZ=Asia/Shanghai`, default UTC). */
+  dailySummary?: { at: string; timeZone: string };
+}
+
+/** Everything the product needs, parsed once at start; see parseConfig. */
+export interface Config {
+  /** At least one; ids unique. */
+  scopes: ScopeConfig[];
+  /** Credentials by name; every scope's (and SMN destination's) credential is here; `default` is the unnamed one. */
+  credentials: Record<string, HssAuth>;
+  /** HSS base URL override (no trailing slash) serving every scope (emulators, private endpoints). */
+  endpoint?: string;
+  /** HSS calls allowed per minute per credential (HSS enforces 5 per user); default 5. */
+  ratePerMinute: number;
+  /** Look-back window in days, 1..30 (default 1). */
+  lastDays: number;
+  /** Schedule period in seconds, 60..86400 (default 60). */
+  periodSeconds: number;
+  /** CLI only: seconds one poll may run (default: the period less the safety margin). */
+  pollBudgetSeconds?: number;
+  /** Statuses that alert, without duplicates, in the order given (default failed, timeout). */
+  alertStatuses: KnownStatus[];
+  stateTable: string;
+  /** Prefix of every state item but the rate budget, so stacks may share a table (default `default`). */
+  stateNamespace: string;
+  dynamodbEndpoint?: string;
+  awsRegion: string;
+  /** At least one; names unique. From the per-channel variables and DESTINATIONS_FILE. */
+  destinations: DestinationConfig[];
+  /** Record the current window without alerting. */
+  baseline: boolean;
+  lifecycle: LifecycleConfig;
+  /** Powertools log level, upper case. */
+  logLevel?: string;
+}
+
+export type { DestinationType };

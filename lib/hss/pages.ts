@@ -1,0 +1,85 @@
+// CONTRACT (written first; the HSS helper implements it): what the poll needs from HSS. The poll
+// drives paging itself, one page at a time, so it can record each page as it arrives, stop at its
+// deadline and keep a cursor; the client only signs, sends, retries (inside the deadline) and parses.
+import type { HssAuth } from '../config/types';
+import type { KnownStatus, Task } from '../task';
+
+/** Where a query goes: one project in one region (or the endpoint override), read with one credential. */
+export interface HssTarget {
+  projectId: string;
+  /** Region (`cn-north-4`); ignored when the client has an endpoint override. */
+  region?: string;
+  enterpriseProjectId: string;
+  /** Credential name: the key of the client's credentials map and of the call budget. */
+  credential: string;
+}
+
+/** The filters of one list. */
+export interface ListQuery {
+  /** Look-back window in days, 1..30. */
+  lastDays: number;
+  status?: KnownStatus;
+  /** Server (host) name filter; non-empty. */
+  resourceName?: string;
+}
+
+/** One page as HSS answered it. */
+export interface Page {
+  /** Records the server returned on this page (`data_list.length`), before any was dropped: a full page (`rows === limit`) means ask for the next. */
+  rows: number;
+  /** Records parsed into tasks (rows less the rejected ones). */
+  tasks: Task[];
+  /** Records that could not be read (no host_id, unreadable start time...): index on the page and why. */
+  rejected: Array<{ index: number; reason: string }>;
+  /** `total_num` as sent: a hint only (never used to stop paging). */
+  totalNum: number;
+}
+
+/** The answer of `fetchPage`: a page, or no call made because none could finish before the deadline. */
+export type PageResult = { kind: 'page'; page: Page } | { kind: 'out-of-time' };
+
+/** Reads operation-log pages; every call goes through the call budget of its credential. */
+export interface PageReader {
+  /**
+   * Fetches the page of `query` at record `offset` (`limit` 10..200, default 200). Never starts an
+   * HTTP attempt (first try or retry) that could not finish before `deadline` (epoch ms, by the
+   * injected clock): then it returns `out-of-time`, or throws the last failure if an attempt failed.
+   * Throws HssError subclasses: HssAuthError (never retried), HssRequestError (4xx), HssServerError /
+   * HssNetworkError / HssThrottledError (retried within the deadline first), HssResponseError
+   * (unreadable body).
+   */
+  fetchPage(
+    target: HssTarget,
+    query: ListQuery,
+    offset: number,
+    deadline: number,
+    limit?: number,
+  ): Promise<PageResult>;
+  /** Running totals since the reader was created. */
+  readonly stats: { calls: number; throttled: number; retries: number };
+}
+
+/**
+ * Call slots per credential, shared by everything that calls HSS with it: warm and cold containers,
+ * overlapping invocations and other stacks on the same table (DynamoDB-backed), or one process
+ * (in memory, for tests and the CLI without a table).
+ */
+export interface CallBudget {
+  /**
+   * Waits (injected sleep) until `credential` may start one more call and claims it; resolves false
+   * without claiming when the earliest slot is later than `latestStart` (epoch ms).
+   */
+  acquire(credential: string, latestStart: number): Promise<boolean>;
+  /** HSS throttled this credential anyway (another tool on the same user): hold its calls for `ms`. */
+  penalize(credential: string, ms: number): Promise<void>;
+  /** Earliest time (epoch ms) a call of `credential` could start, without claiming it (for planning). */
+  nextSlot(credential: string): Promise<number>;
+}
+
+/** Builds readers; credentials by name (Config.credentials). */
+export interface PageReaderOptions {
+  credentials: Record<string, HssAuth>;
+  /** Endpoint override serving every target (emulators). */
+  endpoint?: string;
+  budget: CallBudget;
+}
