@@ -1,218 +1,227 @@
-import type { StoredTask } from '../state/store';
-import {
-  IN_FLIGHT_STATUSES,
-  taskKey,
-  type KnownStatus,
-  type Scope,
-  type Task,
-  type TaskStatus,
-} from '../task';
-import { alertId, type Alert, type AlertReason } from './alert';
+// Pure decisions, clock passed in: what an observation of a task means given what the scope last
+// saw of it (its Entry), what a task missing from a list it was in means, and what a follow-up
+// query's answer means. One reason per case; table-tested in test/diff/decide.test.ts.
+import type { AlertReason, AlertStatus, KnownStatus, Task, TaskStatus } from '../model';
+import { DAY_MS, HOUR_MS } from '../retention';
+import { IN_FLIGHT_STATUSES } from '../task';
+import { hash32, toSec, type Entry } from './entry';
 
-const DAY_MS = 86_400_000;
-
-/** What one fetched task means, given what was stored; one reason per case. */
+/** What one observation of a task means. */
 export type Decision =
-  | 'first-seen-in-alert-status' // alert: new task already failed or timed out
-  | 'moved-into-alert-status' // alert: e.g. running -> failed, or failed -> timeout
-  | 'already-alerted' // status changed back to one that alerted before: record, stay quiet
-  | 'baseline' // alert status, but the user asked to record the window without alerting
-  | 'status-changed' // e.g. waiting -> running: record only
-  | 'first-seen' // new task in a quiet status: record only
-  | 'unchanged'; // nothing to do, nothing to write
+  | 'unchanged' // same status, progress and error as last seen: nothing to do, nothing to write
+  | 'first-seen' // new task in a quiet status (running, waiting): record
+  | 'first-seen-in-alert-status' // ALERT: new task already failed or timed out
+  | 'moved-into-alert-status' // ALERT: seen before in a quiet status (running -> failed)
+  | 'moved-between-alert-statuses' // ALERT: failed -> timeout (a status not yet alerted this episode)
+  | 're-entered-alert-status' // ALERT: left an alert status (retried) and entered one again
+  | 'failed-again' // ALERT: still failed, but with a new end time or error: retried and failed again unseen
+  | 'already-alerted' // timeout -> failed within one episode: record, stay quiet
+  | 'left-alert-status' // failed -> running (retried): record; the episode ends
+  | 'status-changed' // waiting -> running, or an undocumented status: record
+  | 'progress' // same status, `process` moved: record (stuck detection reads it)
+  | 'baseline'; // alert status, but BASELINE asks to record the window without alerting
 
-/** Decides what a task's current observation means. Pure; `baseline` suppresses alerts. */
-export function decideTask(
-  prev: StoredTask | undefined,
-  cur: Task,
-  alertStatuses: readonly TaskStatus[],
-  baseline: boolean,
-): Decision {
-  if (prev && prev.status === cur.status && prev.rawStatus === cur.rawStatus) return 'unchanged';
-  if (!alertStatuses.includes(cur.status) || cur.status === 'unknown') {
-    return prev ? 'status-changed' : 'first-seen';
-  }
-  if (prev?.alerted.includes(cur.status)) return 'already-alerted';
-  if (baseline) return 'baseline';
-  return prev ? 'moved-into-alert-status' : 'first-seen-in-alert-status';
-}
-
-export const ALERTING_DECISIONS: ReadonlySet<Decision> = new Set([
+/** Decisions that raise an alert. */
+export const ALERTING: ReadonlySet<Decision> = new Set<Decision>([
   'first-seen-in-alert-status',
   'moved-into-alert-status',
+  'moved-between-alert-statuses',
+  're-entered-alert-status',
+  'failed-again',
 ]);
 
-/** What happens to a tracked task that is missing from a list fetched whole this poll. */
-export type VanishDecision =
-  | 'finished' // left the in-flight list inside the window and did not fail: stop tracking it
-  | 'aged-out' // an alert-status task older than the window: stop tracking it
-  | 'edge'; // may have left the window unfinished: resolve it with a follow-up query
-
-export interface DecideInput {
-  scope: Scope;
+export interface DecideContext {
   now: number;
-  lastDays: number;
   alertStatuses: readonly KnownStatus[];
   baseline: boolean;
-  /** Tasks fetched this poll; a later entry for the same key wins (the lists are fetched in order). */
-  fetched: readonly Task[];
-  /** Stored state of every fetched key that has one, plus the whole tracked working set. */
-  stored: ReadonlyMap<string, StoredTask>;
-  /** Statuses whose lists were fetched whole this poll: only their absentees can be judged. */
-  completeStatuses: readonly KnownStatus[];
-  /** A task younger than the window by less than this may drop out before the next poll. */
-  edgeMarginMs: number;
 }
 
-export interface Plan {
-  alerts: Alert[];
-  /** Task items to write (status changes and tracking changes), never unchanged ones. */
-  writes: StoredTask[];
-  /** Tracked tasks that may have left the window unfinished. */
-  edge: StoredTask[];
-  /** Count of each decision, for the summary and logs. */
-  decisions: Record<Decision | VanishDecision, number>;
+/** The alert an observation raises (the caller builds the message). */
+export interface AlertFacts {
+  status: AlertStatus;
+  previousStatus?: TaskStatus | 'stuck';
+  reason: AlertReason;
+  episode: number;
 }
 
-/** Turns one poll's observations into alerts and state writes. Pure: the clock is `input.now`. */
-export function decide(input: DecideInput): Plan {
-  const { now, alertStatuses, baseline, stored } = input;
-  const latest = new Map<string, Task>();
-  for (const task of input.fetched) latest.set(taskKey(task), task);
+export interface Observed {
+  decision: Decision;
+  /** The entry to keep (equal to `prev` when unchanged). */
+  entry: Entry;
+  alert?: AlertFacts;
+}
 
-  const plan: Plan = { alerts: [], writes: [], edge: [], decisions: emptyCounts() };
-  for (const [key, task] of latest) {
-    const prev = stored.get(key);
-    const decision = decideTask(prev, task, alertStatuses, baseline);
-    plan.decisions[decision] += 1;
-    if (decision === 'unchanged') {
-      const tracked = isTracked(task.status, alertStatuses);
-      if (prev && prev.tracked !== tracked) plan.writes.push({ ...prev, tracked });
-      continue;
+/** Hash of the end time and error of a task (a new one in the same alert status: it failed again). */
+export function detailHash(task: Task): number {
+  return hash32(task.endedAt, task.errorCode, task.errorMessage);
+}
+
+/** Hash of everything an observation can change: status, raw status, progress, end time and error. */
+export function observedHash(task: Task): number {
+  return hash32(task.status, task.rawStatus, task.process, detailHash(task));
+}
+
+const isInFlight = (s: TaskStatus): boolean => (IN_FLIGHT_STATUSES as readonly TaskStatus[]).includes(s);
+
+/** Decides what observing `task` (keyed `key`) means after `prev`. Pure. */
+export function observe(prev: Entry | undefined, task: Task, key: string, ctx: DecideContext): Observed {
+  const nowSec = toSec(ctx.now);
+  const hash = observedHash(task);
+  const detail = detailHash(task);
+  if (prev && prev.stateHash === hash && prev.status === task.status) {
+    return { decision: 'unchanged', entry: prev };
+  }
+  const isAlertStatus =
+    task.status !== 'unknown' && (ctx.alertStatuses as readonly TaskStatus[]).includes(task.status);
+  const base: Entry = prev
+    ? {
+        ...prev,
+        status: task.status,
+        stateHash: hash,
+        detailHash: detail,
+        changedSec: nowSec,
+        followUp: false,
+      }
+    : {
+        key,
+        status: task.status,
+        stateHash: hash,
+        detailHash: detail,
+        alerted: [],
+        episode: 0,
+        inAlert: false,
+        startedSec: toSec(task.startedMs),
+        zoneless: task.zoneless === true,
+        progressSec: nowSec,
+        changedSec: nowSec,
+        followUp: false,
+        tries: 0,
+        triedSec: 0,
+      };
+  if (task.process === undefined) delete base.process;
+  else base.process = task.process;
+  if (prev && prev.process !== task.process) base.progressSec = nowSec;
+
+  if (!isAlertStatus) {
+    if (prev?.inAlert && isInFlight(task.status)) {
+      return { decision: 'left-alert-status', entry: { ...base, inAlert: false, alerted: [] } };
     }
-    if (ALERTING_DECISIONS.has(decision)) {
-      plan.alerts.push(makeAlert(input.scope, task, prev?.status, prev ? 'moved' : 'first-seen', now));
-    }
-    const alerted =
-      ALERTING_DECISIONS.has(decision) || decision === 'baseline'
-        ? [...(prev?.alerted ?? []), task.status]
-        : (prev?.alerted ?? []);
-    plan.writes.push(storedFrom(task, alerted, now, input.lastDays, alertStatuses));
+    if (!prev) return { decision: 'first-seen', entry: base };
+    return { decision: prev.status === task.status ? 'progress' : 'status-changed', entry: base };
   }
 
-  for (const prev of stored.values()) {
-    if (!prev.tracked || latest.has(prev.key)) continue;
-    if (!(input.completeStatuses as readonly TaskStatus[]).includes(prev.status)) continue;
-    const vanish = decideVanished(prev, now, input.lastDays, input.edgeMarginMs);
-    plan.decisions[vanish] += 1;
-    if (vanish === 'edge') plan.edge.push(prev);
-    else plan.writes.push({ ...prev, tracked: false });
+  const status = task.status as KnownStatus;
+  let decision: Decision;
+  let episode = prev?.episode ?? 0;
+  let alerted = prev?.inAlert ? prev.alerted : [];
+  if (!prev) decision = 'first-seen-in-alert-status';
+  else if (!prev.inAlert) decision = episode > 0 ? 're-entered-alert-status' : 'moved-into-alert-status';
+  else if (prev.status === status) decision = prev.detailHash === detail ? 'progress' : 'failed-again';
+  else if (prev.alerted.includes(status)) decision = 'already-alerted';
+  else decision = 'moved-between-alert-statuses';
+
+  if (decision === 'failed-again' || !prev?.inAlert) {
+    // A new episode: the task entered an alert status again (or for the first time).
+    episode = Math.min(255, episode + 1);
+    alerted = [];
   }
-  return plan;
+  if (decision === 'already-alerted' || decision === 'progress') {
+    return { decision, entry: { ...base, inAlert: true, episode, alerted } };
+  }
+  const entry: Entry = { ...base, inAlert: true, episode, alerted: [...new Set([...alerted, status])] };
+  if (ctx.baseline) return { decision: 'baseline', entry };
+  const reason: AlertReason =
+    decision === 'first-seen-in-alert-status'
+      ? 'first-seen'
+      : decision === 're-entered-alert-status' || decision === 'failed-again'
+        ? 're-entered'
+        : 'moved';
+  return {
+    decision,
+    entry,
+    alert: {
+      status,
+      ...(prev ? { previousStatus: prev.status } : {}),
+      reason,
+      episode,
+    },
+  };
 }
 
-/** Why a tracked task is missing from its status list. Pure. */
-export function decideVanished(
-  prev: StoredTask,
-  now: number,
-  lastDays: number,
-  edgeMarginMs: number,
-): VanishDecision {
-  const started = Date.parse(prev.startedAt);
-  const windowStart = now - lastDays * DAY_MS;
-  // An unparseable start time cannot prove the task is inside the window: resolve it.
-  const nearEdge = Number.isNaN(started) || started < windowStart + edgeMarginMs;
-  if ((IN_FLIGHT_STATUSES as readonly TaskStatus[]).includes(prev.status))
-    return nearEdge ? 'edge' : 'finished';
-  return 'aged-out';
-}
+/** What a task missing from a list it was last seen in (read whole this cycle) means. */
+export type Vanish =
+  | 'finished' // left its in-flight list well inside the window: it ended, and not in an alert status we read
+  | 'follow-up' // left its in-flight list near the window edge: it may have aged out unfinished: ask HSS
+  | 'aged-out' // an alert-status task older than the window: forget it (its alert record stays 32 days)
+  | 'kept'; // an alert-status task inside the window missing once (paging shift): keep as is
+
+/** How far a zone-less time can be off: any zone is within +-14 h of UTC. */
+export const ZONE_MARGIN_MS = 14 * HOUR_MS;
+/** Allowance for HSS's clock and the time between reading a list and judging it. */
+export const EDGE_SLACK_MS = 10 * 60_000;
 
 /**
- * Decides a task found by a follow-up query after it left the window: alerts if it ended in an
- * alert status not yet alerted; `undefined` task means it could not be found at all.
+ * Decides a task missing from `list` when a cycle of it completed at `cycleEnd` (epoch ms) with
+ * window `lastDays`. Pure.
  */
-export function decideResolved(
-  input: Pick<DecideInput, 'scope' | 'now' | 'lastDays' | 'alertStatuses' | 'baseline'>,
-  prev: StoredTask,
+export function vanished(entry: Entry, list: KnownStatus, cycleEnd: number, lastDays: number): Vanish {
+  const windowStart = cycleEnd - lastDays * DAY_MS;
+  const started = entry.startedSec * 1000;
+  const margin = EDGE_SLACK_MS + (entry.zoneless ? ZONE_MARGIN_MS : 0);
+  if (isInFlight(list)) {
+    // It could only have aged out if it started before the window's start at some moment of the cycle.
+    return entry.startedSec > 0 && started - margin > windowStart ? 'finished' : 'follow-up';
+  }
+  return entry.startedSec > 0 && started + margin < windowStart ? 'aged-out' : 'kept';
+}
+
+/** Follow-up tries before a task is reported as lost track of. */
+export const MAX_FOLLOW_UP_TRIES = 12;
+/** Longest wait between two follow-up tries of one task. */
+export const MAX_FOLLOW_UP_GAP_MS = 6 * HOUR_MS;
+
+/** When `entry`'s next follow-up is due (epoch ms): right away, then backing off by the period. */
+export function followUpDueAt(entry: Entry, periodMs: number): number {
+  if (entry.tries === 0) return 0;
+  return entry.triedSec * 1000 + Math.min(MAX_FOLLOW_UP_GAP_MS, periodMs * 2 ** (entry.tries - 1));
+}
+
+/** What a follow-up query's answer means. */
+export type FollowUpDecision =
+  | 'ended' // found in a final status: decided like any observation (may alert), then forgotten
+  | 'still-running' // found still in flight beyond the window: try again later
+  | 'not-found' // not in the answer (or not in the pages read): try again later
+  | 'lost-track'; // tries used up, or nothing to query by: reported once, then forgotten
+
+/**
+ * Decides a follow-up: `found` is the task with the entry's key in the answer (undefined when
+ * absent), `queryable` false when the task has no host name to query by. Pure.
+ */
+export function decideFollowUp(
+  entry: Entry,
   found: Task | undefined,
-): { alert?: Alert; write: StoredTask; decision: Decision | 'unresolved' } {
-  if (!found) return { write: { ...prev, tracked: false }, decision: 'unresolved' };
-  const decision = decideTask(prev, found, input.alertStatuses, input.baseline);
-  const alerting = ALERTING_DECISIONS.has(decision);
-  const alerted = alerting || decision === 'baseline' ? [...prev.alerted, found.status] : prev.alerted;
-  const write = storedFrom(found, alerted, input.now, input.lastDays, input.alertStatuses);
-  // Still in flight beyond the window: keep tracking it, with its TTL counted from now.
-  write.expiresAt = expiry(input.now, input.now, input.lastDays);
-  return {
-    alert: alerting
-      ? makeAlert(input.scope, found, prev.status, 'resolved-after-window', input.now)
-      : undefined,
-    write,
-    decision,
+  queryable: boolean,
+  ctx: DecideContext,
+): { decision: FollowUpDecision; observed?: Observed; entry: Entry } {
+  const nowSec = toSec(ctx.now);
+  if (!queryable) return { decision: 'lost-track', entry };
+  if (found && !isInFlight(found.status)) {
+    const observed = observe(entry, found, entry.key, ctx);
+    const alert = observed.alert
+      ? { ...observed.alert, reason: 'resolved-after-window' as const }
+      : undefined;
+    return {
+      decision: 'ended',
+      observed: { ...observed, ...(alert ? { alert } : {}) },
+      entry: observed.entry,
+    };
+  }
+  const tried: Entry = {
+    ...entry,
+    tries: Math.min(255, entry.tries + 1),
+    triedSec: nowSec,
+    changedSec: nowSec,
   };
-}
-
-function makeAlert(
-  scope: Scope,
-  task: Task,
-  previousStatus: TaskStatus | undefined,
-  reason: AlertReason,
-  now: number,
-): Alert {
-  return {
-    id: alertId(scope, task, task.status),
-    scope,
-    task,
-    status: task.status,
-    ...(previousStatus ? { previousStatus } : {}),
-    reason,
-    detectedAt: now,
-  };
-}
-
-function isTracked(status: TaskStatus, alertStatuses: readonly TaskStatus[]): boolean {
-  return (IN_FLIGHT_STATUSES as readonly TaskStatus[]).includes(status) || alertStatuses.includes(status);
-}
-
-function storedFrom(
-  task: Task,
-  alerted: TaskStatus[],
-  now: number,
-  lastDays: number,
-  alertStatuses: readonly TaskStatus[],
-): StoredTask {
-  const started = Date.parse(task.startedAt);
-  return {
-    key: taskKey(task),
-    hostId: task.hostId,
-    hostName: task.hostName,
-    backupName: task.backupName,
-    startedAt: task.startedAt,
-    status: task.status,
-    rawStatus: task.rawStatus,
-    alerted: [...new Set(alerted)],
-    tracked: isTracked(task.status, alertStatuses),
-    changedAt: now,
-    expiresAt: expiry(Number.isNaN(started) ? now : started, now, lastDays),
-  };
-}
-
-/** TTL in epoch seconds: state outlives the window the task can be seen in by two days. */
-export function expiry(startedMs: number, now: number, lastDays: number): number {
-  return Math.ceil(Math.max(startedMs, now) / 1000) + (lastDays + 2) * 86_400;
-}
-
-function emptyCounts(): Record<Decision | VanishDecision, number> {
-  return {
-    'first-seen-in-alert-status': 0,
-    'moved-into-alert-status': 0,
-    'already-alerted': 0,
-    baseline: 0,
-    'status-changed': 0,
-    'first-seen': 0,
-    unchanged: 0,
-    finished: 0,
-    'aged-out': 0,
-    edge: 0,
-  };
+  if (tried.tries >= MAX_FOLLOW_UP_TRIES) return { decision: 'lost-track', entry: tried };
+  return { decision: found ? 'still-running' : 'not-found', entry: tried };
 }

@@ -1,227 +1,255 @@
-import { decide, decideResolved, decideTask, decideVanished, type Decision } from '../../lib/diff/decide';
-import type { StoredTask } from '../../lib/state/store';
-import { taskKey, type TaskStatus } from '../../lib/task';
-import { SCOPE, storedTask, T0, task } from '../support/fakes';
+import {
+  ALERTING,
+  decideFollowUp,
+  followUpDueAt,
+  MAX_FOLLOW_UP_TRIES,
+  observe,
+  vanished,
+  type DecideContext,
+  type Decision,
+} from '../../lib/diff/decide';
+import { decodeEntries, encodeEntries, entryKey, type Entry } from '../../lib/diff/entry';
+import type { Task } from '../../lib/model';
 
-const ALERTING: TaskStatus[] = ['failed', 'timeout'];
+const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const KEY = entryKey('proj', 'h1#b1#2026-11-27T10%3A00%3A00Z');
+const ctx: DecideContext = { now: T0, alertStatuses: ['failed', 'timeout'], baseline: false };
 
-function stored(
-  status: TaskStatus,
-  alerted: TaskStatus[] = [],
-  overrides: Partial<StoredTask> = {},
-): StoredTask {
-  return storedTask(task({ hostId: 'h1', status, rawStatus: status }), {
-    alerted,
-    changedAt: T0 - 60_000,
+function task(overrides: Partial<Task> = {}): Task {
+  return {
+    hostId: 'h1',
+    hostName: 'web-01',
+    backupName: 'b1',
+    status: 'running',
+    rawStatus: overrides.status ?? 'running',
+    startedAt: '2026-11-27T10:00:00Z',
+    startedMs: T0 - 2 * HOUR,
+    process: 40,
     ...overrides,
-  });
+  };
 }
 
-describe('decideTask', () => {
-  const cases: Array<[string, StoredTask | undefined, TaskStatus, boolean, Decision]> = [
+/** The entry after observing `tasks` one after the other. */
+function entryAfter(...tasks: Task[]): Entry | undefined {
+  let entry: Entry | undefined;
+  for (const t of tasks) entry = observe(entry, t, KEY, ctx).entry;
+  return entry;
+}
+
+const running = task();
+const failed = task({
+  status: 'failed',
+  rawStatus: 'failed',
+  errorCode: 'E1',
+  endedAt: '2026-11-27T11:00:00Z',
+});
+const timedOut = task({ status: 'timeout', rawStatus: 'timeout' });
+
+describe('observe', () => {
+  const cases: Array<[string, Task[], Task, Decision, number | undefined]> = [
+    ['a new running task is recorded quietly', [], running, 'first-seen', undefined],
+    ['a new failed task alerts (the backlog counts)', [], failed, 'first-seen-in-alert-status', 1],
+    ['the same observation again changes nothing', [running], running, 'unchanged', undefined],
+    ['running -> failed alerts', [running], failed, 'moved-into-alert-status', 1],
     [
-      'a new failed task alerts, so nothing already in the window is missed',
-      undefined,
-      'failed',
-      false,
-      'first-seen-in-alert-status',
+      'failed -> timeout alerts once more, same episode',
+      [running, failed],
+      timedOut,
+      'moved-between-alert-statuses',
+      1,
     ],
-    ['a new timed-out task alerts too', undefined, 'timeout', false, 'first-seen-in-alert-status'],
     [
-      'running -> failed alerts with the previous status known',
-      stored('running'),
-      'failed',
-      false,
-      'moved-into-alert-status',
-    ],
-    ['waiting -> timeout alerts', stored('waiting'), 'timeout', false, 'moved-into-alert-status'],
-    [
-      'failed -> timeout is a new status and alerts once more',
-      stored('failed', ['failed']),
-      'timeout',
-      false,
-      'moved-into-alert-status',
-    ],
-    [
-      'timeout -> failed is a new status and alerts once more',
-      stored('timeout', ['timeout']),
-      'failed',
-      false,
-      'moved-into-alert-status',
-    ],
-    ['failed seen again never alerts twice', stored('failed', ['failed']), 'failed', false, 'unchanged'],
-    [
-      'failed -> timeout -> failed does not repeat the first alert',
-      stored('timeout', ['failed', 'timeout']),
-      'failed',
-      false,
+      'timeout -> failed within one episode stays quiet',
+      [failed, timedOut],
+      { ...failed },
       'already-alerted',
+      undefined,
     ],
-    ['baseline records a failure without alerting', undefined, 'failed', true, 'baseline'],
-    ['running -> success is recorded, not alerted', stored('running'), 'success', false, 'status-changed'],
-    ['a new running task is recorded quietly', undefined, 'running', false, 'first-seen'],
-    ['running seen again is nothing to do', stored('running'), 'running', false, 'unchanged'],
+    [
+      'failed -> running (retried) ends the episode quietly',
+      [failed],
+      running,
+      'left-alert-status',
+      undefined,
+    ],
+    [
+      'failed -> running -> failed alerts again as a new episode',
+      [failed, running],
+      failed,
+      're-entered-alert-status',
+      2,
+    ],
+    [
+      'still failed with a new error means it was retried and failed unseen: a new episode',
+      [failed],
+      { ...failed, errorCode: 'E2', endedAt: '2026-11-27T11:30:00Z' },
+      'failed-again',
+      2,
+    ],
+    [
+      'a failed task whose progress moves is not a new failure',
+      [failed],
+      { ...failed, process: 41 },
+      'progress',
+      undefined,
+    ],
+    ['progress of a running task is recorded', [running], { ...running, process: 55 }, 'progress', undefined],
+    [
+      'waiting -> running is recorded',
+      [task({ status: 'waiting', rawStatus: 'waiting' })],
+      running,
+      'status-changed',
+      undefined,
+    ],
+    [
+      'an undocumented status is recorded, never alerted',
+      [running],
+      task({ status: 'unknown', rawStatus: 'paused' }),
+      'status-changed',
+      undefined,
+    ],
   ];
-  it.each(cases)('%s', (_why, prev, status, baseline, expected) => {
-    expect(decideTask(prev, task({ hostId: 'h1', status, rawStatus: status }), ALERTING, baseline)).toBe(
-      expected,
-    );
+  it.each(cases)('%s', (_why, before, now, decision, episode) => {
+    const result = observe(entryAfter(...before), now, KEY, ctx);
+    expect(result.decision).toBe(decision);
+    expect(ALERTING.has(result.decision)).toBe(episode !== undefined);
+    expect(result.alert?.episode).toBe(episode);
   });
 
-  it('never alerts on an unknown status, even if it were configured', () => {
-    const cur = task({ hostId: 'h1', status: 'unknown', rawStatus: 'cancelled' });
-    expect(decideTask(stored('running'), cur, [...ALERTING, 'unknown'], false)).toBe('status-changed');
+  it('names the previous status and the reason of an alert', () => {
+    const result = observe(entryAfter(running), failed, KEY, ctx);
+    expect(result.alert).toEqual({
+      status: 'failed',
+      previousStatus: 'running',
+      reason: 'moved',
+      episode: 1,
+    });
+  });
+
+  it('records but does not alert in baseline mode', () => {
+    const result = observe(undefined, failed, KEY, { ...ctx, baseline: true });
+    expect(result.decision).toBe('baseline');
+    expect(result.alert).toBeUndefined();
+    expect(result.entry.alerted).toEqual(['failed']);
+    // After the baseline, the same failure is already known.
+    expect(observe(result.entry, failed, KEY, ctx).decision).toBe('unchanged');
+  });
+
+  it('restarts the stuck clock only when progress moves', () => {
+    const first = observe(undefined, running, KEY, ctx).entry;
+    const later = { ...ctx, now: T0 + HOUR };
+    expect(observe(first, { ...running, process: 40, endedAt: 'x' }, KEY, later).entry.progressSec).toBe(
+      T0 / 1000,
+    );
+    expect(observe(first, { ...running, process: 41 }, KEY, later).entry.progressSec).toBe(
+      (T0 + HOUR) / 1000,
+    );
   });
 });
 
-describe('decideVanished', () => {
-  const day = 86_400_000;
-  it.each([
+describe('vanished', () => {
+  const entry = (startedMs: number, status: Task['status'], zoneless = false): Entry =>
+    observe(undefined, task({ status, rawStatus: status, startedMs, zoneless }), KEY, ctx).entry;
+  const cases: Array<
+    [string, Entry, Task['status'] & ('running' | 'waiting' | 'failed' | 'timeout'), string]
+  > = [
     [
-      'a running task that left its list well inside the window finished',
+      'a running task gone well inside the window finished',
+      entry(T0 - 2 * HOUR, 'running'),
       'running',
-      T0 - 2 * 3_600_000,
       'finished',
     ],
     [
-      'a running task near the window edge may have left it unfinished',
+      'a running task gone near the window edge needs a follow-up',
+      entry(T0 - DAY + 5 * 60_000, 'running'),
       'running',
-      T0 - day + 5 * 60_000,
-      'edge',
+      'follow-up',
     ],
     [
-      'a task with an unparseable start time is resolved rather than assumed finished',
+      'a zone-less start allows 14 h either way',
+      entry(T0 - DAY + 13 * HOUR, 'running', true),
       'running',
-      NaN,
-      'edge',
+      'follow-up',
     ],
-    ['a failed task no longer listed has aged out of the window', 'failed', T0 - day - 60_000, 'aged-out'],
-  ] as const)('%s', (_why, status, startedMs, expected) => {
-    const prev = stored(status, [], {
-      startedAt: Number.isNaN(startedMs) ? 'yesterday' : new Date(startedMs).toISOString(),
-    });
-    expect(decideVanished(prev, T0, 1, 10 * 60_000)).toBe(expected);
+    [
+      'a zone-less start well inside the window finished',
+      entry(T0 - 8 * HOUR, 'running', true),
+      'running',
+      'finished',
+    ],
+    ['an unreadable start cannot prove it finished', entry(Number.NaN, 'running'), 'running', 'follow-up'],
+    ['a failed task older than the window aged out', entry(T0 - DAY - HOUR, 'failed'), 'failed', 'aged-out'],
+    [
+      'a failed task inside the window missing once is kept (paging shift)',
+      entry(T0 - HOUR, 'failed'),
+      'failed',
+      'kept',
+    ],
+  ];
+  it.each(cases)('%s', (_why, e, list, expected) => {
+    expect(vanished(e, list, T0, 1)).toBe(expected);
   });
 });
 
-describe('decide', () => {
-  const base = {
-    scope: SCOPE,
-    now: T0,
-    lastDays: 1,
-    alertStatuses: ['failed', 'timeout'] as const,
-    baseline: false,
-    edgeMarginMs: 600_000,
-  };
+describe('follow-ups', () => {
+  const tracked: Entry = { ...entryAfter(running)!, followUp: true };
 
-  it('alerts once for a running task that failed and writes only that change', () => {
-    // Prepare
-    const prev = stored('running');
-    const quiet = stored('running', [], { key: taskKey(task({ hostId: 'h2' })), hostId: 'h2' });
-    const failed = task({ hostId: 'h1', status: 'failed', rawStatus: 'failed', errorCode: 'HSS.1' });
-    // Act
-    const plan = decide({
-      ...base,
-      fetched: [failed, task({ hostId: 'h2' })],
-      stored: new Map([
-        [prev.key, prev],
-        [quiet.key, quiet],
-      ]),
-      completeStatuses: ['failed', 'timeout'],
-    });
-    // Assess
-    expect(plan.alerts).toHaveLength(1);
-    expect(plan.alerts[0]).toMatchObject({ status: 'failed', previousStatus: 'running', reason: 'moved' });
-    expect(plan.writes.map((w) => [w.hostId, w.status, w.alerted])).toEqual([['h1', 'failed', ['failed']]]);
-  });
-
-  it('writes nothing and alerts nothing when the same page is seen twice', () => {
-    const fetched = [task({ hostId: 'h1', status: 'failed', rawStatus: 'failed' }), task({ hostId: 'h2' })];
-    const first = decide({
-      ...base,
-      fetched,
-      stored: new Map(),
-      completeStatuses: ['running', 'failed', 'timeout'],
-    });
-    const after = new Map(first.writes.map((w) => [w.key, w]));
-    const second = decide({
-      ...base,
-      fetched,
-      stored: after,
-      completeStatuses: ['running', 'failed', 'timeout'],
-    });
-    expect(first.alerts).toHaveLength(1);
-    expect(second.alerts).toHaveLength(0);
-    expect(second.writes).toHaveLength(0);
-  });
-
-  it('keeps the later observation when a task appears in two lists of one poll', () => {
-    const running = task({ hostId: 'h1', status: 'running' });
-    const failed = task({ hostId: 'h1', status: 'failed', rawStatus: 'failed' });
-    const plan = decide({
-      ...base,
-      fetched: [running, failed],
-      stored: new Map(),
-      completeStatuses: ['running', 'failed'],
-    });
-    expect(plan.alerts.map((a) => a.status)).toEqual(['failed']);
-  });
-
-  it('stops tracking a running task that finished inside the window, and only judges lists fetched whole', () => {
-    const finished = stored('running', [], { startedAt: new Date(T0 - 3_600_000).toISOString() });
-    const waiting = stored('waiting', [], { key: 'w', hostId: 'hw' });
-    const plan = decide({
-      ...base,
-      fetched: [],
-      stored: new Map([
-        [finished.key, finished],
-        ['w', waiting],
-      ]),
-      completeStatuses: ['running'],
-    });
-    expect(plan.writes).toEqual([{ ...finished, tracked: false }]);
-    expect(plan.edge).toEqual([]);
-  });
-
-  it('sends a running task near the window edge to a follow-up instead of forgetting it', () => {
-    const edge = stored('running', [], { startedAt: new Date(T0 - 86_400_000 + 60_000).toISOString() });
-    const plan = decide({
-      ...base,
-      fetched: [],
-      stored: new Map([[edge.key, edge]]),
-      completeStatuses: ['running'],
-    });
-    expect(plan.edge).toEqual([edge]);
-    expect(plan.writes).toEqual([]);
-  });
-});
-
-describe('decideResolved', () => {
-  const input = {
-    scope: SCOPE,
-    now: T0,
-    lastDays: 1,
-    alertStatuses: ['failed', 'timeout'] as const,
-    baseline: false,
-  };
-
-  it('alerts on a task found failed after it left the window', () => {
-    const prev = stored('running');
-    const found = task({ hostId: 'h1', status: 'timeout', rawStatus: 'timeout' });
-    const result = decideResolved(input, prev, found);
-    expect(result.alert).toMatchObject({
-      status: 'timeout',
-      previousStatus: 'running',
+  it('alerts when the task is found failed after the window, as resolved-after-window', () => {
+    const result = decideFollowUp(tracked, failed, true, ctx);
+    expect(result.decision).toBe('ended');
+    expect(result.observed?.alert).toMatchObject({
+      status: 'failed',
       reason: 'resolved-after-window',
+      episode: 1,
     });
-    expect(result.write).toMatchObject({ status: 'timeout', alerted: ['timeout'] });
   });
 
-  it('stops tracking a task that cannot be found again', () => {
-    const prev = stored('running');
-    expect(decideResolved(input, prev, undefined)).toEqual({
-      write: { ...prev, tracked: false },
-      decision: 'unresolved',
-    });
+  it('forgets a task found finished without alerting', () => {
+    const result = decideFollowUp(tracked, task({ status: 'success', rawStatus: 'success' }), true, ctx);
+    expect(result.decision).toBe('ended');
+    expect(result.observed?.alert).toBeUndefined();
+  });
+
+  it('counts a try and backs off when the task is still running or not found', () => {
+    const still = decideFollowUp(tracked, running, true, ctx);
+    expect(still.decision).toBe('still-running');
+    expect(still.entry.tries).toBe(1);
+    const missing = decideFollowUp(still.entry, undefined, true, { ...ctx, now: T0 + HOUR });
+    expect(missing.decision).toBe('not-found');
+    expect(missing.entry.tries).toBe(2);
+    expect(followUpDueAt(missing.entry, 60_000)).toBe(T0 + HOUR + 2 * 60_000);
+  });
+
+  it('reports a task lost after the last try, or at once when there is nothing to query by', () => {
+    expect(
+      decideFollowUp({ ...tracked, tries: MAX_FOLLOW_UP_TRIES - 1 }, undefined, true, ctx).decision,
+    ).toBe('lost-track');
+    expect(decideFollowUp(tracked, undefined, false, ctx).decision).toBe('lost-track');
+  });
+
+  it('waits at most 6 h between tries', () => {
+    expect(followUpDueAt({ ...tracked, tries: 11, triedSec: T0 / 1000 }, 300_000)).toBe(T0 + 6 * HOUR);
+  });
+});
+
+describe('entry encoding', () => {
+  it('round-trips every field through the 40-byte form', () => {
+    const entries = [
+      entryAfter(running, failed)!,
+      { ...entryAfter(running)!, key: '00ff00ff00ff00ff', followUp: true, tries: 3, triedSec: 1_800_000_000 },
+    ];
+    const decoded = decodeEntries(encodeEntries(entries));
+    expect(decoded).toEqual([...entries].sort((a, b) => (a.key < b.key ? -1 : 1)));
+  });
+
+  it('keeps an absent progress absent', () => {
+    const e = entryAfter(task({ process: undefined }))!;
+    expect(decodeEntries(encodeEntries([e]))[0]).not.toHaveProperty('process');
+  });
+
+  it('refuses a digest of the wrong length', () => {
+    expect(() => decodeEntries(Buffer.alloc(41))).toThrow('not a whole number');
   });
 });

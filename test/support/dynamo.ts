@@ -1,3 +1,4 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { createStateTable, startLocalDynamo, type LocalDynamo } from '../../local/dynamo';
 
 /**
@@ -25,7 +26,12 @@ export function useLocalDynamo(prefix: string): {
     async freshTable() {
       const tableName = `${prefix}-${++n}`;
       await createStateTable(get().client, tableName);
-      return tableName;
+      // dynalite answers CreateTable before the table is usable: wait until it is ACTIVE.
+      for (;;) {
+        const out = await get().client.send(new DescribeTableCommand({ TableName: tableName }));
+        if (out.Table?.TableStatus === 'ACTIVE') return tableName;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
     },
   };
 }

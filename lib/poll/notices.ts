@@ -1,0 +1,125 @@
+// The notices a poll raises about the monitoring itself, built purely from scope state. Every one
+// goes through the outbox like an alert (recorded, retried, leased), with an id stable for the event
+// (one outage, one gap, one lost task), so no notice is sent twice or lost on a destination's hiccup.
+import { createHash } from 'node:crypto';
+import type { NoticeMessage, Scope, Task } from '../model';
+import { DAY_MS } from '../retention';
+import type { ScopeHealth } from '../state/scope-store';
+
+/** Consecutive failed polls of a scope after which destinations hear that monitoring is not working. */
+export const FAILURE_THRESHOLD = 3;
+
+/** `cn-north-4 · project 0a1b… · enterprise project all_granted_eps`. */
+export function scopeLabel(scope: Scope): string {
+  return [scope.region, `project ${scope.projectId}`, `enterprise project ${scope.enterpriseProjectId}`]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+export function noticeId(...parts: Array<string | number>): string {
+  return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
+}
+
+/** `2026-11-29 17:00 UTC`. */
+export function utcMinute(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** `2 d 3 h`, `3 h 5 min`, `12 min`. */
+export function duration(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  const d = Math.floor(minutes / 1440);
+  const h = Math.floor((minutes % 1440) / 60);
+  const m = minutes % 60;
+  if (d > 0) return `${d} d ${h} h`;
+  if (h > 0) return `${h} h ${m} min`;
+  return `${m} min`;
+}
+
+/** "Monitoring is NOT working" for one scope: one per outage (the id is the outage's start). */
+export function downNotice(scope: Scope, health: ScopeHealth, now: number): NoticeMessage {
+  return {
+    kind: 'notice',
+    notice: 'monitoring-down',
+    id: noticeId('down', scope.id, health.since),
+    at: now,
+    scope,
+    summary: `HSS restore alerting is NOT working for ${scopeLabel(scope)}: the last ${health.failures} polls failed (since ${utcMinute(health.since)}). Failed restores there are not being reported until this is fixed.`,
+    detail: health.lastError,
+    facts: [
+      ['Failing since', utcMinute(health.since)],
+      ['Failed polls', String(health.failures)],
+    ],
+  };
+}
+
+/**
+ * "Working again" for one scope, sent once the alert lists were read whole again: says how long
+ * monitoring was blind and that the gap was read (failures in it are alerted now, no extra message).
+ */
+export function recoveredNotice(
+  scope: Scope,
+  health: ScopeHealth,
+  blindSince: number,
+  windowDays: number,
+  now: number,
+): NoticeMessage {
+  const blind = now - blindSince;
+  return {
+    kind: 'notice',
+    notice: 'monitoring-recovered',
+    id: noticeId('recovered', scope.id, health.since),
+    at: now,
+    scope,
+    summary: `HSS restore alerting is working again for ${scopeLabel(scope)} after ${health.failures} failed polls. It was blind for ${duration(blind)} (since ${utcMinute(blindSince)}); that gap has been read with a ${windowDays}-day window and any failure in it is alerted now.`,
+    facts: [
+      ['Blind since', utcMinute(blindSince)],
+      ['Blind for', duration(blind)],
+      ['Gap read with', `${windowDays} day(s)`],
+    ],
+  };
+}
+
+/** A gap longer than the API's 30-day window: failures in part of it may never be seen. */
+export function possibleLossNotice(scope: Scope, blindSince: number, now: number): NoticeMessage {
+  const readableFrom = now - 30 * DAY_MS;
+  return {
+    kind: 'notice',
+    notice: 'possible-loss',
+    id: noticeId('possible-loss', scope.id, blindSince),
+    at: now,
+    scope,
+    summary: `Possible missed alerts for ${scopeLabel(scope)}: monitoring was blind from ${utcMinute(blindSince)} until now, longer than the 30 days HSS can be asked about. Tasks that failed between ${utcMinute(blindSince)} and ${utcMinute(readableFrom)} may never be reported; check them in the HSS console.`,
+    facts: [
+      ['Blind since', utcMinute(blindSince)],
+      ['Not readable before', utcMinute(readableFrom)],
+    ],
+  };
+}
+
+/** A task that left the window unfinished and could not be found again: reported once. */
+export function lostTrackNotice(
+  scope: Scope,
+  key: string,
+  task: Task | undefined,
+  why: string,
+  now: number,
+): NoticeMessage {
+  const facts: Array<[string, string]> = task
+    ? [
+        ['Host', `${task.hostName || '(no name)'} (${task.hostId})`],
+        ['Backup', task.backupName],
+        ['Last status', task.status === 'unknown' ? `unknown (${task.rawStatus})` : task.status],
+        ['Started', task.startedMs === undefined ? `${task.startedAt} (as sent)` : utcMinute(task.startedMs)],
+      ]
+    : [['Task', key]];
+  return {
+    kind: 'notice',
+    notice: 'lost-track',
+    id: noticeId('lost-track', scope.id, key),
+    at: now,
+    scope,
+    summary: `Lost track of a backup/restore task in ${scopeLabel(scope)}: it left the ${'query'} window unfinished and HSS could not say how it ended (${why}). Check it in the HSS console.`,
+    facts,
+  };
+}

@@ -1,0 +1,152 @@
+// Where the scan of one list (one scope, one status) stands, and which offset to read next. A
+// cycle reads a list from offset 0 until a page comes back short; a list too long for one poll is
+// continued by the next from the cursor, stepping back a little (records that age out shift the
+// rest forward) and re-reading the head first when asked (new records may be inserted there: the
+// API does not say in which order it lists). Nothing here trusts `total_num`: a full page always
+// asks for the next. Pure apart from the object's own state.
+import type { Page } from '../hss/pages';
+import type { KnownStatus } from '../model';
+import { DAY_MS } from '../retention';
+import type { ListCursor } from '../state/scope-store';
+
+export interface ScanOptions {
+  list: KnownStatus;
+  /** The cursor as stored, undefined for a list never read. */
+  cursor: ListCursor | undefined;
+  /** Keys seen so far by a cycle that spans polls. */
+  seen: readonly string[] | undefined;
+  /** Window of this poll's reads, days. */
+  lastDays: number;
+  pageSize: number;
+  /** Re-read the head before continuing a cycle (alert lists: new failures may be inserted there). */
+  rereadHead: boolean;
+  /** Schedule period, ms: sizes the step-back of a continued cycle. */
+  periodMs: number;
+}
+
+/** What reading one page meant for the scan. */
+export interface PageStep {
+  /** The page equals the one read at this offset in the last pass: nothing on it changed. */
+  unchanged: boolean;
+  /** This page ended the cycle (it came back short). */
+  complete: boolean;
+}
+
+export interface ListScan {
+  readonly list: KnownStatus;
+  /** Offset to read next, undefined when the cycle is complete. */
+  next(): number | undefined;
+  /** Records the page read at `offset`, whose content hashes to `pageHash` and holds `keys`. */
+  accept(offset: number, page: Page, pageHash: number, keys: readonly string[], now: number): PageStep;
+  /** True once a cycle completed in this poll. */
+  readonly complete: boolean;
+  /** When the cycle that completed (or is in progress) started, epoch ms. */
+  readonly cycleStart: number;
+  /** Keys seen in the cycle so far (the head re-read included). */
+  readonly seen: ReadonlySet<string>;
+  /** Pages read this poll. */
+  readonly pagesRead: number;
+  /**
+   * Some page of this cycle differed from the last pass. When none did, the cycle saw exactly the
+   * keys of the last one (a page's hash covers its keys and its length), so nothing vanished.
+   */
+  readonly cycleChanged: boolean;
+  /** The cursor to store after this poll, and the seen keys to keep (for a cycle still in progress). */
+  save(now: number): { cursor: ListCursor; seen: string[] | undefined };
+}
+
+export function createScan(o: ScanOptions): ListScan {
+  const prev = o.cursor;
+  const continuing =
+    prev !== undefined &&
+    prev.offset > 0 &&
+    prev.cycleStart > 0 &&
+    prev.lastDays === o.lastDays &&
+    prev.pageSize === o.pageSize;
+  let offset = continuing ? prev.offset : 0;
+  let cycleStart = continuing ? prev.cycleStart : 0;
+  let headPending = continuing && o.rereadHead;
+  let complete = false;
+  let lastTotal = 0;
+  let pagesRead = 0;
+  let cycleChanged = continuing ? prev.cycleChanged === true : false;
+  const seen = new Set<string>(continuing ? (o.seen ?? []) : []);
+  const oldPages = new Map<number, number>((prev?.pages ?? []).map((h, i) => [i * o.pageSize, h]));
+  // Pages of this pass by offset; kept across polls of one cycle so its last pages compare too.
+  const pages = new Map<number, number>(continuing ? oldPages : []);
+  let completed = {
+    at: prev?.completedAt ?? 0,
+    start: prev?.completedStart ?? 0,
+    ms: prev?.cycleMs ?? 0,
+  };
+  let readAt = prev?.readAt ?? 0;
+
+  return {
+    list: o.list,
+    next: () => (complete ? undefined : headPending ? 0 : offset),
+    accept(at, page, pageHash, keys, now) {
+      pagesRead += 1;
+      readAt = now;
+      if (cycleStart === 0) cycleStart = now;
+      lastTotal = page.totalNum;
+      for (const key of keys) seen.add(key);
+      const unchanged = oldPages.get(at) === pageHash;
+      if (!unchanged) cycleChanged = true;
+      pages.set(at, pageHash);
+      const short = page.rows < o.pageSize;
+      if (headPending && at === 0) {
+        headPending = false;
+        // The whole list fits on the head page now: that read is a complete cycle of its own.
+        if (short) finish(now);
+        return { unchanged, complete };
+      }
+      if (short) finish(now);
+      else offset = at + page.rows;
+      return { unchanged, complete };
+    },
+    get complete() {
+      return complete;
+    },
+    get cycleStart() {
+      return cycleStart;
+    },
+    seen,
+    get pagesRead() {
+      return pagesRead;
+    },
+    get cycleChanged() {
+      return cycleChanged;
+    },
+    save() {
+      const aligned = [...pages].filter(([at]) => at % o.pageSize === 0).sort((a, b) => a[0] - b[0]);
+      const pageHashes: number[] = [];
+      for (const [at, h] of aligned) pageHashes[at / o.pageSize] = h;
+      const base = {
+        lastDays: o.lastDays,
+        pageSize: o.pageSize,
+        // Unknown slots (a page never read at that offset) are 0: a hash that never matches.
+        pages: Array.from(pageHashes, (h) => h ?? 0),
+        completedAt: completed.at,
+        completedStart: completed.start,
+        cycleMs: completed.ms,
+        readAt,
+      };
+      if (complete || cycleStart === 0 || offset === 0) {
+        return { cursor: { ...base, offset: 0, cycleStart: 0 }, seen: undefined };
+      }
+      // Records that age out of the window before the next poll shift the rest forward: step back
+      // by about that many (estimated from the list's size), so none slips past the cursor.
+      const agingPerPeriod = Math.ceil((lastTotal * o.periodMs) / (o.lastDays * DAY_MS));
+      const stepBack = Math.min(o.pageSize, agingPerPeriod + 10);
+      return {
+        cursor: { ...base, offset: Math.max(1, offset - stepBack), cycleStart, cycleChanged },
+        seen: [...seen],
+      };
+    },
+  };
+
+  function finish(now: number): void {
+    complete = true;
+    completed = { at: now, start: cycleStart, ms: now - cycleStart };
+  }
+}

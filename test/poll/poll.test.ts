@@ -1,0 +1,353 @@
+import { HssAuthError, HssServerError } from '../../lib/hss/errors';
+import { silentLog } from '../../lib/log';
+import type { AlertMessage, Message, NoticeMessage, Scope } from '../../lib/model';
+import { poll, type PollOptions } from '../../lib/poll';
+import { createScopeStore } from '../../lib/state/scope-store';
+import { createTableClient } from '../../lib/state/table-client';
+import { useLocalDynamo } from '../support/dynamo';
+import { DAY, fakeHss, fakeOutbox, HOUR, MIN, SCOPE, task, virtualClock } from './support';
+
+const local = useLocalDynamo('poll');
+
+async function world(hssOptions: Parameters<typeof fakeHss>[1] = {}, scopes: Scope[] = [SCOPE]) {
+  const vt = virtualClock();
+  const hss = fakeHss(vt, hssOptions);
+  const table = createTableClient({ client: local.dynamo().client, tableName: await local.freshTable() });
+  const store = createScopeStore({ table, namespace: 't' });
+  const outbox = fakeOutbox();
+  /** One poll starting now; `runMs` is how long it may read (the rest of the period records and delivers). */
+  const run = (over: Partial<PollOptions> & { runMs?: number } = {}) => {
+    const now = vt.clock();
+    const runMs = over.runMs ?? 4 * MIN;
+    return poll(
+      {
+        reader: hss.reader,
+        budget: hss.budget,
+        store,
+        outbox,
+        clock: vt.clock,
+        log: silentLog,
+        dynamoStats: () => ({ ...table.stats }),
+      },
+      {
+        scopes,
+        lastDays: 1,
+        alertStatuses: ['failed', 'timeout'],
+        baseline: false,
+        periodMs: 5 * MIN,
+        fetchDeadline: now + runMs - 15_000,
+        deadline: now + runMs,
+        ...over,
+      },
+    );
+  };
+  /** Polls every `periodMs` (5 min) from the last poll's start. */
+  const tick = async (over: Partial<PollOptions> & { runMs?: number } = {}) => {
+    const start = vt.clock();
+    const summary = await run(over);
+    vt.time.now = Math.max(vt.clock(), start + (over.periodMs ?? 5 * MIN));
+    return summary;
+  };
+  return { vt, hss, table, store, outbox, run, tick };
+}
+
+const alerts = (messages: readonly Message[]): AlertMessage[] =>
+  messages.filter((m): m is AlertMessage => m.kind === 'alert');
+const notices = (messages: readonly Message[]): NoticeMessage[] =>
+  messages.filter((m): m is NoticeMessage => m.kind === 'notice');
+/** How many times each task (host id) was alerted with `status`. */
+function alertCounts(messages: readonly Message[], status = 'failed'): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const a of alerts(messages))
+    if (a.status === status) counts.set(a.task.hostId, (counts.get(a.task.hostId) ?? 0) + 1);
+  return counts;
+}
+
+describe('poll: detection', () => {
+  it('alerts a backlog failure on the first poll and nothing on an identical second poll, reading no state', async () => {
+    const w = await world();
+    w.hss.tasks().push(task('h1', 'failed', w.vt.clock()), task('h2', 'running', w.vt.clock()));
+
+    const first = await w.tick();
+    const second = await w.tick();
+
+    expect(alerts(w.outbox.delivered).map((a) => [a.task.hostId, a.status, a.reason])).toEqual([
+      ['h1', 'failed', 'first-seen'],
+    ]);
+    expect(first.alertsNew).toBe(1);
+    expect(second.alertsNew).toBe(0);
+    expect(second.pagesUnchanged).toBe(second.pagesRead);
+    // One BatchGet of the scope state; no digest read, no write at all.
+    expect(second.dynamoRequests).toBe(1);
+    expect(second.writeCapacity).toBe(0);
+  });
+
+  it('alerts running -> failed once, naming the previous status', async () => {
+    const w = await world();
+    const t = task('h1', 'running', w.vt.clock());
+    w.hss.tasks().push(t);
+    await w.tick();
+    await w.tick(); // the in-flight sweep has seen it running by now
+    Object.assign(t, {
+      status: 'failed',
+      rawStatus: 'failed',
+      errorCode: 'E9',
+      endedAt: new Date(w.vt.clock()).toISOString(),
+    });
+
+    await w.tick();
+    await w.tick();
+
+    expect(alerts(w.outbox.delivered).map((a) => [a.previousStatus, a.status, a.reason, a.episode])).toEqual([
+      ['running', 'failed', 'moved', 1],
+    ]);
+  });
+
+  it('alerts a task that failed, was retried and failed again, as a new episode with its own id', async () => {
+    const w = await world();
+    const t = task('h1', 'failed', w.vt.clock());
+    w.hss.tasks().push(t);
+    await w.tick();
+    Object.assign(t, { status: 'running', rawStatus: 'running', endedAt: undefined });
+    await w.tick();
+    await w.tick();
+    Object.assign(t, {
+      status: 'failed',
+      rawStatus: 'failed',
+      errorCode: 'E2',
+      endedAt: new Date(w.vt.clock()).toISOString(),
+    });
+    await w.tick();
+
+    const sent = alerts(w.outbox.delivered);
+    expect(sent.map((a) => [a.episode, a.reason])).toEqual([
+      [1, 'first-seen'],
+      [2, 're-entered'],
+    ]);
+    expect(new Set(sent.map((a) => a.id)).size).toBe(2);
+  });
+
+  it('alerts one failure among 4,200 in-flight tasks in the first poll, and every poll ends in time', async () => {
+    const w = await world();
+    const now = w.vt.clock();
+    for (let i = 0; i < 2100; i++)
+      w.hss.tasks().push(task(`r${i}`, 'running', now), task(`w${i}`, 'waiting', now));
+    w.hss.tasks().push(task('bad', 'failed', now));
+
+    const polls = [];
+    for (let i = 0; i < 4; i++) polls.push(await w.tick());
+
+    expect([...alertCounts(w.outbox.delivered)]).toEqual([['bad', 1]]);
+    expect(polls[0]!.alertsNew).toBe(1);
+    expect(polls.every((p) => p.durationMs <= 4 * MIN)).toBe(true);
+    expect(w.hss.maxPerMinute()).toBeLessThanOrEqual(5);
+    // The sweep could not finish in one poll: it continued where it stopped.
+    expect(polls[0]!.left.length).toBeGreaterThan(0);
+  });
+
+  it.each(['newest-first', 'oldest-first'] as const)(
+    'alerts 3,000 failures exactly once each within 3 polls, and 20 added deep in the list within 2 more (%s)',
+    async (order) => {
+      const w = await world({ order });
+      const now = w.vt.clock();
+      for (let i = 0; i < 3000; i++) w.hss.tasks().push(task(`f${i}`, 'failed', now, HOUR + i * 10_000));
+
+      for (let i = 0; i < 3; i++) await w.tick();
+      const firstWave = alertCounts(w.outbox.delivered);
+      for (let i = 0; i < 20; i++)
+        w.hss.tasks().push(task(`late${i}`, 'failed', w.vt.clock(), 10 * HOUR + i * MIN));
+      for (let i = 0; i < 2; i++) await w.tick();
+
+      const counts = alertCounts(w.outbox.delivered);
+      expect(firstWave.size).toBe(3000);
+      expect(counts.size).toBe(3020);
+      expect([...counts.values()].every((n) => n === 1)).toBe(true);
+      expect(w.hss.maxPerMinute()).toBeLessThanOrEqual(5);
+    },
+  );
+
+  it('continues a list too long for one poll from its cursor, alerting every failure once', async () => {
+    const w = await world();
+    const now = w.vt.clock();
+    for (let i = 0; i < 3000; i++) w.hss.tasks().push(task(`f${i}`, 'failed', now, HOUR + i * 10_000));
+
+    const summaries = [];
+    // 75 s of reading a poll: 5 calls at 5/min, so the 15 pages take several polls.
+    for (let i = 0; i < 6; i++) summaries.push(await w.tick({ runMs: 90_000 }));
+
+    const counts = alertCounts(w.outbox.delivered);
+    expect(counts.size).toBe(3000);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    expect(summaries[0]!.left).toEqual([expect.objectContaining({ list: 'failed' })]);
+    expect(summaries[0]!.outOfTime).toBe(true);
+  });
+
+  it('finds failures inserted at the head while a long list is paged', async () => {
+    const w = await world();
+    const now = w.vt.clock();
+    for (let i = 0; i < 1000; i++) w.hss.tasks().push(task(`f${i}`, 'failed', now, 2 * HOUR + i * 10_000));
+    const original = w.hss.reader.fetchPage.bind(w.hss.reader);
+    let inserted = 0;
+    w.hss.reader.fetchPage = async (...args) => {
+      // Newest first: each new failure pushes every record one place down.
+      w.hss.tasks().push(task(`new${inserted++}`, 'failed', w.vt.clock(), MIN));
+      return original(...args);
+    };
+
+    for (let i = 0; i < 4; i++) await w.tick({ runMs: 90_000 });
+    w.hss.reader.fetchPage = original;
+    for (let i = 0; i < 3; i++) await w.tick();
+
+    const counts = alertCounts(w.outbox.delivered);
+    expect(counts.size).toBe(1000 + inserted);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+  });
+});
+
+describe('poll: window edge', () => {
+  it('follows up a task that left the window unfinished and alerts when it is found failed', async () => {
+    const w = await world();
+    const t = task('edge', 'running', w.vt.clock(), DAY - 20 * MIN);
+    w.hss.tasks().push(t);
+    await w.tick();
+    await w.tick();
+    // It fails after it has left the 1-day window: the failed list never shows it.
+    w.vt.advance(30 * MIN);
+    Object.assign(t, {
+      status: 'failed',
+      rawStatus: 'failed',
+      endedAt: new Date(w.vt.clock()).toISOString(),
+    });
+
+    for (let i = 0; i < 4; i++) await w.tick();
+
+    const sent = alerts(w.outbox.delivered);
+    expect(sent.map((a) => [a.task.hostId, a.reason])).toEqual([['edge', 'resolved-after-window']]);
+  });
+
+  it('rotates follow-ups: a task stuck past the window does not starve another, and is reported lost once', async () => {
+    const w = await world();
+    const stuck = task('stuck', 'running', w.vt.clock(), DAY - 20 * MIN);
+    const other = task('other', 'running', w.vt.clock(), DAY - 19 * MIN);
+    w.hss.tasks().push(stuck, other);
+    await w.tick();
+    await w.tick();
+    w.vt.advance(30 * MIN);
+    Object.assign(other, { status: 'failed', rawStatus: 'failed' });
+    // `stuck` keeps running for days; `other` failed outside the window.
+    for (let i = 0; i < 12 * 24 * 3; i++) await w.tick();
+
+    expect([...alertCounts(w.outbox.delivered)]).toEqual([['other', 1]]);
+    const lost = notices(w.outbox.delivered).filter((n) => n.notice === 'lost-track');
+    expect(lost).toHaveLength(1);
+    expect(lost[0]!.facts).toContainEqual(['Host', 'web-stuck (stuck)']);
+  });
+
+  it('reports a task with no host name as lost at once instead of failing polls', async () => {
+    const w = await world();
+    const t = task('anon', 'running', w.vt.clock(), DAY - 20 * MIN, { hostName: '' });
+    w.hss.tasks().push(t);
+    await w.tick();
+    await w.tick();
+    w.vt.advance(30 * MIN);
+
+    const polls = [];
+    for (let i = 0; i < 3; i++) polls.push(await w.tick());
+
+    expect(polls.every((p) => p.scopesFailed.length === 0)).toBe(true);
+    expect(notices(w.outbox.delivered).filter((n) => n.notice === 'lost-track')).toHaveLength(1);
+  });
+});
+
+describe('poll: blind gaps and health', () => {
+  it('widens the window to read a 2-day gap when the poller was stopped, and says so', async () => {
+    const w = await world();
+    await w.tick();
+    await w.tick();
+    // Stopped for 2 days; a restore fails 2 h into it.
+    const stoppedAt = w.vt.clock();
+    w.hss.tasks().push(task('gap', 'failed', stoppedAt + 2 * DAY, 2 * DAY - 2 * HOUR));
+    w.vt.time.now = stoppedAt + 2 * DAY;
+
+    const after = await w.tick();
+
+    expect([...alertCounts(w.outbox.delivered)]).toEqual([['gap', 1]]);
+    expect(after.widened).toEqual([expect.objectContaining({ scope: SCOPE.id, days: 3 })]);
+    expect(w.hss.calls.at(-1)?.query.lastDays).toBe(1);
+    expect(
+      w.hss.calls.find((c) => c.query.status === 'failed' && c.at >= stoppedAt + 2 * DAY)?.query.lastDays,
+    ).toBe(3);
+  });
+
+  it('tells every destination once when polls keep failing, and once when they work again, with the blind time', async () => {
+    const w = await world();
+    await w.tick();
+    w.hss.failProject(SCOPE.projectId, new HssServerError('HTTP 503'));
+    const failing = [];
+    for (let i = 0; i < 5; i++) failing.push(await w.tick());
+    w.hss.failProject(SCOPE.projectId, undefined);
+    await w.tick();
+    await w.tick();
+
+    const sent = notices(w.outbox.delivered).map((n) => n.notice);
+    expect(sent).toEqual(['monitoring-down', 'monitoring-recovered']);
+    expect(failing.every((p) => p.scopesFailed.length === 1)).toBe(true);
+    const recovered = notices(w.outbox.delivered).find((n) => n.notice === 'monitoring-recovered')!;
+    expect(recovered.summary).toMatch(/blind for 3\d min/);
+  });
+
+  it('announces a gap longer than 30 days as a possible loss, with the dates, once', async () => {
+    const w = await world();
+    await w.tick();
+    w.vt.advance(40 * DAY);
+    await w.tick();
+    await w.tick();
+
+    const loss = notices(w.outbox.delivered).filter((n) => n.notice === 'possible-loss');
+    expect(loss).toHaveLength(1);
+    expect(loss[0]!.summary).toContain('2026-11-27 12:00 UTC');
+  });
+
+  it('keeps alerting the healthy scope when another scope fails', async () => {
+    const other: Scope = { ...SCOPE, id: 'cn-north-4/proj-2/0', region: 'cn-north-4', projectId: 'proj-2' };
+    const w = await world({}, [SCOPE, other]);
+    w.hss.tasks('proj-2').push(task('p2', 'failed', w.vt.clock()));
+    w.hss.failProject(
+      SCOPE.projectId,
+      new HssAuthError('HTTP 401 APIGW.0301'),
+    );
+
+    const summaries = [];
+    for (let i = 0; i < 3; i++) summaries.push(await w.tick());
+
+    expect([...alertCounts(w.outbox.delivered)]).toEqual([['p2', 1]]);
+    expect(summaries[0]!.scopesFailed).toEqual([
+      { scope: SCOPE.id, error: expect.stringContaining('APIGW.0301') },
+    ]);
+    const down = notices(w.outbox.delivered).filter((n) => n.notice === 'monitoring-down');
+    expect(down.map((n) => n.scope?.id)).toEqual([SCOPE.id]);
+  });
+});
+
+describe('poll: dry run and baseline', () => {
+  it('writes nothing and sends nothing on a dry run, but lists what it would send', async () => {
+    const w = await world();
+    w.hss.tasks().push(task('h1', 'failed', w.vt.clock()));
+
+    const dry = await w.run({ dryRun: true });
+
+    expect(dry.wouldSend?.map((m) => m.kind)).toEqual(['alert']);
+    expect(dry.writeCapacity).toBe(0);
+    expect(w.outbox.records.size).toBe(0);
+  });
+
+  it('records the window without alerting in baseline mode; later failures alert', async () => {
+    const w = await world();
+    w.hss.tasks().push(task('old', 'failed', w.vt.clock()));
+    await w.tick({ baseline: true });
+    w.hss.tasks().push(task('new', 'failed', w.vt.clock()));
+    await w.tick();
+
+    expect([...alertCounts(w.outbox.delivered)]).toEqual([['new', 1]]);
+  });
+});
