@@ -1,7 +1,7 @@
 // Pure decisions, clock passed in: what an observation of a task means given what the scope last
 // saw of it (its Entry), what a task missing from a list it was in means, and what a follow-up
 // query's answer means. One reason per case; table-tested in test/diff/decide.test.ts.
-import type { AlertReason, AlertStatus, KnownStatus, Task, TaskStatus } from '../model';
+import type { AlertReason, AlertStatus, KnownStatus, StuckFacts, Task, TaskStatus } from '../model';
 import { DAY_MS, HOUR_MS } from '../retention';
 import { IN_FLIGHT_STATUSES } from '../task';
 import { hash32, toSec, type Entry } from './entry';
@@ -42,6 +42,10 @@ export interface AlertFacts {
   previousStatus?: TaskStatus | 'stuck';
   reason: AlertReason;
   episode: number;
+  /** Set on a `stuck` alert. */
+  stuck?: StuckFacts;
+  /** Set on the alert of a task that had alerted as stuck in the same episode. */
+  wasStuck?: StuckFacts;
 }
 
 export interface Observed {
@@ -114,13 +118,15 @@ export function observe(prev: Entry | undefined, task: Task, key: string, ctx: D
   let decision: Decision;
   let episode = prev?.episode ?? 0;
   let alerted = prev?.inAlert ? prev.alerted : [];
+  const wasStuck = prev !== undefined && !prev.inAlert && prev.alerted.includes('stuck');
   if (!prev) decision = 'first-seen-in-alert-status';
+  else if (wasStuck) decision = 'moved-into-alert-status';
   else if (!prev.inAlert) decision = episode > 0 ? 're-entered-alert-status' : 'moved-into-alert-status';
   else if (prev.status === status) decision = prev.detailHash === detail ? 'progress' : 'failed-again';
   else if (prev.alerted.includes(status)) decision = 'already-alerted';
   else decision = 'moved-between-alert-statuses';
 
-  if (decision === 'failed-again' || !prev?.inAlert) {
+  if (decision === 'failed-again' || (!prev?.inAlert && !wasStuck)) {
     // A new episode: the task entered an alert status again (or for the first time).
     episode = Math.min(255, episode + 1);
     alerted = [];
@@ -128,7 +134,12 @@ export function observe(prev: Entry | undefined, task: Task, key: string, ctx: D
   if (decision === 'already-alerted' || decision === 'progress') {
     return { decision, entry: { ...base, inAlert: true, episode, alerted } };
   }
-  const entry: Entry = { ...base, inAlert: true, episode, alerted: [...new Set([...alerted, status])] };
+  const entry: Entry = {
+    ...base,
+    inAlert: true,
+    episode,
+    alerted: [...new Set<AlertStatus>([...alerted, status])],
+  };
   if (ctx.baseline) return { decision: 'baseline', entry };
   const reason: AlertReason =
     decision === 'first-seen-in-alert-status'
@@ -144,6 +155,61 @@ export function observe(prev: Entry | undefined, task: Task, key: string, ctx: D
       ...(prev ? { previousStatus: prev.status } : {}),
       reason,
       episode,
+      ...(wasStuck && prev ? { wasStuck: stuckFacts(prev, ctx.now) } : {}),
+    },
+  };
+}
+
+/** When an in-flight task counts as stuck. */
+export interface StuckRules {
+  /** Progress unchanged this long, ms (STUCK_AFTER_MINUTES). */
+  afterMs: number;
+  /** Running this long, ms (STUCK_MAX_HOURS). */
+  maxMs: number;
+}
+
+/** The progress facts of `entry` at `at` (epoch ms). */
+export function stuckFacts(entry: Entry, at: number): StuckFacts {
+  return {
+    ...(entry.process === undefined ? {} : { process: entry.process }),
+    stalledMs: Math.max(0, at - entry.progressSec * 1000),
+    runningMs: entry.startedSec > 0 ? Math.max(0, at - entry.startedSec * 1000) : 0,
+  };
+}
+
+/** When `entry` becomes stuck if nothing changes (epoch ms); undefined when it cannot (not in flight, already stuck). */
+export function stuckDueAt(entry: Entry, rules: StuckRules): number | undefined {
+  if (!isInFlight(entry.status) || entry.inAlert || entry.alerted.includes('stuck') || entry.followUp)
+    return undefined;
+  const stalled = entry.progressSec * 1000 + rules.afterMs;
+  return entry.startedSec > 0 ? Math.min(stalled, entry.startedSec * 1000 + rules.maxMs) : stalled;
+}
+
+/**
+ * Decides whether an in-flight task, seen unchanged by a sweep that started at `asOf`, is stuck:
+ * its progress has not moved for `afterMs`, or it has run for `maxMs`. Alerts once per episode.
+ * Pure.
+ */
+export function decideStuck(
+  entry: Entry,
+  asOf: number,
+  rules: StuckRules,
+  baseline: boolean,
+): { entry: Entry; alert?: AlertFacts } | undefined {
+  const due = stuckDueAt(entry, rules);
+  if (due === undefined || due > asOf) return undefined;
+  const facts = stuckFacts(entry, asOf);
+  const episode = Math.min(255, entry.episode + 1);
+  const next: Entry = { ...entry, episode, alerted: ['stuck'], changedSec: toSec(asOf) };
+  if (baseline) return { entry: next };
+  return {
+    entry: next,
+    alert: {
+      status: 'stuck',
+      previousStatus: entry.status,
+      reason: facts.stalledMs >= rules.afterMs ? 'stuck-no-progress' : 'stuck-too-long',
+      episode,
+      stuck: facts,
     },
   };
 }

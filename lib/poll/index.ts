@@ -10,13 +10,17 @@
 import {
   ALERTING,
   decideFollowUp,
+  decideStuck,
   followUpDueAt,
   observe,
+  observedHash,
+  stuckDueAt,
   vanished,
+  type AlertFacts,
   type DecideContext,
+  type StuckRules,
 } from '../diff/decide';
 import { entryKey, hash32, toSec, type Entry } from '../diff/entry';
-import { observedHash } from '../diff/decide';
 import { HssError } from '../hss/errors';
 import type { CallBudget, Page, PageReader } from '../hss/pages';
 import type { Clock, Log } from '../log';
@@ -69,6 +73,8 @@ export interface PollOptions {
   /** The run ends by then (epoch ms): delivery stops. */
   deadline: number;
   pageSize?: number;
+  /** Stuck-task rules; undefined = no stuck alerts. */
+  stuck?: StuckRules;
 }
 
 /** What one poll did; counts are for this poll. */
@@ -256,9 +262,52 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     if (alerts.length > 0) await deliverBetweenReads();
   }
 
-  /** A list's cycle completed: judge the tasks it no longer shows. */
+  /** A list's cycle completed: judge the tasks it no longer shows, and the in-flight ones that stopped moving. */
   async function settleCycle(run: ScopeRun, scan: ListScan): Promise<void> {
-    if (!scan.cycleChanged) return;
+    const inFlightList = (IN_FLIGHT_STATUSES as readonly KnownStatus[]).includes(scan.list);
+    if (scan.cycleChanged) await judgeVanished(run, scan);
+    const due = run.state.stuckDueAt;
+    if (inFlightList && options.stuck && due > 0 && due <= scan.cycleStart)
+      await judgeStuck(run, scan, options.stuck);
+  }
+
+  /** Stuck: seen by a whole sweep that started after its progress should have moved. */
+  async function judgeStuck(run: ScopeRun, scan: ListScan, rules: StuckRules): Promise<void> {
+    const digest = await digestOf(run);
+    const found: Array<{ entry: Entry; alert?: AlertFacts }> = [];
+    for (const entry of digest.entries.values()) {
+      if (entry.status !== scan.list || !scan.seen.has(entry.key)) continue;
+      const stuck = decideStuck(entry, scan.cycleStart, rules, options.baseline);
+      if (stuck) found.push(stuck);
+    }
+    if (found.length === 0 || dry) {
+      for (const f of found) if (f.alert) summary.alertsNew += 1;
+      return;
+    }
+    const details = await store.getTasks(
+      run.scope.projectId,
+      found.map((f) => f.entry.key),
+    );
+    const now = clock();
+    const alerts: AlertMessage[] = [];
+    for (const { entry, alert } of found) {
+      const task = details.get(entry.key);
+      if (alert && task) {
+        const current: Task = { ...task, status: entry.status, rawStatus: entry.status };
+        if (entry.process === undefined) delete current.process;
+        else current.process = entry.process;
+        alerts.push(alertMessage(run.scope, current, entry.key, alert, now));
+      }
+      putEntry(digest, entry);
+    }
+    if (alerts.length > 0) {
+      const { created } = await outbox.enqueue(alerts);
+      summary.alertsNew += created.length;
+      run.state.lastAlertAt = now;
+    }
+  }
+
+  async function judgeVanished(run: ScopeRun, scan: ListScan): Promise<void> {
     const digest = await digestOf(run);
     const now = clock();
     const inFlight = (IN_FLIGHT_STATUSES as readonly KnownStatus[]).includes(scan.list);
@@ -539,7 +588,9 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
   }
   const now3 = clock();
   for (const run of runs.values()) {
-    if (run.digest) await store.writeDigest(run.digest, now3);
+    if (!run.digest) continue;
+    if (options.stuck) run.state.stuckDueAt = earliestStuck(run.digest, options.stuck);
+    await store.writeDigest(run.digest, now3);
   }
   if (notices.length > 0) await outbox.enqueue(notices);
   for (const run of runs.values()) {
@@ -601,6 +652,15 @@ function gapWindow(
   return days;
 }
 
+function earliestStuck(digest: Digest, rules: StuckRules): number {
+  let earliest = 0;
+  for (const entry of digest.entries.values()) {
+    const due = stuckDueAt(entry, rules);
+    if (due !== undefined && (earliest === 0 || due < earliest)) earliest = due;
+  }
+  return earliest;
+}
+
 /** A scope state without the timestamps that move every poll. */
 function withoutTimes(state: ScopeState): unknown {
   const cursors = Object.fromEntries(
@@ -626,12 +686,7 @@ export function alertMessage(
   scope: Scope,
   task: Task,
   key: string,
-  facts: {
-    status: AlertMessage['status'];
-    previousStatus?: AlertMessage['previousStatus'];
-    reason: AlertMessage['reason'];
-    episode: number;
-  },
+  facts: AlertFacts,
   now: number,
 ): AlertMessage {
   return {
@@ -644,6 +699,8 @@ export function alertMessage(
     ...(facts.previousStatus ? { previousStatus: facts.previousStatus } : {}),
     reason: facts.reason,
     episode: facts.episode,
+    ...(facts.stuck ? { stuck: facts.stuck } : {}),
+    ...(facts.wasStuck ? { wasStuck: facts.wasStuck } : {}),
     taskRef: noticeId('task', scope.projectId, key),
   };
 }

@@ -72,6 +72,8 @@ export interface ScopeState {
   lastAlertAt: number;
   /** Tasks that left their in-flight list near the window edge: follow-ups due (least recently tried first). */
   followUps: FollowUpRef[];
+  /** Earliest time an in-flight task can count as stuck (epoch ms); 0 = none can. */
+  stuckDueAt: number;
 }
 
 /** A follow-up to run: the task's digest key, when it is due, and where its last try stopped reading. */
@@ -105,6 +107,7 @@ export function emptyScopeState(scopeId: string): ScopeState {
     alertsReadAt: 0,
     lastAlertAt: 0,
     followUps: [],
+    stuckDueAt: 0,
   };
 }
 

@@ -312,10 +312,7 @@ describe('poll: blind gaps and health', () => {
     const other: Scope = { ...SCOPE, id: 'cn-north-4/proj-2/0', region: 'cn-north-4', projectId: 'proj-2' };
     const w = await world({}, [SCOPE, other]);
     w.hss.tasks('proj-2').push(task('p2', 'failed', w.vt.clock()));
-    w.hss.failProject(
-      SCOPE.projectId,
-      new HssAuthError('HTTP 401 APIGW.0301'),
-    );
+    w.hss.failProject(SCOPE.projectId, new HssAuthError('HTTP 401 APIGW.0301'));
 
     const summaries = [];
     for (let i = 0; i < 3; i++) summaries.push(await w.tick());
@@ -349,5 +346,50 @@ describe('poll: dry run and baseline', () => {
     await w.tick();
 
     expect([...alertCounts(w.outbox.delivered)]).toEqual([['new', 1]]);
+  });
+});
+
+describe('poll: stuck tasks', () => {
+  const stuck = { afterMs: 60 * MIN, maxMs: 6 * HOUR };
+
+  it('alerts once when progress stays at 41% for an hour, then says it was stuck when it fails', async () => {
+    const w = await world();
+    const t = task('slow', 'running', w.vt.clock(), 10 * MIN, { process: 41 });
+    w.hss.tasks().push(t);
+
+    const early = [];
+    for (let i = 0; i < 12; i++) early.push(await w.tick({ stuck }));
+    for (let i = 0; i < 12; i++) await w.tick({ stuck });
+    Object.assign(t, {
+      status: 'failed',
+      rawStatus: 'failed',
+      endedAt: new Date(w.vt.clock()).toISOString(),
+    });
+    await w.tick({ stuck });
+
+    const sent = alerts(w.outbox.delivered);
+    expect(sent.map((a) => [a.status, a.reason, a.episode])).toEqual([
+      ['stuck', 'stuck-no-progress', 1],
+      ['failed', 'moved', 1],
+    ]);
+    expect(sent[0]!.stuck).toMatchObject({ process: 41 });
+    expect(sent[0]!.stuck!.stalledMs).toBeGreaterThanOrEqual(60 * MIN);
+    expect(sent[1]!.wasStuck).toMatchObject({ process: 41 });
+    // Nothing before the hour was up.
+    expect(early.slice(0, 11).every((p) => p.alertsNew === 0)).toBe(true);
+  });
+
+  it('does not call a task stuck while its progress moves, but does after 6 hours of running', async () => {
+    const w = await world();
+    const t = task('long', 'running', w.vt.clock(), 0, { process: 1 });
+    w.hss.tasks().push(t);
+    for (let i = 0; i < 12 * 7; i++) {
+      t.process = Math.min(99, 1 + i);
+      await w.tick({ stuck });
+    }
+
+    const sent = alerts(w.outbox.delivered);
+    expect(sent.map((a) => [a.status, a.reason])).toEqual([['stuck', 'stuck-too-long']]);
+    expect(sent[0]!.stuck!.runningMs).toBeGreaterThanOrEqual(6 * HOUR);
   });
 });
