@@ -26,15 +26,18 @@ import type { CallBudget, Page, PageReader } from '../hss/pages';
 import type { Clock, Log } from '../log';
 import type { AlertMessage, KnownStatus, Message, NoticeMessage, Scope, Task } from '../model';
 import type { DeliverySummary, Outbox } from '../outbox/types';
+import type { LifecycleConfig } from '../config/types';
+import type { LifecycleStore } from '../state/lifecycle-store';
+import { startLifecycle, type Lifecycle, type LifecycleSummary } from './lifecycle';
 import { DAY_MS, HOUR_MS, MAX_WINDOW_DAYS } from '../retention';
 import { dropEntry, putEntry, type Digest, type ScopeState, type ScopeStore } from '../state/scope-store';
 import { IN_FLIGHT_STATUSES, taskKey } from '../task';
 import { oneLine } from '../errors';
+import { stableId } from '../ids';
 import {
   downNotice,
   FAILURE_THRESHOLD,
   lostTrackNotice,
-  noticeId,
   possibleLossNotice,
   recoveredNotice,
 } from './notices';
@@ -51,6 +54,7 @@ export interface PollDeps {
   reader: PageReader;
   budget: CallBudget;
   store: ScopeStore;
+  lifecycle: LifecycleStore;
   outbox: Outbox;
   clock: Clock;
   log: Log;
@@ -75,7 +79,18 @@ export interface PollOptions {
   pageSize?: number;
   /** Stuck-task rules; undefined = no stuck alerts. */
   stuck?: StuckRules;
+  /** Resolution, reminders, daily summary (default: resolved notices on, no reminders, no summary). */
+  lifecycle?: LifecycleConfig;
+  /** State namespace (ids of deployment-wide messages). */
+  namespace?: string;
 }
+
+const DEFAULT_LIFECYCLE: LifecycleConfig = {
+  stuckAfterMinutes: 60,
+  stuckMaxHours: 6,
+  notifyResolved: true,
+  remindAfterHours: 0,
+};
 
 /** What one poll did; counts are for this poll. */
 export interface PollSummary {
@@ -103,6 +118,7 @@ export interface PollSummary {
   hssCalls: number;
   hssThrottled: number;
   delivery: DeliverySummary;
+  lifecycle?: LifecycleSummary;
   dynamoRequests: number;
   readCapacity: number;
   writeCapacity: number;
@@ -165,9 +181,18 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
   for (const scope of options.scopes) {
     const before = states.get(scope.id)!;
     const state: ScopeState = structuredClone(before);
+    if (state.firstPollAt === 0) state.firstPollAt = startedAt;
     const windowDays = gapWindow(state, options, startedAt, summary, notices, scope);
     runs.set(scope.id, { scope, before, state, windowDays, scans: new Map(), inFlightSeen: new Set() });
   }
+
+  const life: Lifecycle | undefined = dry
+    ? undefined
+    : await startLifecycle(
+        { lifecycle: deps.lifecycle, store, outbox, log, namespace: options.namespace ?? 'default' },
+        options.lifecycle ?? DEFAULT_LIFECYCLE,
+        startedAt,
+      );
 
   const ctx = (): DecideContext => ({
     now: clock(),
@@ -230,7 +255,7 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     entryKeys: readonly string[],
   ): Promise<void> {
     const digest = await digestOf(run);
-    const alerts: AlertMessage[] = [];
+    const alerts: Array<{ alert: AlertMessage; key: string }> = [];
     const details: Array<{ key: string; task: Task }> = [];
     const updates: Entry[] = [];
     const c = ctx();
@@ -242,19 +267,18 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
       updates.push(observed.entry);
       if (!prev || prev.status !== task.status) details.push({ key, task });
       if (observed.alert && ALERTING.has(observed.decision)) {
-        alerts.push(alertMessage(run.scope, task, key, observed.alert, c.now));
+        alerts.push({ alert: alertMessage(run.scope, task, key, observed.alert, c.now), key });
       }
     });
     summary.changes += updates.length;
     if (dry) {
-      wouldSend.push(...alerts);
+      wouldSend.push(...alerts.map((a) => a.alert));
       summary.alertsNew += alerts.length;
       for (const entry of updates) digest.entries.set(entry.key, entry);
       return;
     }
     if (alerts.length > 0) {
-      const { created } = await outbox.enqueue(alerts);
-      summary.alertsNew += created.length;
+      summary.alertsNew += (await life!.raise(run.scope, alerts, c.now)).length;
       run.state.lastAlertAt = c.now;
     }
     if (details.length > 0) await store.putTasks(run.scope.projectId, details, c.now);
@@ -289,20 +313,19 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
       found.map((f) => f.entry.key),
     );
     const now = clock();
-    const alerts: AlertMessage[] = [];
+    const alerts: Array<{ alert: AlertMessage; key: string }> = [];
     for (const { entry, alert } of found) {
       const task = details.get(entry.key);
       if (alert && task) {
         const current: Task = { ...task, status: entry.status, rawStatus: entry.status };
         if (entry.process === undefined) delete current.process;
         else current.process = entry.process;
-        alerts.push(alertMessage(run.scope, current, entry.key, alert, now));
+        alerts.push({ alert: alertMessage(run.scope, current, entry.key, alert, now), key: entry.key });
       }
       putEntry(digest, entry);
     }
     if (alerts.length > 0) {
-      const { created } = await outbox.enqueue(alerts);
-      summary.alertsNew += created.length;
+      summary.alertsNew += (await life!.raise(run.scope, alerts, now)).length;
       run.state.lastAlertAt = now;
     }
   }
@@ -317,7 +340,9 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
       if (inFlight && run.inFlightSeen.has(entry.key)) continue;
       const outcome = vanished(entry, scan.list, now, days);
       if (outcome === 'finished' || outcome === 'aged-out') {
-        if (!dry) dropEntry(digest, entry.key, toSec(now));
+        if (dry) continue;
+        if (outcome === 'finished') life!.finished(run.scope, entry.key, now);
+        dropEntry(digest, entry.key, toSec(now));
       } else if (outcome === 'follow-up') {
         if (dry) continue;
         putEntry(digest, { ...entry, followUp: true, changedSec: toSec(now) });
@@ -493,8 +518,9 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
         const observed = decision.observed!;
         if (observed.alert) {
           const alert = alertMessage(run.scope, found!, ref.key, observed.alert, now);
-          const { created } = await outbox.enqueue([alert]);
-          summary.alertsNew += created.length;
+          summary.alertsNew += (await life!.raise(run.scope, [{ alert, key: ref.key }], now)).length;
+        } else if (found && found.status !== 'unknown') {
+          life!.finished(run.scope, ref.key, now);
         }
         dropEntry(digest, ref.key, toSec(now));
         forget();
@@ -592,6 +618,15 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     if (options.stuck) run.state.stuckDueAt = earliestStuck(run.digest, options.stuck);
     await store.writeDigest(run.digest, now3);
   }
+  const first = runs.get(options.scopes[0]?.id ?? '');
+  await life!.settle(options.scopes, clock(), {
+    since: first?.state.firstPollAt ?? startedAt,
+    get: () => first?.state.summaryDay ?? '',
+    set: (day) => {
+      if (first) first.state.summaryDay = day;
+    },
+  });
+  summary.lifecycle = life!.summary;
   if (notices.length > 0) await outbox.enqueue(notices);
   for (const run of runs.values()) {
     // With one scope, moving timestamps alone are not worth a write each poll (the watermark may
@@ -691,7 +726,7 @@ export function alertMessage(
 ): AlertMessage {
   return {
     kind: 'alert',
-    id: noticeId('alert', scope.projectId, key, facts.status, facts.episode),
+    id: stableId('alert', scope.projectId, key, facts.status, facts.episode),
     at: now,
     scope,
     task,
@@ -701,7 +736,7 @@ export function alertMessage(
     episode: facts.episode,
     ...(facts.stuck ? { stuck: facts.stuck } : {}),
     ...(facts.wasStuck ? { wasStuck: facts.wasStuck } : {}),
-    taskRef: noticeId('task', scope.projectId, key),
+    taskRef: stableId('task', scope.projectId, key),
   };
 }
 

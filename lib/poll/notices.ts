@@ -1,7 +1,7 @@
 // The notices a poll raises about the monitoring itself, built purely from scope state. Every one
 // goes through the outbox like an alert (recorded, retried, leased), with an id stable for the event
 // (one outage, one gap, one lost task), so no notice is sent twice or lost on a destination's hiccup.
-import { createHash } from 'node:crypto';
+import { stableId as noticeId } from '../ids';
 import type { NoticeMessage, Scope, Task } from '../model';
 import { DAY_MS } from '../retention';
 import type { ScopeHealth } from '../state/scope-store';
@@ -14,10 +14,6 @@ export function scopeLabel(scope: Scope): string {
   return [scope.region, `project ${scope.projectId}`, `enterprise project ${scope.enterpriseProjectId}`]
     .filter(Boolean)
     .join(' · ');
-}
-
-export function noticeId(...parts: Array<string | number>): string {
-  return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
 }
 
 /** `2026-11-29 17:00 UTC`. */

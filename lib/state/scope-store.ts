@@ -74,6 +74,10 @@ export interface ScopeState {
   followUps: FollowUpRef[];
   /** Earliest time an in-flight task can count as stuck (epoch ms); 0 = none can. */
   stuckDueAt: number;
+  /** Day (`YYYY-MM-DD`) of the last daily summary sent (kept on the first scope only). */
+  summaryDay?: string;
+  /** When this scope was first polled, epoch ms (0 = never). */
+  firstPollAt: number;
 }
 
 /** A follow-up to run: the task's digest key, when it is due, and where its last try stopped reading. */
@@ -108,6 +112,7 @@ export function emptyScopeState(scopeId: string): ScopeState {
     lastAlertAt: 0,
     followUps: [],
     stuckDueAt: 0,
+    firstPollAt: 0,
   };
 }
 

@@ -2,6 +2,7 @@ import { HssAuthError, HssServerError } from '../../lib/hss/errors';
 import { silentLog } from '../../lib/log';
 import type { AlertMessage, Message, NoticeMessage, Scope } from '../../lib/model';
 import { poll, type PollOptions } from '../../lib/poll';
+import { createLifecycleStore } from '../../lib/state/lifecycle-store';
 import { createScopeStore } from '../../lib/state/scope-store';
 import { createTableClient } from '../../lib/state/table-client';
 import { useLocalDynamo } from '../support/dynamo';
@@ -14,6 +15,7 @@ async function world(hssOptions: Parameters<typeof fakeHss>[1] = {}, scopes: Sco
   const hss = fakeHss(vt, hssOptions);
   const table = createTableClient({ client: local.dynamo().client, tableName: await local.freshTable() });
   const store = createScopeStore({ table, namespace: 't' });
+  const lifecycle = createLifecycleStore({ table, namespace: 't' });
   const outbox = fakeOutbox();
   /** One poll starting now; `runMs` is how long it may read (the rest of the period records and delivers). */
   const run = (over: Partial<PollOptions> & { runMs?: number } = {}) => {
@@ -24,6 +26,7 @@ async function world(hssOptions: Parameters<typeof fakeHss>[1] = {}, scopes: Sco
         reader: hss.reader,
         budget: hss.budget,
         store,
+        lifecycle,
         outbox,
         clock: vt.clock,
         log: silentLog,
@@ -48,7 +51,7 @@ async function world(hssOptions: Parameters<typeof fakeHss>[1] = {}, scopes: Sco
     vt.time.now = Math.max(vt.clock(), start + (over.periodMs ?? 5 * MIN));
     return summary;
   };
-  return { vt, hss, table, store, outbox, run, tick };
+  return { vt, hss, table, store, lifecycle, outbox, run, tick };
 }
 
 const alerts = (messages: readonly Message[]): AlertMessage[] =>
@@ -77,8 +80,8 @@ describe('poll: detection', () => {
     expect(first.alertsNew).toBe(1);
     expect(second.alertsNew).toBe(0);
     expect(second.pagesUnchanged).toBe(second.pagesRead);
-    // One BatchGet of the scope state; no digest read, no write at all.
-    expect(second.dynamoRequests).toBe(1);
+    // One BatchGet of the scope state and one Query of the silences; no digest read, no write.
+    expect(second.dynamoRequests).toBe(2);
     expect(second.writeCapacity).toBe(0);
   });
 
@@ -391,5 +394,177 @@ describe('poll: stuck tasks', () => {
     const sent = alerts(w.outbox.delivered);
     expect(sent.map((a) => [a.status, a.reason])).toEqual([['stuck', 'stuck-too-long']]);
     expect(sent[0]!.stuck!.runningMs).toBeGreaterThanOrEqual(6 * HOUR);
+  });
+});
+
+describe('poll: alert lifecycle', () => {
+  const stuck = { afterMs: 60 * MIN, maxMs: 6 * HOUR };
+  const lifecycle = { stuckAfterMinutes: 60, stuckMaxHours: 6, notifyResolved: true, remindAfterHours: 24 };
+  const of = <K extends Message['kind']>(messages: readonly Message[], kind: K) =>
+    messages.filter((m): m is Extract<Message, { kind: K }> => m.kind === kind);
+
+  it('stuck at 41% -> one stuck alert; then failed -> one failed alert; a later success -> one resolved notice', async () => {
+    const w = await world();
+    const t = task('db-1', 'running', w.vt.clock(), 10 * MIN, { process: 41, backupName: 'nightly' });
+    w.hss.tasks().push(t);
+    for (let i = 0; i < 14; i++) await w.tick({ stuck, lifecycle });
+    Object.assign(t, {
+      status: 'failed',
+      rawStatus: 'failed',
+      endedAt: new Date(w.vt.clock()).toISOString(),
+    });
+    await w.tick({ stuck, lifecycle });
+    // A new run of the same host and backup starts, runs, and succeeds.
+    const retry = task('db-1', 'running', w.vt.clock(), 0, { backupName: 'nightly', process: 10 });
+    w.hss.tasks().push(retry);
+    await w.tick({ stuck, lifecycle });
+    await w.tick({ stuck, lifecycle });
+    Object.assign(retry, { status: 'success', rawStatus: 'success', process: 100 });
+    for (let i = 0; i < 3; i++) await w.tick({ stuck, lifecycle });
+
+    const sent = w.outbox.delivered;
+    expect(alerts(sent).map((a) => a.status)).toEqual(['stuck', 'failed']);
+    const resolved = of(sent, 'resolved');
+    expect(resolved).toHaveLength(1);
+    expect(resolved[0]).toMatchObject({
+      how: 'later-success',
+      alertStatus: 'failed',
+      taskRef: alerts(sent)[1]!.taskRef,
+    });
+    expect(resolved[0]!.alertId).toBe(alerts(sent)[1]!.id);
+  });
+
+  it('resolves a stuck task that finishes', async () => {
+    const w = await world();
+    const t = task('slow', 'running', w.vt.clock(), 10 * MIN, { process: 5 });
+    w.hss.tasks().push(t);
+    for (let i = 0; i < 14; i++) await w.tick({ stuck, lifecycle });
+    Object.assign(t, { status: 'success', rawStatus: 'success', process: 100 });
+    for (let i = 0; i < 3; i++) await w.tick({ stuck, lifecycle });
+
+    expect(of(w.outbox.delivered, 'resolved').map((r) => [r.alertStatus, r.how])).toEqual([
+      ['stuck', 'finished'],
+    ]);
+  });
+
+  it('reminds exactly twice of a failure left unresolved for 50 h (REMIND_AFTER_HOURS=24)', async () => {
+    const w = await world();
+    w.hss.tasks().push(task('h1', 'failed', w.vt.clock(), 10 * MIN));
+    for (let i = 0; i < 12 * 50; i++) await w.tick({ lifecycle, runMs: 60_000, periodMs: 5 * MIN });
+
+    const reminders = of(w.outbox.delivered, 'reminder');
+    expect(reminders.map((r) => r.n)).toEqual([1, 2]);
+  });
+
+  it('sends no resolved notice when NOTIFY_RESOLVED is off', async () => {
+    const w = await world();
+    const t = task('slow', 'running', w.vt.clock(), 10 * MIN, { process: 5 });
+    w.hss.tasks().push(t);
+    for (let i = 0; i < 14; i++) await w.tick({ stuck, lifecycle: { ...lifecycle, notifyResolved: false } });
+    Object.assign(t, { status: 'success', rawStatus: 'success' });
+    for (let i = 0; i < 3; i++) await w.tick({ stuck, lifecycle: { ...lifecycle, notifyResolved: false } });
+
+    expect(of(w.outbox.delivered, 'resolved')).toHaveLength(0);
+  });
+
+  it('holds a web-03 failure inside a 4 h silence on web-*, sends db-01 at once, and releases web-03 when the silence ends', async () => {
+    const w = await world();
+    const now = w.vt.clock();
+    await w.lifecycle.putSilence(
+      {
+        id: 's1',
+        hosts: ['web-*'],
+        backups: [],
+        statuses: [],
+        startsAt: now,
+        endsAt: now + 4 * HOUR,
+        reason: 'maintenance',
+        createdAt: now,
+      },
+      now,
+    );
+    w.hss
+      .tasks()
+      .push(task('03', 'failed', now, 10 * MIN), task('db', 'failed', now, 10 * MIN, { hostName: 'db-01' }));
+
+    await w.tick({ lifecycle });
+    const during = alerts(w.outbox.delivered).map((a) => a.task.hostName);
+    const swallowed = await w.lifecycle.swallowed('s1');
+    for (let i = 0; i < 12 * 4 + 1; i++) await w.tick({ lifecycle });
+
+    expect(during).toEqual(['db-01']);
+    expect(swallowed.map((a) => a.task.hostName)).toEqual(['web-03']);
+    expect([...alertCounts(w.outbox.delivered)].sort()).toEqual([
+      ['03', 1],
+      ['db', 1],
+    ]);
+  });
+
+  it('drops a silenced failure that was resolved before the silence ended', async () => {
+    const w = await world();
+    const now = w.vt.clock();
+    await w.lifecycle.putSilence(
+      {
+        id: 's1',
+        hosts: ['web-*'],
+        backups: [],
+        statuses: [],
+        startsAt: now,
+        endsAt: now + HOUR,
+        reason: 'x',
+        createdAt: now,
+      },
+      now,
+    );
+    w.hss.tasks().push(task('03', 'failed', now, 10 * MIN));
+    await w.tick({ lifecycle });
+    const later = task('03', 'running', w.vt.clock(), 0);
+    w.hss.tasks().push(later);
+    await w.tick({ lifecycle });
+    await w.tick({ lifecycle });
+    Object.assign(later, { status: 'success', rawStatus: 'success' });
+    for (let i = 0; i < 14; i++) await w.tick({ lifecycle });
+
+    expect(alerts(w.outbox.delivered)).toHaveLength(0);
+    expect(of(w.outbox.delivered, 'resolved')).toHaveLength(0);
+  });
+
+  it('sends one daily summary whose counts match the tasks HSS served that day', async () => {
+    const w = await world();
+    const config = { ...lifecycle, dailySummary: { at: '09:00', timeZone: 'Asia/Shanghai' } };
+    const shanghaiDay = (ms: number) => new Date(ms + 8 * HOUR).toISOString().slice(0, 10);
+    // Start at 00:05 Shanghai time on 2026-11-28 (16:05 UTC the day before).
+    w.vt.time.now = Date.UTC(2026, 10, 27, 16, 5);
+    const served = { success: 0, failed: 0, timeout: 0 };
+    const started: ReturnType<typeof task>[] = [];
+    for (let i = 0; i < 12 * 34; i++) {
+      const now = w.vt.clock();
+      // From 01:00 to 22:00 (Shanghai) a task starts every 30 min, runs 20 min and ends.
+      const hour = new Date(now + 8 * HOUR).getUTCHours();
+      if (i % 6 === 0 && shanghaiDay(now) === '2026-11-28' && hour >= 1 && hour < 22) {
+        const t = task(`t${i}`, 'running', now, 0, { process: 10 });
+        started.push(t);
+        w.hss.tasks().push(t);
+      }
+      for (const t of started) {
+        if (t.status !== 'running' || now - t.startedMs! < 20 * MIN) continue;
+        const n = started.indexOf(t);
+        const end = n % 5 === 0 ? 'failed' : n % 7 === 0 ? 'timeout' : 'success';
+        Object.assign(t, { status: end, rawStatus: end, endedAt: new Date(now).toISOString() });
+        served[end] += 1;
+      }
+      await w.tick({ lifecycle: config });
+    }
+
+    const summaries = of(w.outbox.delivered, 'daily-summary');
+    expect(summaries.map((s) => s.day)).toEqual(['2026-11-28']);
+    expect(served.success).toBeGreaterThan(20);
+    expect(summaries[0]!.scopes[0]).toMatchObject({
+      succeeded: served.success,
+      failed: served.failed,
+      timedOut: served.timeout,
+      stillOpen: served.failed + served.timeout,
+    });
+    expect(summaries[0]!.slowest.length).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,162 @@
+// Pure rules of an alert's life after it is raised: which open alerts a finished task resolves,
+// when reminders fall due, whether a silence swallows an alert, and which day a summary covers.
+import picomatch from 'picomatch';
+import type { AlertMessage, AlertStatus, ReminderMessage, ResolvedMessage, Task } from '../model';
+import { HOUR_MS } from '../retention';
+import { stableId } from '../ids';
+
+/** An alert still needing attention: one per task (the latest alert of that task). */
+export interface OpenAlert {
+  /** Digest key of the task. */
+  key: string;
+  scopeId: string;
+  /** The latest alert of the task (what a reminder or resolved notice names). */
+  alert: AlertMessage;
+  /** Next reminder due, epoch ms; 0 = none. */
+  remindAt: number;
+  /** Reminders sent so far. */
+  reminders: number;
+  /** Set while a silence swallowed the alert (no reminder, no resolved notice until released). */
+  silencedBy?: string;
+}
+
+/** When the first reminder of an alert raised at `at` is due; 0 = never (REMIND_AFTER_HOURS=0). */
+export function firstReminderAt(at: number, remindAfterHours: number): number {
+  return remindAfterHours > 0 ? at + remindAfterHours * HOUR_MS : 0;
+}
+
+/** The reminder due for `open` now, and the open alert after it (next one an interval later). */
+export function remind(
+  open: OpenAlert,
+  now: number,
+  remindAfterHours: number,
+): { message: ReminderMessage; next: OpenAlert } | undefined {
+  if (open.remindAt <= 0 || open.remindAt > now || open.silencedBy) return undefined;
+  const n = open.reminders + 1;
+  const { alert } = open;
+  return {
+    message: {
+      kind: 'reminder',
+      id: `${alert.id}.r${n}`,
+      at: now,
+      scope: alert.scope,
+      alertId: alert.id,
+      alertStatus: alert.status,
+      alertAt: alert.at,
+      task: alert.task,
+      taskRef: alert.taskRef,
+      n,
+    },
+    // Next reminder one interval after this one was due, so a late poll does not shift the rhythm.
+    next: { ...open, reminders: n, remindAt: open.remindAt + remindAfterHours * HOUR_MS },
+  };
+}
+
+/**
+ * Whether `finished` (a task seen to end without failing) resolves `open`: the same task (a stuck
+ * task that finished, a retried one that succeeded), or a later task of the same host and backup.
+ */
+export function resolves(
+  open: OpenAlert,
+  finishedKey: string,
+  finished: Task | undefined,
+): ResolvedMessage['how'] | undefined {
+  if (open.key === finishedKey) return 'finished';
+  if (!finished) return undefined;
+  const t = open.alert.task;
+  if (finished.hostId !== t.hostId || finished.backupName !== t.backupName) return undefined;
+  const started = finished.startedMs ?? Number.NaN;
+  const alerted = t.startedMs ?? Number.NaN;
+  return started > alerted ? 'later-success' : undefined;
+}
+
+/** The resolved notice of `open`. */
+export function resolvedMessage(
+  open: OpenAlert,
+  how: ResolvedMessage['how'],
+  by: Task | undefined,
+  now: number,
+): ResolvedMessage {
+  const { alert } = open;
+  return {
+    kind: 'resolved',
+    id: stableId('resolved', alert.id),
+    at: now,
+    scope: alert.scope,
+    alertId: alert.id,
+    alertStatus: alert.status,
+    alertAt: alert.at,
+    task: alert.task,
+    taskRef: alert.taskRef,
+    how,
+    ...(how === 'later-success' && by ? { resolvedBy: by } : {}),
+  };
+}
+
+/** A silence: alerts matching it are recorded, not sent, until it ends. */
+export interface Silence {
+  id: string;
+  /** Host name globs (picomatch); empty = any host. */
+  hosts: string[];
+  /** Backup name globs; empty = any backup. */
+  backups: string[];
+  /** Alert statuses; empty = any. */
+  statuses: AlertStatus[];
+  startsAt: number;
+  endsAt: number;
+  reason: string;
+  createdAt: number;
+  /** Set once the alerts it swallowed were released (or skipped because resolved). */
+  releasedAt?: number;
+}
+
+/** Whether `silence` swallows `alert` at `now`. */
+export function silences(silence: Silence, alert: AlertMessage, now: number): boolean {
+  if (now < silence.startsAt || now >= silence.endsAt) return false;
+  if (silence.statuses.length > 0 && !silence.statuses.includes(alert.status)) return false;
+  const host = alert.task.hostName || alert.task.hostId;
+  if (silence.hosts.length > 0 && !picomatch.isMatch(host, silence.hosts, { nocase: true })) return false;
+  if (
+    silence.backups.length > 0 &&
+    !picomatch.isMatch(alert.task.backupName, silence.backups, { nocase: true })
+  )
+    return false;
+  return true;
+}
+
+/** `YYYY-MM-DD` of `ms` in `timeZone`. */
+export function dayIn(ms: number, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).formatToParts(ms);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')}`;
+}
+
+/** Minutes since midnight of `ms` in `timeZone`. */
+export function minuteOfDay(ms: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(ms);
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  return get('hour') * 60 + get('minute');
+}
+
+/**
+ * The day a summary is due for at `now`: yesterday (in `timeZone`) once today's `at` (`HH:MM`) has
+ * passed; undefined before it.
+ */
+export function summaryDue(now: number, at: string, timeZone: string): string | undefined {
+  const [h, m] = at.split(':').map(Number);
+  if (minuteOfDay(now, timeZone) < (h ?? 0) * 60 + (m ?? 0)) return undefined;
+  // Yesterday in that zone: step back from today's date at noon to avoid DST edges.
+  const today = dayIn(now, timeZone);
+  const noon = Date.parse(`${today}T12:00:00Z`);
+  return dayIn(noon - 24 * HOUR_MS, 'UTC');
+}

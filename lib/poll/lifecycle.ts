@@ -1,0 +1,267 @@
+// The alert lifecycle stage of a poll: every alert is raised here (through the silences, into the
+// outbox, opened for resolution and reminders, counted for the day), tasks seen to finish resolve
+// open alerts, due reminders and expired silences are released, and the daily summary goes out.
+import type { LifecycleConfig } from '../config/types';
+import {
+  firstReminderAt,
+  remind,
+  resolvedMessage,
+  resolves,
+  silences,
+  summaryDue,
+  dayIn,
+  type OpenAlert,
+  type Silence,
+} from '../diff/lifecycle';
+import { stableId } from '../ids';
+import type { Log } from '../log';
+import type { AlertMessage, Message, Scope, SummaryMessage, Task } from '../model';
+import type { Outbox } from '../outbox/types';
+import type { DayCounts, LifecycleStore, SlowTask } from '../state/lifecycle-store';
+import type { ScopeStore } from '../state/scope-store';
+
+export interface LifecycleDeps {
+  lifecycle: LifecycleStore;
+  store: ScopeStore;
+  outbox: Outbox;
+  log: Log;
+  namespace: string;
+}
+
+/** What the lifecycle stage did this poll. */
+export interface LifecycleSummary {
+  silenced: number;
+  released: number;
+  resolved: number;
+  reminders: number;
+  summarySent?: string;
+}
+
+export interface Lifecycle {
+  readonly summary: LifecycleSummary;
+  /**
+   * Raises alerts (each with its task's digest key): silenced ones are recorded with their silence,
+   * the rest go to the outbox; returns the ids newly raised.
+   */
+  raise(
+    scope: Scope,
+    alerts: ReadonlyArray<{ alert: AlertMessage; key: string }>,
+    now: number,
+  ): Promise<string[]>;
+  /** A task of `scope` was seen to end without failing (its digest key). */
+  finished(scope: Scope, key: string, now: number): void;
+  /** Resolves, reminds, releases expired silences, counts the day, sends the daily summary. */
+  settle(
+    scopes: readonly Scope[],
+    now: number,
+    /** The deployment's summary marker: the day last summarised, and since when it is monitoring. */
+    summaryDay: { since: number; get(): string; set(day: string): void },
+  ): Promise<void>;
+}
+
+export async function startLifecycle(
+  deps: LifecycleDeps,
+  config: LifecycleConfig,
+  now: number,
+): Promise<Lifecycle> {
+  const { lifecycle, outbox, log } = deps;
+  const active: Silence[] = await lifecycle.listSilences();
+  const finishedByScope = new Map<string, { scope: Scope; keys: Set<string> }>();
+  const counts = new Map<string, Partial<DayCounts>>();
+  const slow = new Map<string, SlowTask[]>();
+  const summary: LifecycleSummary = { silenced: 0, released: 0, resolved: 0, reminders: 0 };
+  const timeZone = config.dailySummary?.timeZone;
+
+  function count(scopeId: string, name: keyof DayCounts, n = 1): void {
+    if (!timeZone || n === 0) return;
+    const c = counts.get(scopeId) ?? {};
+    c[name] = (c[name] ?? 0) + n;
+    counts.set(scopeId, c);
+  }
+
+  function opened(scopeId: string, key: string, alert: AlertMessage, silencedBy?: string): OpenAlert {
+    return {
+      key,
+      scopeId,
+      alert,
+      remindAt: firstReminderAt(alert.at, config.remindAfterHours),
+      reminders: 0,
+      ...(silencedBy ? { silencedBy } : {}),
+    };
+  }
+
+  return {
+    summary,
+    async raise(scope, raised, at) {
+      if (raised.length === 0) return [];
+      const alerts = raised.map((r) => r.alert);
+      const keyOf = new Map(raised.map((r) => [r.alert.id, r.key]));
+      const silenced: Array<{ alert: AlertMessage; by: string }> = [];
+      const loud: AlertMessage[] = [];
+      for (const alert of alerts) {
+        const silence = active.find((s) => !s.releasedAt && silences(s, alert, at));
+        if (silence) silenced.push({ alert, by: silence.id });
+        else loud.push(alert);
+      }
+      const created = new Set((await outbox.enqueue(loud)).created);
+      for (const { alert, by } of silenced) {
+        if (await lifecycle.swallow(by, alert, at)) {
+          created.add(alert.id);
+          summary.silenced += 1;
+        }
+      }
+      const fresh = alerts.filter((a) => created.has(a.id));
+      const silencedIds = new Map(silenced.map((s) => [s.alert.id, s.by]));
+      await lifecycle.putOpen(
+        fresh.map((a) => opened(scope.id, keyOf.get(a.id)!, a, silencedIds.get(a.id))),
+        at,
+      );
+      for (const a of fresh) {
+        count(scope.id, a.status === 'timeout' ? 'timedOut' : a.status === 'stuck' ? 'stuck' : 'failed');
+      }
+      return [...created];
+    },
+
+    finished(scope, key) {
+      const entry = finishedByScope.get(scope.id) ?? { scope, keys: new Set<string>() };
+      entry.keys.add(key);
+      finishedByScope.set(scope.id, entry);
+    },
+
+    async settle(scopes, at, summaryDay) {
+      const messages: Message[] = [];
+      // Resolution: each finished task resolves its own open alert and earlier ones of its host + backup.
+      for (const { scope, keys } of finishedByScope.values()) {
+        count(scope.id, 'succeeded', keys.size);
+        const details = await deps.store.getTasks(scope.projectId, [...keys]);
+        if (timeZone) {
+          const durations: SlowTask[] = [...details.values()]
+            .filter((t) => t.startedMs !== undefined)
+            .map((t) => ({ task: t, durationMs: (t.endedMs ?? at) - t.startedMs! }));
+          slow.set(scope.id, durations.sort((a, b) => b.durationMs - a.durationMs).slice(0, 5));
+        }
+        if (!(await lifecycle.anyOpen(scope.id))) continue;
+        const resolvedNow: OpenAlert[] = [];
+        const looked = new Map<string, OpenAlert[]>();
+        for (const key of keys) {
+          const task: Task | undefined = details.get(key);
+          if (!task) continue;
+          const hb = `${task.hostId}\n${task.backupName}`;
+          if (!looked.has(hb))
+            looked.set(hb, await lifecycle.openFor(scope.id, task.hostId, task.backupName));
+          for (const open of looked.get(hb)!) {
+            if (resolvedNow.includes(open)) continue;
+            const how = resolves(open, key, task);
+            if (!how) continue;
+            resolvedNow.push(open);
+            if (config.notifyResolved && !open.silencedBy)
+              messages.push(resolvedMessage(open, how, task, at));
+          }
+        }
+        if (resolvedNow.length > 0) {
+          await lifecycle.deleteOpen(resolvedNow);
+          summary.resolved += resolvedNow.length;
+          count(scope.id, 'resolved', resolvedNow.length);
+        }
+      }
+
+      // Reminders: open alerts whose interval passed, one message each (channels digest them).
+      if (config.remindAfterHours > 0) {
+        const configured = new Map(scopes.map((s) => [s.id, s]));
+        const due = (await lifecycle.dueReminders(at)).filter((o) => configured.has(o.scopeId));
+        const next: OpenAlert[] = [];
+        for (const open of due) {
+          const r = remind(open, at, config.remindAfterHours);
+          if (!r) continue;
+          messages.push(r.message);
+          next.push(r.next);
+        }
+        if (next.length > 0) {
+          await outbox.enqueue(messages.filter((m) => m.kind === 'reminder'));
+          await lifecycle.putOpen(next, at);
+          summary.reminders += next.length;
+        }
+      }
+
+      // Expired silences: what they swallowed is sent now if it is still unresolved.
+      for (const silence of active) {
+        if (silence.releasedAt || silence.endsAt > at) continue;
+        const held = await lifecycle.swallowed(silence.id);
+        const release: AlertMessage[] = [];
+        const reopen: OpenAlert[] = [];
+        for (const alert of held) {
+          const open = (
+            await lifecycle.openFor(alert.scope.id, alert.task.hostId, alert.task.backupName)
+          ).find((o) => o.silencedBy === silence.id && o.alert.id === alert.id);
+          if (!open) continue; // resolved meanwhile: never sent
+          release.push(alert);
+          reopen.push({ ...withoutSilence(open), remindAt: firstReminderAt(at, config.remindAfterHours) });
+        }
+        if (release.length > 0) await outbox.enqueue(release);
+        if (reopen.length > 0) await lifecycle.putOpen(reopen, at);
+        summary.released += release.length;
+        await lifecycle.putSilence({ ...silence, releasedAt: at }, at);
+        log.info('Silence ended', { silence: silence.id, swallowed: held.length, released: release.length });
+      }
+
+      const other = messages.filter((m) => m.kind !== 'reminder');
+      if (other.length > 0) await outbox.enqueue(other);
+
+      // Day counters, then the daily summary of yesterday once its time has come.
+      if (timeZone) {
+        const day = dayIn(at, timeZone);
+        for (const scope of scopes) {
+          const c = counts.get(scope.id);
+          const s = slow.get(scope.id) ?? [];
+          if (c || s.length > 0) await lifecycle.addDay(scope.id, day, c ?? {}, s, at);
+        }
+        const due = summaryDue(at, config.dailySummary!.at, timeZone);
+        // A day that ended before monitoring began has nothing to say: skip it.
+        const watched = due !== undefined && dayIn(summaryDay.since, timeZone) <= due;
+        if (due && watched && summaryDay.get() !== due) {
+          await outbox.enqueue([await dailySummary(scopes, due, timeZone, at)]);
+          summaryDay.set(due);
+          summary.summarySent = due;
+        }
+      }
+    },
+  };
+
+  async function dailySummary(
+    scopes: readonly Scope[],
+    day: string,
+    zone: string,
+    at: number,
+  ): Promise<SummaryMessage> {
+    const rows: SummaryMessage['scopes'] = [];
+    const slowest: SummaryMessage['slowest'] = [];
+    for (const scope of scopes) {
+      const { counts: c, slowest: s } = await lifecycle.readDay(scope.id, day);
+      const open = await lifecycle.allOpen(scope.id);
+      rows.push({
+        scope,
+        succeeded: c.succeeded,
+        failed: c.failed,
+        timedOut: c.timedOut,
+        stuck: c.stuck,
+        resolved: c.resolved,
+        stillOpen: open.length,
+      });
+      slowest.push(...s.map((x) => ({ scope, task: x.task, durationMs: x.durationMs })));
+    }
+    return {
+      kind: 'daily-summary',
+      id: stableId('daily-summary', deps.namespace, day),
+      at,
+      day,
+      timeZone: zone,
+      scopes: rows,
+      slowest: slowest.sort((a, b) => b.durationMs - a.durationMs).slice(0, 5),
+    };
+  }
+}
+
+function withoutSilence(open: OpenAlert): OpenAlert {
+  const { silencedBy: _gone, ...rest } = open;
+  return rest;
+}
