@@ -191,7 +191,6 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     : await startLifecycle(
         { lifecycle: deps.lifecycle, store, outbox, log, namespace: options.namespace ?? 'default' },
         options.lifecycle ?? DEFAULT_LIFECYCLE,
-        startedAt,
       );
 
   const ctx = (): DecideContext => ({

@@ -59,11 +59,7 @@ export interface Lifecycle {
   ): Promise<void>;
 }
 
-export async function startLifecycle(
-  deps: LifecycleDeps,
-  config: LifecycleConfig,
-  now: number,
-): Promise<Lifecycle> {
+export async function startLifecycle(deps: LifecycleDeps, config: LifecycleConfig): Promise<Lifecycle> {
   const { lifecycle, outbox, log } = deps;
   const active: Silence[] = await lifecycle.listSilences();
   const finishedByScope = new Map<string, { scope: Scope; keys: Set<string> }>();
