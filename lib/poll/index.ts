@@ -375,21 +375,19 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     startedAt,
   );
   const detect: Array<{ run: ScopeRun; scan: ListScan }> = [];
-  for (const id of order) {
-    const run = runs.get(id)!;
-    for (const list of options.alertStatuses) {
-      const scan = createScan({
-        list,
-        cursor: run.state.cursors[list],
-        seen: run.state.seen[list],
-        lastDays: run.windowDays,
-        pageSize,
-        rereadHead: true,
-        periodMs: options.periodMs,
-      });
-      run.scans.set(list, scan);
-      detect.push({ run, scan });
-    }
+  for (const { scopeId, list } of order) {
+    const run = runs.get(scopeId)!;
+    const scan = createScan({
+      list,
+      cursor: run.state.cursors[list],
+      seen: run.state.seen[list],
+      lastDays: run.windowDays,
+      pageSize,
+      rereadHead: true,
+      periodMs: options.periodMs,
+    });
+    run.scans.set(list, scan);
+    detect.push({ run, scan });
   }
   let inTime = true;
   while (inTime && detect.some((d) => !d.scan.complete && !d.run.failed)) {

@@ -1,6 +1,6 @@
 // The fetch plan, pure: in what order a poll spends its HSS calls. Alert-status lists of every scope
-// come before any in-flight sweep or follow-up; scopes that are mid-way through a long alert list or
-// raised an alert recently go first, then the least recently read, so no scope starves. What is left
+// come before any in-flight sweep or follow-up; lists mid-way through a long read go first, then the
+// least recently read, so no scope starves. What is left
 // goes to in-flight sweeps (least recently read list first) and follow-ups (least recently tried
 // first), taken in turn so neither starves the other.
 import type { KnownStatus } from '../model';
@@ -8,20 +8,35 @@ import { HOUR_MS } from '../retention';
 import type { FollowUpRef, ScopeState } from '../state/scope-store';
 import { IN_FLIGHT_STATUSES } from '../task';
 
-/** Orders scope ids for the alert lists. */
+/**
+ * Orders the alert lists of every scope: lists mid-way through a long read first (an incident being
+ * read), then the least recently read (per list, so a scope whose second list did not fit a poll is
+ * first in line for it next time); among equals, scopes with a recent alert first. Recency never
+ * jumps the queue: that keeps the promise of latencyBoundMs for every scope.
+ */
 export function alertOrder(
   states: ReadonlyArray<ScopeState>,
   alertStatuses: readonly KnownStatus[],
   now: number,
-): string[] {
-  const rank = (s: ScopeState): number => {
-    const midway = alertStatuses.some((l) => (s.cursors[l]?.offset ?? 0) > 0);
-    const recent = s.lastAlertAt > 0 && now - s.lastAlertAt < HOUR_MS;
-    return midway || recent || s.health !== undefined || s.gapSince > 0 ? 0 : 1;
-  };
-  return [...states]
-    .sort((a, b) => rank(a) - rank(b) || a.alertsReadAt - b.alertsReadAt || cmp(a.scopeId, b.scopeId))
-    .map((s) => s.scopeId);
+): Array<{ scopeId: string; list: KnownStatus }> {
+  const pairs = states.flatMap((s) =>
+    alertStatuses.map((list) => ({
+      scopeId: s.scopeId,
+      list,
+      midway: (s.cursors[list]?.offset ?? 0) > 0 ? 0 : 1,
+      readAt: s.cursors[list]?.readAt ?? 0,
+      recent: s.lastAlertAt > 0 && now - s.lastAlertAt < HOUR_MS ? 0 : 1,
+    })),
+  );
+  pairs.sort(
+    (a, b) =>
+      a.midway - b.midway ||
+      a.readAt - b.readAt ||
+      a.recent - b.recent ||
+      cmp(a.scopeId, b.scopeId) ||
+      alertStatuses.indexOf(a.list) - alertStatuses.indexOf(b.list),
+  );
+  return pairs.map(({ scopeId, list }) => ({ scopeId, list }));
 }
 
 /** One unit of leftover work. */
@@ -60,4 +75,20 @@ export function leftoverOrder(states: ReadonlyArray<ScopeState>, now: number): S
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The scheduler's promise: the longest a new failure in any scope can wait to be read, when every
+ * alert list fits one page: the alert lists of all scopes are read round-robin, `ratePerMinute`
+ * calls a minute (each poll spends what the budget allows), so a list comes round at least every
+ * `ceil(lists / calls per poll)` polls, plus the poll in which the failure appears.
+ */
+export function latencyBoundMs(
+  scopes: number,
+  alertLists: number,
+  ratePerMinute: number,
+  periodMs: number,
+): number {
+  const callsPerPoll = Math.max(1, Math.floor((ratePerMinute * periodMs) / 60_000));
+  return (Math.ceil((scopes * alertLists) / callsPerPoll) + 1) * periodMs;
 }

@@ -1,0 +1,82 @@
+import { silentLog } from '../../lib/log';
+import type { AlertMessage, Scope } from '../../lib/model';
+import { poll } from '../../lib/poll';
+import { latencyBoundMs } from '../../lib/poll/plan';
+import { createLifecycleStore } from '../../lib/state/lifecycle-store';
+import { createScopeStore } from '../../lib/state/scope-store';
+import { createTableClient } from '../../lib/state/table-client';
+import { useLocalDynamo } from '../support/dynamo';
+import { fakeHss, fakeOutbox, MIN, SCOPE, task, virtualClock } from './support';
+
+const local = useLocalDynamo('sched');
+
+function scopes(n: number): Scope[] {
+  return Array.from({ length: n }, (_, i) => ({
+    ...SCOPE,
+    id: `cn-north-4/proj-${i}/0`,
+    region: 'cn-north-4',
+    projectId: `proj-${i}`,
+  }));
+}
+
+describe('scheduler: many scopes on one 5 calls/minute budget, polled every minute', () => {
+  it.each([1, 3, 10, 30])(
+    'alerts a new failure in any of %i scopes within the promised bound, and HSS never throttles',
+    async (n) => {
+      const vt = virtualClock();
+      const hss = fakeHss(vt, { perMinute: 5 });
+      const table = createTableClient({ client: local.dynamo().client, tableName: await local.freshTable() });
+      const outbox = fakeOutbox();
+      const watched = scopes(n);
+      const deps = {
+        reader: hss.reader,
+        budget: hss.budget,
+        store: createScopeStore({ table, namespace: 't' }),
+        lifecycle: createLifecycleStore({ table, namespace: 't' }),
+        outbox,
+        clock: vt.clock,
+        log: silentLog,
+      };
+      const tick = async () => {
+        const start = vt.clock();
+        const summary = await poll(deps, {
+          scopes: watched,
+          lastDays: 1,
+          alertStatuses: ['failed', 'timeout'],
+          baseline: false,
+          periodMs: MIN,
+          fetchDeadline: start + 35_000,
+          deadline: start + 50_000,
+        });
+        vt.time.now = start + MIN;
+        return summary;
+      };
+      const bound = latencyBoundMs(n, 2, 5, MIN);
+      // Let every scope's lists be read once, then drop a failure into every third scope, one a minute.
+      for (let i = 0; i < bound / MIN; i++) await tick();
+      const appeared = new Map<string, number>();
+      const targets = watched.filter((_, i) => i % 3 === 0);
+      for (let i = 0; i < targets.length + bound / MIN + 1; i++) {
+        const target = targets[i];
+        if (target) {
+          hss.tasks(target.projectId).push(task(`fail-${target.projectId}`, 'failed', vt.clock(), MIN));
+          appeared.set(target.projectId, vt.clock());
+        }
+        await tick();
+      }
+
+      const alerted = outbox.delivered.filter((m): m is AlertMessage => m.kind === 'alert');
+      const latencies = targets.map((s) => {
+        const alert = alerted.find((a) => a.scope.id === s.id);
+        return alert ? alert.at - appeared.get(s.projectId)! : Infinity;
+      });
+      expect(Math.max(...latencies)).toBeLessThanOrEqual(bound);
+      expect(hss.maxPerMinute()).toBeLessThanOrEqual(5);
+    },
+  );
+
+  it('promises about a minute for one scope, and 13 minutes for 30', () => {
+    expect(latencyBoundMs(1, 2, 5, MIN)).toBe(2 * MIN);
+    expect(latencyBoundMs(30, 2, 5, MIN)).toBe(13 * MIN);
+  });
+});
