@@ -1,134 +1,176 @@
+// Wires the parsed config into the product: one DynamoDB table (scope state, outbox, lifecycle,
+// call budget), the HSS page reader, the destinations, and the poll options. The Lambda handler and
+// the CLI build one App and run polls on it; lib/ below never reads the environment.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Config } from './config';
-import { createHssClient, type HssClient, type HssClientOptions } from './hss/client';
+import type { Config, ScopeConfig } from './config/types';
+import type { CallBudget, PageReader } from './hss/pages';
+import { createPageReader } from './hss/reader';
 import { realSleep, systemClock, type Clock, type Log, type Sleep } from './log';
-import { createSlackNotifier, type SlackNotifierOptions } from './notify/slack';
-import type { Notifier } from './notify/types';
-import { createWebhookNotifier, type WebhookNotifierOptions } from './notify/webhook';
-import { reportFailedPoll } from './health';
-import { poll, type PollDeps, type PollOptions, type PollSummary } from './poll';
-import { createStateStore, type StateStore } from './state/store';
-import type { Scope } from './task';
+import type { Scope } from './model';
+import { createDestinations } from './notify/channels';
+import type { Destination } from './notify/destination';
+import { createPostJson, type PostJson } from './notify/http';
+import { createOutbox } from './outbox';
+import type { Outbox } from './outbox/types';
+import { poll, type PollOptions, type PollSummary } from './poll';
+import { createDynamoBudget } from './state/budget';
+import { createLifecycleStore, type LifecycleStore } from './state/lifecycle-store';
+import { createScopeStore, type ScopeStore } from './state/scope-store';
+import { createTableClient, type TableClient } from './state/table-client';
 import { isLoopbackUrl } from './url';
+
+/** Time kept at the end of a run to record and deliver what it read, ms. */
+export const DELIVERY_RESERVE_MS = 12_000;
+/** Time kept before the hard end of a run (Lambda timeout, the next tick), ms. */
+export const SAFETY_MS = 3_000;
 
 /** Everything one process needs to poll, built once from the parsed config and reused while warm. */
 export interface App {
   config: Config;
-  scope: Scope;
-  hss: HssClient;
+  scopes: Scope[];
   dynamo: DynamoDBClient;
-  store: StateStore;
-  notifiers: Notifier[];
-  deps: PollDeps;
-  options: PollOptions;
+  table: TableClient;
+  store: ScopeStore;
+  lifecycle: LifecycleStore;
+  budget: CallBudget;
+  reader: PageReader;
+  destinations: Destination[];
+  outbox: Outbox;
+  clock: Clock;
+  log: Log;
+  /** Poll options but the deadlines (set per run). */
+  options: Omit<PollOptions, 'fetchDeadline' | 'deadline'>;
 }
 
 export interface AppOverrides {
   log: Log;
   clock?: Clock;
   sleep?: Sleep;
-  /** Use this DynamoDB client instead of one built from the config. */
-  dynamo?: DynamoDBClient;
-  /** Schedule period, ms (default: the config's `periodSeconds`). */
-  periodMs?: number;
-  /** Client settings on top of the config's (tests: short timeouts, small pages). */
-  hss?: Partial<HssClientOptions>;
-  slack?: Partial<SlackNotifierOptions>;
-  webhook?: Partial<WebhookNotifierOptions>;
   /** Uniform in [0, 1), for backoff jitter. */
   random?: () => number;
+  /** Use this DynamoDB client instead of one built from the config. */
+  dynamo?: DynamoDBClient;
+  /** HTTP leg of every destination (tests: a recorder). */
+  post?: PostJson;
+  /** HSS request timeout, ms (tests: short). */
+  hssTimeoutMs?: number;
+  /** Destination request timeout, ms (tests: short). */
+  deliveryTimeoutMs?: number;
 }
 
-/** Wires config into clients (HSS, DynamoDB, notifiers) and poll options; makes no request. */
+/** `region/project/enterprise project`: the id HSS_SCOPES uses, keying the scope's state. */
+export function scopeOf(c: ScopeConfig): Scope {
+  return {
+    id: `${c.region ?? 'endpoint'}/${c.projectId}/${c.enterpriseProjectId}`,
+    ...(c.region ? { region: c.region } : {}),
+    projectId: c.projectId,
+    enterpriseProjectId: c.enterpriseProjectId,
+    credential: c.credential,
+  };
+}
+
+/** Builds clients and options from the config; makes no request. */
 export function createApp(config: Config, overrides: AppOverrides): App {
   const { log } = overrides;
-  const periodMs = overrides.periodMs ?? config.periodSeconds * 1000;
   const clock = overrides.clock ?? systemClock;
   const sleep = overrides.sleep ?? realSleep;
-  const scope: Scope = {
-    projectId: config.projectId,
-    enterpriseProjectId: config.enterpriseProjectId,
-    ...(config.region ? { region: config.region } : {}),
-  };
-  const hss = createHssClient({
-    projectId: config.projectId,
-    enterpriseProjectId: config.enterpriseProjectId,
-    region: config.region,
-    endpoint: config.endpoint,
-    auth: config.auth,
-    ratePerMinute: config.ratePerMinute,
-    // Waiting out HSS throttling must end well inside the function timeout (240 s by default).
-    maxThrottleWaitMs: 45_000,
-    // 10 pages (2,000 tasks) per status list: a bigger list fails fast with a clear paging error
-    // instead of running into the function timeout at 5 calls a minute; shorten LAST_DAYS then.
-    maxPages: 10,
-    clock,
-    sleep,
-    log,
-    random: overrides.random,
-    ...overrides.hss,
-  });
+  const random = overrides.random ?? Math.random;
   const dynamo =
     overrides.dynamo ??
     new DynamoDBClient({
       region: config.awsRegion,
       ...(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {}),
-      // A local DynamoDB (dynalite) accepts any credentials; a real endpoint uses the normal chain.
+      // A local DynamoDB accepts any credentials; a real endpoint uses the normal chain.
       ...(config.dynamodbEndpoint && isLoopbackUrl(config.dynamodbEndpoint)
         ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
         : {}),
     });
-  const store = createStateStore({ client: dynamo, tableName: config.stateTable, sleep });
-  const notifiers: Notifier[] = [];
-  if (config.slackWebhookUrl)
-    notifiers.push(
-      createSlackNotifier({ url: config.slackWebhookUrl, clock, sleep, log, ...overrides.slack }),
-    );
-  if (config.webhookUrl) {
-    notifiers.push(
-      createWebhookNotifier({
-        url: config.webhookUrl,
-        secret: config.webhookSecret,
-        clock,
-        log,
-        ...overrides.webhook,
-      }),
-    );
-  }
-  const options: PollOptions = {
-    scope,
-    lastDays: config.lastDays,
-    alertStatuses: config.alertStatuses,
-    baseline: config.baseline,
-    periodMs,
-    // The lease must outlive the longest run (the function timeout, below the period) and expire
-    // before the next tick, so a crashed run never blocks delivery for more than one period.
-    leaseMs: periodMs - 15_000,
-  };
+  const table = createTableClient({ client: dynamo, tableName: config.stateTable, sleep });
+  const namespace = config.stateNamespace;
+  const budget = createDynamoBudget({
+    table,
+    credentials: config.credentials,
+    ratePerMinute: config.ratePerMinute,
+    clock,
+    sleep,
+  });
+  const reader = createPageReader({
+    credentials: config.credentials,
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    budget,
+    ...(overrides.hssTimeoutMs ? { timeoutMs: overrides.hssTimeoutMs } : {}),
+    clock,
+    sleep,
+    log,
+    random,
+  });
+  const destinations = createDestinations(config.destinations, { credentials: config.credentials, log });
+  const periodMs = config.periodSeconds * 1000;
+  const outbox = createOutbox({
+    table,
+    namespace,
+    destinations,
+    post: overrides.post ?? createPostJson({ log }),
+    clock,
+    sleep,
+    log,
+    random,
+    // Renewed before any send it would not outlive; short, so a crashed run blocks nobody for long.
+    leaseMs: Math.max(30_000, Math.min(periodMs, 120_000)),
+    ...(overrides.deliveryTimeoutMs ? { requestTimeoutMs: overrides.deliveryTimeoutMs } : {}),
+    holdUntil: (destination, message, now) => destination.holdUntil?.(message, now),
+  });
+  const { lifecycle: life } = config;
   return {
     config,
-    scope,
-    hss,
+    scopes: config.scopes.map(scopeOf),
     dynamo,
-    store,
-    notifiers,
-    deps: { hss, store, notifiers, clock, log },
-    options,
+    table,
+    store: createScopeStore({ table, namespace }),
+    lifecycle: createLifecycleStore({ table, namespace }),
+    budget,
+    reader,
+    destinations,
+    outbox,
+    clock,
+    log,
+    options: {
+      scopes: config.scopes.map(scopeOf),
+      lastDays: config.lastDays,
+      alertStatuses: config.alertStatuses,
+      baseline: config.baseline,
+      periodMs,
+      stuck: { afterMs: life.stuckAfterMinutes * 60_000, maxMs: life.stuckMaxHours * 3_600_000 },
+      lifecycle: life,
+      namespace,
+    },
   };
 }
 
 /**
- * One poll as the entry points run it: a failure is counted towards the "monitoring is not
- * working" notice and then rethrown, so the invocation or command fails with its own error.
+ * One poll that must end by `end` (epoch ms: the Lambda's remaining time, or the CLI's budget):
+ * HSS reads stop DELIVERY_RESERVE_MS before it, so there is time left to record and deliver.
  */
-export async function runPoll(app: App, extra: Partial<PollOptions> = {}): Promise<PollSummary> {
-  try {
-    return await poll(app.deps, { ...app.options, ...extra });
-  } catch (err) {
-    if (!extra.dryRun) {
-      const { store, notifiers, deps } = app;
-      await reportFailedPoll({ store, notifiers, clock: deps.clock, log: deps.log }, app.scope, err);
-    }
-    throw err;
-  }
+export function runPoll(app: App, end: number, extra: Partial<PollOptions> = {}): Promise<PollSummary> {
+  const deadline = end - SAFETY_MS;
+  return poll(
+    {
+      reader: app.reader,
+      budget: app.budget,
+      store: app.store,
+      lifecycle: app.lifecycle,
+      outbox: app.outbox,
+      clock: app.clock,
+      log: app.log,
+      dynamoStats: () => ({ ...app.table.stats }),
+    },
+    { ...app.options, fetchDeadline: deadline - DELIVERY_RESERVE_MS, deadline, ...extra },
+  );
+}
+
+/** How long a CLI poll may run: POLL_BUDGET_SECONDS, else the period less the safety margin. */
+export function cliRunMs(config: Config): number {
+  return config.pollBudgetSeconds !== undefined
+    ? config.pollBudgetSeconds * 1000
+    : config.periodSeconds * 1000 - SAFETY_MS - 5_000;
 }
