@@ -2,6 +2,7 @@
 // top to bottom as: enqueue (route, conditional put) -> deliver (query due -> lease -> consistent
 // read -> per destination in parallel: plan, render, pace, send, record -> destination health ->
 // look once more for what arrived meanwhile -> reconcile the due index -> release).
+import { randomUUID } from 'node:crypto';
 import type { Clock, Log, Sleep } from '../log';
 import type { DeliveryState, Message } from '../model';
 import type { Destination } from '../notify/destination';
@@ -35,7 +36,7 @@ export interface OutboxDeps {
   clock: Clock;
   sleep: Sleep;
   log: Log;
-  /** [0, 1): backoff jitter and the lease owner id. */
+  /** [0, 1): backoff jitter. */
   random: () => number;
   /** How long one lease lasts, ms; renewed before any send it would not outlive. Must exceed requestTimeoutMs + recordMarginMs. */
   leaseMs: number;
@@ -116,7 +117,8 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       return summary;
     }
 
-    const owner = `${start.toString(36)}-${Math.floor(random() * 2 ** 48).toString(36)}`;
+    // Unique per run whatever the injected clock and random say (two runs sharing an owner would share the lease).
+    const owner = randomUUID();
     if (!(await store.acquireLease(owner, start, deps.leaseMs))) {
       log.info('Another run holds the delivery lease: it sends what is due before it lets go');
       summary.leaseBusy = true;
@@ -194,10 +196,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     }
     if (ctx.failures.length > 0) throw ctx.failures[0];
 
-    for (const r of seen.values()) {
-      for (const d of Object.values(r.deliveries))
-        if (d.state === 'pending' || d.state === 'held') summary.pending += 1;
-    }
+    for (const r of seen.values()) summary.pending += Object.values(r.deliveries).filter(isWaiting).length;
     summary.destinationsFailing = failingList();
     return summary;
   }
@@ -214,8 +213,8 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   }
 
   /**
-   * After a round: a destination that refused permanently starts (or continues) a failing streak and
-   * its one notice is enqueued; a failing destination that answered ok ends its streak and a
+   * After a round: a destination that refused permanently (its streak is written before the refused
+   * deliveries, in send.ts) gets its one notice enqueued; a failing destination that answered ok ends its streak and a
    * "works again" notice is enqueued. Notices are enqueued before the health item changes, so a
    * crash in between repeats the (idempotent) enqueue rather than losing the notice.
    */
@@ -228,18 +227,13 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       const { destination } = run;
       const now = ctx.clock();
       try {
-        if (run.refused !== undefined) {
-          const row = await store.markFailing(
-            destination.id,
-            now,
-            run.refused,
-            run.refusedDeliveries,
-            ttlAfter(now, RETENTION.messageDays),
-          );
+        if (run.failing) {
+          const row = run.failing;
+          run.failing = undefined;
           if (!health.has(destination.id))
             log.error('A destination is failing permanently: the other destinations are told', {
               destination: destination.description,
-              error: run.refused,
+              error: row.lastError,
             });
           health.set(destination.id, row);
           if (!row.noticed) {
@@ -247,8 +241,6 @@ export function createOutbox(deps: OutboxDeps): Outbox {
             await store.markNoticed(destination.id);
             row.noticed = true;
           }
-          run.refused = undefined;
-          run.refusedDeliveries = 0;
           run.undeliveredAlerts = 0;
         } else if (run.answeredOk && health.has(destination.id)) {
           const row = health.get(destination.id)!;

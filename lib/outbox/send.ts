@@ -10,7 +10,8 @@ import { classifyNetworkError, haltsBatch } from '../notify/classify';
 import type { ChannelRequest, Destination } from '../notify/destination';
 import type { PostJson } from '../notify/http';
 import { mapBounded } from '../state/table-client';
-import type { StoredRecord } from './items';
+import { RETENTION, ttlAfter } from '../retention';
+import type { HealthRow, StoredRecord } from './items';
 import type { LeaseGuard } from './lease';
 import { nextSendAt } from './pacing';
 import { nextState, planDestination, type RetryPolicy } from './plan';
@@ -52,10 +53,8 @@ export interface DestinationRun {
   stopped: boolean;
   /** At least one request was answered ok. */
   answeredOk: boolean;
-  /** The endpoint refused permanently (401/403/404/410): the error. */
-  refused?: string;
-  /** Deliveries failed by that refusal this run. */
-  refusedDeliveries: number;
+  /** The endpoint refused permanently (401/403/404/410) this round: its health as recorded then. */
+  failing?: HealthRow;
   /** Alerts of this run's batches it did not get because of the refusal. */
   undeliveredAlerts: number;
 }
@@ -66,7 +65,6 @@ export function newDestinationRun(destination: Destination): DestinationRun {
     sentAt: [],
     stopped: false,
     answeredOk: false,
-    refusedDeliveries: 0,
     undeliveredAlerts: 0,
   };
 }
@@ -135,28 +133,40 @@ export async function sendRound(
 
     run.sentAt.push(ctx.clock());
     const { outcome, status } = await sendOne(ctx, destination, request);
+    const halts =
+      outcome.kind !== 'ok' && haltsBatch(status === undefined ? { outcome } : { outcome, status });
+    if (halts && outcome.kind === 'permanent') {
+      // The streak is written before the refused deliveries: a crash in between must not leave them
+      // failed with no trace that the destination is gone (and so no notice).
+      try {
+        const now = ctx.clock();
+        run.failing = await ctx.store.markFailing(
+          destination.id,
+          now,
+          outcome.error,
+          covered.length,
+          ttlAfter(now, RETENTION.messageDays),
+        );
+      } catch (err) {
+        ctx.failures.push(err);
+        run.stopped = true;
+        break;
+      }
+      run.undeliveredAlerts += batch.filter(
+        (r) => r.message.kind === 'alert' && r.deliveries[destination.id]?.state !== 'done',
+      ).length;
+    }
     const recorded = await record(ctx, destination, covered, (state) =>
       nextState(state, outcome, ctx.clock(), ctx.random, ctx.policy),
     );
     tally(ctx.summary, outcome, covered.length);
     logOutcome(ctx.log, destination, outcome, covered);
-    if (!recorded) {
+    if (!recorded || halts) {
       // Sending on while outcomes cannot be written would repeat every one of them later.
       run.stopped = true;
       break;
     }
-    if (outcome.kind === 'ok') {
-      run.answeredOk = true;
-    } else if (haltsBatch(status === undefined ? { outcome } : { outcome, status })) {
-      run.stopped = true;
-      if (outcome.kind === 'permanent') {
-        run.refused = outcome.error;
-        run.refusedDeliveries += covered.length;
-        run.undeliveredAlerts += batch.filter(
-          (r) => r.message.kind === 'alert' && r.deliveries[destination.id]?.state !== 'done',
-        ).length;
-      }
-    }
+    if (outcome.kind === 'ok') run.answeredOk = true;
   }
 }
 

@@ -417,13 +417,13 @@ export function crashingProcess(point?: CrashPoint) {
     }
     const running = run();
     inflight.push(running.catch(() => undefined));
-    const result = await running;
-    guard();
-    if (hit && point.when === 'after') {
-      dead = true;
-      throw new ProcessCrash(`after ${step} #${n}`);
+    try {
+      return await running;
+    } finally {
+      // After the step, whatever it answered (a failed condition is an answer too).
+      if (hit && point.when === 'after') dead = true;
+      guard();
     }
-    return result;
   }
   return {
     steps,
