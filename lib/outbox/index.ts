@@ -3,6 +3,7 @@
 // read -> per destination in parallel: plan, render, pace, send, record -> destination health ->
 // look once more for what arrived meanwhile -> reconcile the due index -> release).
 import { randomUUID } from 'node:crypto';
+import { AlertsError } from '../errors';
 import type { Clock, Log, Sleep } from '../log';
 import type { DeliveryState, Message } from '../model';
 import type { Destination } from '../notify/destination';
@@ -63,6 +64,10 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   const requestTimeoutMs = deps.requestTimeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
   const recordMarginMs = deps.recordMarginMs ?? DEFAULT_RECORD_MARGIN_MS;
   const policy = deps.policy ?? RETRY_POLICY;
+  if (deps.leaseMs <= requestTimeoutMs + recordMarginMs)
+    throw new AlertsError(
+      `The delivery lease (${deps.leaseMs} ms) must outlast one send and its recording (${requestTimeoutMs + recordMarginMs} ms)`,
+    );
   const configured = new Map(destinations.map((d) => [d.id, d]));
   // Ids this instance recorded with a delivery due and has not read back yet: the next run reads
   // them directly, since the due index may not show them yet (it is eventually consistent).
@@ -113,6 +118,14 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     const failingList = () => [...health.keys()].sort();
     const unnoticed = [...health.values()].filter((h) => !h.noticed);
     if (due.ids.length === 0 && fresh.size === 0 && unnoticed.length === 0) {
+      summary.destinationsFailing = failingList();
+      return summary;
+    }
+    if (start + requestTimeoutMs + recordMarginMs > deadline) {
+      log.warn(
+        'Delivery skipped: the deadline comes before a send could finish; what is due waits for the next run',
+      );
+      summary.stoppedEarly = true;
       summary.destinationsFailing = failingList();
       return summary;
     }

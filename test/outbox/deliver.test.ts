@@ -281,6 +281,38 @@ describe('deliver', () => {
     expect(summary).toMatchObject({ sent: 1, stoppedEarly: true, pending: 2 });
   });
 
+  it('takes no lease and sends nothing when even one send would end after the deadline', async () => {
+    // Prepare
+    const w = await world();
+    const { outbox } = w.outbox([w.webhook]);
+    const { outbox: nextPoll } = w.outbox([w.webhook]);
+    await outbox.enqueue(alerts(2));
+
+    // Act
+    const late = await outbox.deliver(T0 + 9 * SEC);
+    const next = await nextPoll.deliver(FAR);
+
+    // Assess
+    expect(late).toMatchObject({ stoppedEarly: true, requests: 0, leaseBusy: false });
+    expect(next).toMatchObject({ leaseBusy: false, sent: 2 });
+  });
+
+  it('refuses a lease too short to cover one send and its recording', () => {
+    // Prepare
+    const time = virtualTime();
+
+    // Act
+    const build = () =>
+      outboxFor({} as TableClient, [], time, {
+        leaseMs: 10 * SEC,
+        requestTimeoutMs: 10 * SEC,
+        recordMarginMs: SEC,
+      });
+
+    // Assess
+    expect(build).toThrow('The delivery lease (10000 ms) must outlast one send and its recording (11000 ms)');
+  });
+
   it('looks once more before letting go: a message an overlapping poll recorded meanwhile goes out in the same run', async () => {
     // Prepare
     const w = await world();
