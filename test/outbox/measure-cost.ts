@@ -7,7 +7,15 @@ import { createOutbox } from '../../lib/outbox';
 import { silentLog } from '../../lib/log';
 import { createTableClient, type StateStats, type TableClient } from '../../lib/state/table-client';
 import { createStateTable, startLocalDynamo } from '../../local/dynamo';
-import { alerts, chatDestination, FAR, startSink, virtualTime, webhookDestination } from './support';
+import {
+  alerts,
+  chatDestination,
+  countCommands,
+  FAR,
+  startSink,
+  virtualTime,
+  webhookDestination,
+} from './support';
 
 function delta(before: StateStats, after: StateStats) {
   return {
@@ -20,10 +28,14 @@ function delta(before: StateStats, after: StateStats) {
 async function main(): Promise<void> {
   const dynamo = await startLocalDynamo();
   let n = 0;
+  let counter = new Map<string, number>();
+  const byCommand = () => [...counter].map(([c, k]) => `${c.replace('Command', '')} ${k}`).join(', ');
   const table = async (): Promise<TableClient> => {
     const name = `cost-${++n}`;
     await createStateTable(dynamo.client, name);
-    return createTableClient({ client: dynamo.newClient(), tableName: name });
+    const client = dynamo.newClient();
+    counter = countCommands(client).counts;
+    return createTableClient({ client, tableName: name });
   };
   const rows: Array<Record<string, unknown>> = [];
   const time = virtualTime();
@@ -49,22 +61,31 @@ async function main(): Promise<void> {
     const t = await table();
     const outbox = outboxOn(t);
     const before = { ...t.stats };
+    counter.clear();
     const started = Date.now();
     await outbox.enqueue(alerts(count));
-    rows.push({ what: `enqueue ${count} alerts`, ...delta(before, t.stats), ms: Date.now() - started });
+    rows.push({
+      what: `enqueue ${count} alerts`,
+      ...delta(before, t.stats),
+      ms: Date.now() - started,
+      commands: byCommand(),
+    });
 
     if (count === 3000) {
       const b = { ...t.stats };
+      counter.clear();
       const s = Date.now();
       const summary = await outbox.deliver(FAR);
       rows.push({
         what: `deliver ${count} alerts (webhook: ${summary.requests - 1} requests, chat: 1 digest)`,
         ...delta(b, t.stats),
         ms: Date.now() - s,
+        commands: byCommand(),
       });
       const c = { ...t.stats };
+      counter.clear();
       await outbox.deliver(FAR);
-      rows.push({ what: 'steady run, nothing due', ...delta(c, t.stats) });
+      rows.push({ what: 'steady run, nothing due', ...delta(c, t.stats), commands: byCommand() });
     }
   }
   console.table(rows);
