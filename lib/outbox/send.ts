@@ -101,6 +101,15 @@ export async function sendRound(
     return;
   }
 
+  const uncovered =
+    batch.length - new Set(requests.flatMap((r) => r.covers).filter((i) => batch[i] !== undefined)).size;
+  if (uncovered > 0)
+    // A channel bug: those messages stay pending for it (and expire); say so rather than lose them quietly.
+    ctx.log.error('A destination rendered requests that leave messages out', {
+      destination: destination.description,
+      messages: uncovered,
+    });
+
   const need = ctx.requestTimeoutMs + ctx.recordMarginMs;
   for (const request of requests) {
     if (run.stopped || ctx.lease.lost) break;
@@ -139,13 +148,13 @@ export async function sendRound(
       // The streak is written before the refused deliveries: a crash in between must not leave them
       // failed with no trace that the destination is gone (and so no notice).
       try {
-        const now = ctx.clock();
+        const refusedAt = ctx.clock();
         run.failing = await ctx.store.markFailing(
           destination.id,
-          now,
+          refusedAt,
           outcome.error,
           covered.length,
-          ttlAfter(now, RETENTION.messageDays),
+          ttlAfter(refusedAt, RETENTION.messageDays),
         );
       } catch (err) {
         ctx.failures.push(err);
@@ -162,7 +171,8 @@ export async function sendRound(
     tally(ctx.summary, outcome, covered.length);
     logOutcome(ctx.log, destination, outcome, covered);
     if (!recorded || halts) {
-      // Sending on while outcomes cannot be written would repeat every one of them later.
+      // A halting answer stops the destination for this run (do not hammer it); so does a failed
+      // write: sending on while outcomes cannot be recorded would repeat every one of them later.
       run.stopped = true;
       break;
     }
