@@ -179,4 +179,11 @@ export interface DeliveryState {
   /** Earliest next attempt, epoch ms (0 = now). */
   nextAt: number;
   lastError?: string;
+  /**
+   * When this delivery first became due, epoch ms: when its message was recorded, or when its hold
+   * ended. The retry horizon (RETENTION.deliveryRetryMs) counts from it, so a long hold (quiet hours,
+   * a silence) does not use up the time a failing destination is retried. Whoever holds a delivery
+   * sets it to the hold's end.
+   */
+  dueSince?: number;
 }

@@ -18,7 +18,10 @@ export interface DeliverySummary {
   failed: number;
   /** Given up this run after the retry horizon. */
   expired: number;
-  /** Still pending or held after this run. */
+  /**
+   * Still pending or held after this run, among the messages it read (those due when it ran); a run
+   * with nothing due reads none and says 0. `pendingByDestination()` counts every one.
+   */
   pending: number;
   /** Another run held the lease: this one sent nothing. */
   leaseBusy: boolean;

@@ -1,0 +1,126 @@
+// How the outbox lies in the table. One partition per namespace (`keys.outbox`):
+// - `M#{id}`: a message (`message` JSON, `kind`, `recordedAt`, `ttl`) with one attribute per
+//   destination, `delivery#{destination}` = DeliveryState JSON, so destinations never overwrite
+//   each other. While any delivery is pending or held it sits in the sparse due index
+//   (`g1pk` = `keys.outboxDue`, `g1sk` = `{earliest nextAt, 16 digits}#{id}`): a run reads only
+//   what is due (`g1sk` < the bound of now), never the whole outbox.
+// - `D#{destination}`: a destination failing permanently (kept until a 2xx); also in the due index,
+//   sorted before every message, so the one Query of a run also says which destinations are failing.
+// - `L#deliver`: the lease of the one deliverer (`owner`, `until`).
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { DeliveryState, Message } from '../model';
+import type { Item } from '../state/table-client';
+import { earliestDue, type PlannedRecord } from './plan';
+import type { DestinationHealth } from './types';
+
+export const MESSAGE_PREFIX = 'M#';
+export const HEALTH_PREFIX = 'D#';
+export const LEASE_SK = 'L#deliver';
+export const DELIVERY_PREFIX = 'delivery#';
+
+const DUE_DIGITS = 16;
+/** Health items sort before any message in the due index (and are always "due"). */
+const HEALTH_DUE_PREFIX = `${'0'.repeat(DUE_DIGITS)}#${HEALTH_PREFIX}`;
+
+/** A message as a run holds it: the record, and the delivery JSON the table is known to hold. */
+export interface StoredRecord extends PlannedRecord {
+  /**
+   * Per destination, the DeliveryState JSON last read from or written to the table. `deliveries`
+   * may be ahead of it (an outcome not yet written, or a write that failed); index changes are
+   * conditioned on it, so the index never drops a message the table still has pending.
+   */
+  tableView: Record<string, string>;
+}
+
+/** A destination's health item. */
+export interface HealthRow extends DestinationHealth {
+  /** The destination-failing notice of this streak was enqueued. */
+  noticed: boolean;
+}
+
+/** Sort key in the due index of a message next due at `at`. */
+export function dueSortKey(at: number, id: string): string {
+  return `${String(Math.max(0, Math.trunc(at))).padStart(DUE_DIGITS, '0')}#${id}`;
+}
+
+/** Every due-index sort key of something due at or before `now` is below this bound. */
+export function dueUpperBound(now: number): string {
+  return String(Math.max(0, Math.trunc(now)) + 1).padStart(DUE_DIGITS, '0');
+}
+
+export function messageKey(pk: string, id: string): Item {
+  return { pk: { S: pk }, sk: { S: MESSAGE_PREFIX + id } };
+}
+
+export function toMessageItem(pk: string, duePk: string, record: StoredRecord, ttl: number): Item {
+  const item: Item = {
+    ...messageKey(pk, record.message.id),
+    kind: { S: record.message.kind },
+    message: { S: JSON.stringify(record.message) },
+    recordedAt: { N: String(record.recordedAt) },
+    ttl: { N: String(ttl) },
+  };
+  for (const [destination, json] of Object.entries(record.tableView)) {
+    item[DELIVERY_PREFIX + destination] = { S: json };
+  }
+  const earliest = earliestDue(record.deliveries);
+  if (earliest !== undefined) {
+    item.g1pk = { S: duePk };
+    item.g1sk = { S: dueSortKey(earliest, record.message.id) };
+  }
+  return item;
+}
+
+export function fromMessageItem(item: Item): StoredRecord {
+  const deliveries: Record<string, DeliveryState> = {};
+  const tableView: Record<string, string> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (!name.startsWith(DELIVERY_PREFIX) || value.S === undefined) continue;
+    const destination = name.slice(DELIVERY_PREFIX.length);
+    tableView[destination] = value.S;
+    deliveries[destination] = JSON.parse(value.S) as DeliveryState;
+  }
+  return {
+    message: JSON.parse(str(item.message)) as Message,
+    deliveries,
+    expiresAt: num(item.ttl),
+    recordedAt: num(item.recordedAt),
+    tableView,
+  };
+}
+
+/** The message id of an item of the outbox partition, or undefined for lease and health items. */
+export function messageIdOf(item: Item): string | undefined {
+  const sk = str(item.sk);
+  return sk.startsWith(MESSAGE_PREFIX) ? sk.slice(MESSAGE_PREFIX.length) : undefined;
+}
+
+export function isHealthItem(item: Item): boolean {
+  return str(item.sk).startsWith(HEALTH_PREFIX);
+}
+
+export function healthKey(pk: string, destination: string): Item {
+  return { pk: { S: pk }, sk: { S: HEALTH_PREFIX + destination } };
+}
+
+export function healthDueSortKey(destination: string): string {
+  return HEALTH_DUE_PREFIX + destination;
+}
+
+export function fromHealthItem(item: Item): HealthRow {
+  return {
+    destination: str(item.sk).slice(HEALTH_PREFIX.length),
+    failingSince: num(item.failingSince),
+    lastError: str(item.lastError),
+    undelivered: num(item.undelivered),
+    noticed: item.noticed?.BOOL === true,
+  };
+}
+
+function str(v: AttributeValue | undefined): string {
+  return v?.S ?? '';
+}
+
+function num(v: AttributeValue | undefined): number {
+  return v?.N === undefined ? 0 : Number(v.N);
+}
