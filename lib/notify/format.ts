@@ -78,8 +78,10 @@ const AT_WORD = /@(?=[\p{L}\p{N}_])/gu;
 /**
  * API text made inert for any reader: escape sequences removed, control characters and newlines
  * turned into spaces, `scheme://` broken into `scheme[:]//` and `www.` into `www[.]` (no channel
- * auto-links them), and a zero-width space after `@` (no `@all`/`@everyone` mention). Channels
- * then escape their own markup characters on top.
+ * auto-links them), `<` and `>` replaced by the look-alikes `‹ ›` (no `<!channel>`, `<at id=all>`,
+ * `<users/all>`, `<@U1>` or `<url|label>` in any markup, nor once a page is forwarded to chat), and
+ * a zero-width space after `@` (no `@all`/`@everyone` mention). Channels then escape their own
+ * markup characters on top.
  */
 export function inert(text: string): string {
   return text
@@ -88,6 +90,8 @@ export function inert(text: string): string {
     .replace(/ {2,}/g, ' ')
     .replace(URL_SCHEME, '$1[:]//')
     .replace(WWW, 'www[.]')
+    .replace(/</g, '‹')
+    .replace(/>/g, '›')
     .replace(AT_WORD, '@\u200b');
 }
 

@@ -65,11 +65,30 @@ export function startFeishuSink(
       ],
       answer: () => vendor(11232),
     },
-    flags: (req) =>
-      scanText(feishuVisibleText(req), {
-        links: [/\[[^\]]*\]\(([^)]*)\)/g, /^(https?:\/\/\S+)$/gm],
-        mentions: [/<at\b/i],
-      }),
+    flags(req) {
+      // plain_text shows text as is (no links, no mentions); lark_md and markdown parse both.
+      const m = req.json as { card?: unknown } | undefined;
+      const flags: string[] = [];
+      walk(m?.card, (node) => {
+        const content = typeof node.content === 'string' ? node.content : undefined;
+        if (node.tag === 'plain_text' && content !== undefined)
+          flags.push(...scanText(content, { mentions: [/<at\b/i] }));
+        if ((node.tag === 'lark_md' || node.tag === 'markdown') && content !== undefined) {
+          flags.push(...scanText(content, { links: [/\[[^\]]*\]\(([^)]*)\)/g], mentions: [/<at\b/i] }));
+        }
+        if (typeof node.default_url === 'string')
+          flags.push(...scanText(node.default_url, { links: [/^(\S+)$/g] }));
+      });
+      return flags;
+    },
     visibleText: feishuVisibleText,
   });
+}
+
+function walk(value: unknown, visit: (node: Record<string, unknown>) => void): void {
+  if (Array.isArray(value)) for (const v of value) walk(v, visit);
+  else if (typeof value === 'object' && value !== null) {
+    visit(value as Record<string, unknown>);
+    for (const v of Object.values(value)) walk(v, visit);
+  }
 }

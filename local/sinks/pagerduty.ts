@@ -42,9 +42,7 @@ export function pagerdutyVisibleText(req: SinkRequest): string {
 }
 
 /** Starts a PagerDuty-like events endpoint; `incidents` maps dedup_key to its state. */
-export async function startPagerdutySink(
-  opts: { clock?: Clock } = {},
-): Promise<
+export async function startPagerdutySink(opts: { clock?: Clock } = {}): Promise<
   Sink & {
     incidents: Map<
       string,

@@ -23,7 +23,8 @@
 //   previous_status: string | null (null: first seen in `status`), status (an alert status, `stuck` included),
 //   reason: "first-seen"|"moved"|"re-entered"|"resolved-after-window"|"stuck-no-progress"|"stuck-too-long",
 //   episode: number (1, then 2 after the task left the alert status and re-entered it, ...),
-//   task_ref: string (stable per task, whatever the status), stuck: stuck | null, was_stuck: stuck | null
+//   task_ref: string (stable per task, whatever the status), stuck: stuck | null, was_stuck: stuck | null,
+//   console_url: string | null (the HSS console's ransomware backup page of the scope's region)
 // `hss.task.resolved`: version, type, id, at, scope, alert_id (the original alert's id), alert_status,
 //   alert_at, task, task_ref, how: "later-success"|"finished", resolved_by: task | null
 // `hss.task.reminder`: version, type, id (`{alert_id}.r{n}`), at, scope, alert_id, alert_status,
@@ -38,6 +39,7 @@ import type { DestinationConfig } from '../../config/types';
 import type { Message, Scope, StuckFacts, Task } from '../../model';
 import { classifyHttp } from '../classify';
 import type { ChannelLimits, ChannelRequest, Destination } from '../destination';
+import { hssConsoleUrl } from '../format';
 import { createWebhookSigner } from '../standard-webhooks';
 import { destinationBase } from './base';
 
@@ -98,6 +100,7 @@ export function webhookEvent(m: Message): Record<string, unknown> {
         task_ref: m.taskRef,
         stuck: stuckJson(m.stuck),
         was_stuck: stuckJson(m.wasStuck),
+        console_url: hssConsoleUrl(m.scope) ?? null,
       };
     case 'resolved':
       return {
