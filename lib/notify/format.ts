@@ -109,10 +109,19 @@ const LOOKALIKES: Readonly<Record<string, string>> = {
   '|': '│',
 };
 
-/** Replaces each of `chars` (a subset of `[ ] < > * _ ~ \` # |`) in `text` with its look-alike. */
+/**
+ * Replaces each of `chars` (a subset of `[ ] < > * _ ~ \` # |`) in `text` with its look-alike. An `_`
+ * between two letters or digits (`autobk_web-03`) is kept: it cannot open or close emphasis, and
+ * names with underscores are common and copied from alerts.
+ */
 export function lookalike(text: string, chars: string): string {
+  const cs = [...text];
   let out = '';
-  for (const c of text) out += chars.includes(c) && LOOKALIKES[c] ? LOOKALIKES[c] : c;
+  cs.forEach((c, i) => {
+    const intraword =
+      c === '_' && /[\p{L}\p{N}]/u.test(cs[i - 1] ?? '') && /[\p{L}\p{N}]/u.test(cs[i + 1] ?? '');
+    out += chars.includes(c) && LOOKALIKES[c] && !intraword ? LOOKALIKES[c] : c;
+  });
   return out;
 }
 

@@ -9,6 +9,7 @@ import {
   formatUtc,
   hssConsoleUrl,
   inert,
+  lookalike,
   statusText,
   stuckText,
   taskTimeText,
@@ -222,5 +223,11 @@ describe('fitCard', () => {
     const fitted = JSON.parse(body) as { lines: string[]; more: number };
     expect(body.length).toBeLessThanOrEqual(3000);
     expect(fitted.lines.length + fitted.more).toBe(60);
+  });
+});
+
+describe('lookalike', () => {
+  it('replaces markup characters but keeps underscores inside names', () => {
+    expect(lookalike('autobk_web-03 _it_ *b* [x] <y>', '[]<>*_')).toBe('autobk_web-03 ˍitˍ ∗b∗ ［x］ ‹y›');
   });
 });
