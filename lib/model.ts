@@ -152,6 +152,13 @@ export interface NoticeMessage {
   facts?: Array<[label: string, value: string]>;
   /** Destination ids that must not get it (a failing destination is not told that it is failing). */
   skipDestinations?: string[];
+  /**
+   * Ties the notices of one incident together: `monitoring-down` and the `monitoring-recovered` that
+   * ends it share it (one per outage, e.g. `{scope.id}#{blind since}`), likewise `destination-failing`
+   * and `destination-recovered`. PagerDuty's dedup_key (trigger, then resolve); when absent, PagerDuty
+   * falls back to one key per scope (or destination) and notice family.
+   */
+  incidentKey?: string;
 }
 
 /** Everything the product sends goes through the outbox as one of these. */

@@ -1,8 +1,10 @@
 // The one place that decides what an answer (or a failure to get one) means for delivery, in the
 // spirit of alertmanager notify/util.go Retrier.Check: 2xx ok; 429, 5xx and network trouble are
 // retried on a later poll; any other 4xx is permanent because sending the same thing again cannot help.
+import type { DeliveryOutcome } from '../model';
+import type { HttpAnswer } from './http';
 import { redactUrl, scrubUrls } from './redact';
-import type { DeliveryOutcome, OutcomeListener } from './types';
+import type { OutcomeListener } from './types';
 
 /** A delivery outcome that is not `ok`. */
 export type DeliveryFailure = Exclude<DeliveryOutcome, { kind: 'ok' }>;
@@ -197,6 +199,89 @@ function numberProp(err: unknown, name: string): number | undefined {
   const v = typeof err === 'object' && err !== null ? (err as Record<string, unknown>)[name] : undefined;
   return typeof v === 'number' ? v : undefined;
 }
+
+/** What a vendor's body code means: retryable (optionally after `afterMs`) or permanent, with a hint. */
+export type CodeMeaning =
+  { kind: 'retryable'; hint: string; afterMs?: number } | { kind: 'permanent'; hint: string };
+
+/** Vendors that answer HTTP 200 with an error code in a JSON body (Feishu `code`, DingTalk/WeCom `errcode`). */
+export interface BodyCodeRules {
+  /** Vendor name for the error text (`Feishu`). */
+  vendor: string;
+  /** JSON fields holding the code, first present wins (`code`, `StatusCode`). */
+  fields: readonly string[];
+  /** JSON fields holding the vendor's message (`msg`, `errmsg`). */
+  messageFields: readonly string[];
+  /** Known codes; `0` is success and never listed. */
+  codes: Readonly<Record<number, CodeMeaning>>;
+}
+
+/**
+ * Classifies an answer from a vendor that reports errors as a code in the body: a JSON body with a
+ * non-zero code is a failure whatever the HTTP status (known codes as listed; unknown codes
+ * retryable, preferring a late alert to a lost one); otherwise `classifyHttp` decides. The error text
+ * names the vendor, the code and the vendor's message (URLs scrubbed, bounded).
+ */
+export function classifyBodyCode(answer: HttpAnswer, nowMs: number, rules: BodyCodeRules): DeliveryOutcome {
+  const body = parseObject(answer.bodyText);
+  const code = body ? firstNumber(body, rules.fields) : undefined;
+  if (code === undefined || code === 0) {
+    if (code === 0 && answer.status >= 200 && answer.status < 300) return { kind: 'ok' };
+    return classifyHttp(answer.status, answer.headers, answer.bodyText, nowMs);
+  }
+  const vendorMessage = body ? firstString(body, rules.messageFields) : undefined;
+  const meaning = rules.codes[code];
+  const said = vendorMessage ? ` "${bounded(vendorMessage, 100)}"` : '';
+  const error = `HTTP ${answer.status}, ${rules.vendor} code ${code}${said}: ${meaning?.hint ?? 'unknown code, retried'}`;
+  if (meaning?.kind === 'permanent') return { kind: 'permanent', error };
+  const afterMs = meaning?.afterMs ?? parseRetryAfter(header(answer.headers, 'retry-after'), nowMs);
+  return afterMs === undefined
+    ? { kind: 'retryable', error }
+    : { kind: 'retryable', error, retryAfterMs: afterMs };
+}
+
+/** The body parsed as a JSON object; undefined for anything else. */
+export function parseObject(text: string): Record<string, unknown> | undefined {
+  const t = text.trim();
+  if (!t.startsWith('{')) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(t);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function firstNumber(o: Record<string, unknown>, fields: readonly string[]): number | undefined {
+  for (const f of fields) {
+    const v = o[f];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return Number(v);
+  }
+  return undefined;
+}
+
+function firstString(o: Record<string, unknown>, fields: readonly string[]): string | undefined {
+  for (const f of fields) {
+    const v = o[f];
+    if (typeof v === 'string' && v.trim() !== '') return v;
+  }
+  return undefined;
+}
+
+/** `text` without URLs or control characters, at most `max` characters. */
+export function bounded(text: string, max: number): string {
+  const clean = scrubUrls(text)
+    .replace(/\p{Cc}+/gu, ' ')
+    .trim();
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Legacy: the send loop of the old notifiers (lib/notify/deliver.ts, slack.ts, webhook.ts). The
+// outbox replaces it; delete from here down together with those files.
 
 /** Statuses that condemn the endpoint rather than one message: gone, removed, forbidden, unauthorised. */
 const ENDPOINT_WIDE_STATUSES: ReadonlySet<number> = new Set([401, 403, 404, 410]);

@@ -61,6 +61,12 @@ export interface Destination {
   /** True when this destination should get `message` (routing: statuses, hosts, backups, enterprise projects). */
   accepts(message: Message): boolean;
   /**
+   * When quiet hours hold `message` for this destination, the epoch ms they end (the outbox records
+   * the delivery `held` until then); undefined = send now. Absent on destinations never held
+   * (PagerDuty, webhook, SMN) and on chat destinations without quiet hours.
+   */
+  holdUntil?(message: Message, now: number): number | undefined;
+  /**
    * Pure: turns a batch (oldest first) into requests. Chat channels digest (one request for many
    * alerts or reminders, saying how many and by status, listing the first N); PagerDuty and the
    * webhook send one request per message. Every untrusted string (API text) is neutralised for the

@@ -1,0 +1,116 @@
+// DingTalk custom robot: a markdown message, `at.isAtAll` always false and no `atMobiles` (only the
+// `at` object pings, and it never comes from task data). DingTalk's markdown documents no escape, so
+// API text has its markup characters (`[ ] < > * _ ~ ` # |`) replaced by look-alikes. With a secret,
+// `timestamp` (ms) and `sign` = urlencode(base64(HMAC-SHA256(key = secret, message = timestamp +
+// "\n" + secret))) are added as query parameters just before sending. DingTalk answers HTTP 200 with
+// `{"errcode":0}`; any other errcode is a failure.
+import { createHmac } from 'node:crypto';
+import type { DestinationConfig } from '../../config/types';
+import type { DeliveryOutcome } from '../../model';
+import { classifyBodyCode, type BodyCodeRules } from '../classify';
+import type { ChannelLimits, Destination } from '../destination';
+import { clip, inert, lookalike, moreText, type Card } from '../format';
+import type { HttpAnswer } from '../http';
+import { destinationBase, renderCards } from './base';
+
+/** DingTalk publishes no body limit for markdown; 20,000 bytes is conservative. */
+export const DINGTALK_MAX_BODY_BYTES = 20_000;
+
+/** 20 messages per minute per robot, and a robot over it is muted for 10 minutes: stay well under. */
+export const DINGTALK_RATE: ChannelLimits = { minIntervalMs: 3200, perMinute: 18 };
+
+const LISTED = 15;
+
+/** API text for DingTalk markdown: inert, markup characters as look-alikes. */
+export function dingtalkText(text: string): string {
+  return lookalike(inert(text), '[]<>*_~`#|');
+}
+
+/** The robot body of one card. */
+export function dingtalkBody(card: Card): string {
+  const title = clip(dingtalkText(card.title), 200);
+  const parts = [`### ${title}`];
+  if (card.text) parts.push(clip(dingtalkText(card.text), 2000));
+  if (card.facts.length > 0) {
+    parts.push(
+      card.facts
+        .map((f) => `- **${clip(dingtalkText(f.label), 200)}**: ${clip(dingtalkText(f.value), 500)}`)
+        .join('\n'),
+    );
+  }
+  if (card.error) {
+    const code = card.error.code ? ` ${dingtalkText(card.error.code)}` : '';
+    parts.push(clip(`**HSS error**${code}`, 300));
+    if (card.error.message) parts.push(`> ${clip(dingtalkText(card.error.message), 5000)}`);
+  }
+  if (card.lines && card.lines.length > 0) {
+    parts.push(card.lines.map((l) => `- ${clip(dingtalkText(l), 300)}`).join('\n'));
+  }
+  const more = moreText(card.more);
+  if (more) parts.push(more);
+  if (card.link && /^https:\/\/[^\s()]+$/.test(card.link.url))
+    parts.push(`[${card.link.label}](${card.link.url})`);
+  parts.push(clip(dingtalkText(card.footer), 500));
+  return JSON.stringify({
+    msgtype: 'markdown',
+    markdown: { title, text: parts.join('\n\n') },
+    at: { isAtAll: false },
+  });
+}
+
+/** `sign` for `timestampMs` before URL encoding: base64(HMAC-SHA256(key = secret, message = `${timestamp}\n${secret}`)). */
+export function dingtalkSign(secret: string, timestampMs: number): string {
+  return createHmac('sha256', secret).update(`${timestampMs}\n${secret}`).digest('base64');
+}
+
+/** DingTalk's answer codes (HTTP 200 with `errcode`). */
+export const DINGTALK_CODES: BodyCodeRules = {
+  vendor: 'DingTalk',
+  fields: ['errcode'],
+  messageFields: ['errmsg'],
+  codes: {
+    130101: {
+      kind: 'retryable',
+      hint: 'sending too fast: the robot is muted for 10 minutes',
+      afterMs: 600_000,
+    },
+    310000: {
+      kind: 'permanent',
+      hint: 'refused by the robot security settings (keyword "HSS", signature/secret, clock, or IP allow-list)',
+    },
+  },
+};
+
+/** HTTP 200 with errcode 0 ok; 130101 retryable after 10 min; 310000 permanent; unknown codes retryable. */
+export function classifyDingtalk(answer: HttpAnswer, now: number): DeliveryOutcome {
+  return classifyBodyCode(answer, now, DINGTALK_CODES);
+}
+
+/** A DingTalk destination; signs when a secret (`SEC...`) is configured. */
+export function createDingtalkDestination(
+  config: Extract<DestinationConfig, { type: 'dingtalk' }>,
+): Destination {
+  const secret = config.secret;
+  return {
+    ...destinationBase(config, config.url),
+    limits: DINGTALK_RATE,
+    render: (batch, context) =>
+      renderCards(config.url, batch, context, {
+        listed: LISTED,
+        maxBodyBytes: DINGTALK_MAX_BODY_BYTES,
+        body: dingtalkBody,
+      }),
+    ...(secret
+      ? {
+          sign(request, now) {
+            const url = new URL(request.url);
+            // set(), not append(): a retried request gets a fresh timestamp instead of a second one.
+            url.searchParams.set('timestamp', String(now));
+            url.searchParams.set('sign', dingtalkSign(secret, now));
+            return { ...request, url: url.href };
+          },
+        }
+      : {}),
+    classify: classifyDingtalk,
+  };
+}

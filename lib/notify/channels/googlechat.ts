@@ -1,0 +1,114 @@
+// Google Chat incoming webhook: `text` (the notification line) plus a cardsV2 card, one thread per task
+// (`thread.threadKey` = the task's ref, `messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD`), at
+// most 32,000 bytes. Card texts are HTML: API text has `& < > "` escaped; in `text`, where
+// `<users/all>` pings everyone and `*_~\`` format, those characters are replaced by look-alikes.
+import type { DestinationConfig } from '../../config/types';
+import { classifyHttp } from '../classify';
+import type { ChannelLimits, Destination } from '../destination';
+import { clip, inert, lookalike, moreText, type Card, type CardGroup } from '../format';
+import { destinationBase, renderCards } from './base';
+
+/** Google Chat refuses messages above 32,000 bytes including cards; 30,000 leaves room. */
+export const GOOGLECHAT_MAX_BODY_BYTES = 30_000;
+
+/** 60 writes per minute per space (429 above): stay under. */
+export const GOOGLECHAT_RATE: ChannelLimits = { minIntervalMs: 1100, perMinute: 54 };
+
+const LISTED = 20;
+
+/** API text for card HTML: inert, `& < > "` as entities. */
+export function googleChatHtml(text: string): string {
+  return inert(text)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+}
+
+/** API text for the message `text`: inert, `< > * _ ~ \`` as look-alikes. */
+export function googleChatText(text: string): string {
+  return lookalike(inert(text), '<>*_~`');
+}
+
+type Widget = Record<string, unknown>;
+
+/** The webhook body of one card; single-task cards carry the task's thread key. */
+export function googleChatBody(card: Card, group?: CardGroup): string {
+  const widgets: Widget[] = [];
+  if (card.text) widgets.push({ textParagraph: { text: clip(googleChatHtml(card.text), 2000) } });
+  for (const f of card.facts) {
+    widgets.push({
+      decoratedText: {
+        topLabel: clip(googleChatHtml(f.label), 200),
+        text: clip(googleChatHtml(f.value), 1000) || '—',
+        wrapText: true,
+      },
+    });
+  }
+  if (card.error) {
+    const code = card.error.code ? ` ${googleChatHtml(card.error.code)}` : '';
+    widgets.push({
+      decoratedText: {
+        topLabel: clip(`HSS error${code}`, 300),
+        text: clip(googleChatHtml(card.error.message ?? ''), 5000) || '—',
+        wrapText: true,
+      },
+    });
+  }
+  if (card.lines && card.lines.length > 0) {
+    widgets.push({
+      textParagraph: { text: card.lines.map((l) => `• ${clip(googleChatHtml(l), 300)}`).join('<br>') },
+    });
+  }
+  const more = moreText(card.more);
+  if (more) widgets.push({ textParagraph: { text: `<b>${more}</b>` } });
+  if (card.link && /^https:\/\//.test(card.link.url)) {
+    widgets.push({
+      buttonList: { buttons: [{ text: card.link.label, onClick: { openLink: { url: card.link.url } } }] },
+    });
+  }
+  widgets.push({
+    textParagraph: { text: `<font color="#80868b">${clip(googleChatHtml(card.footer), 500)}</font>` },
+  });
+  const message = group?.message;
+  const threadKey =
+    message && (message.kind === 'alert' || message.kind === 'resolved') ? message.taskRef : undefined;
+  return JSON.stringify({
+    text: clip(googleChatText(card.fallback), 1000),
+    cardsV2: [
+      {
+        cardId: 'hss-restore-alerts',
+        card: {
+          header: { title: clip(googleChatText(card.title), 200), subtitle: 'HSS backup/restore alerts' },
+          sections: [{ widgets }],
+        },
+      },
+    ],
+    ...(threadKey ? { thread: { threadKey } } : {}),
+  });
+}
+
+/** The webhook URL with `messageReplyOption` set, so a thread key replies in the task's thread (or starts one). */
+export function googleChatUrl(url: string): string {
+  const u = new URL(url);
+  u.searchParams.set('messageReplyOption', 'REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD');
+  return u.href;
+}
+
+/** A Google Chat destination. */
+export function createGoogleChatDestination(
+  config: Extract<DestinationConfig, { type: 'googlechat' }>,
+): Destination {
+  const url = googleChatUrl(config.url);
+  return {
+    ...destinationBase(config, config.url),
+    limits: GOOGLECHAT_RATE,
+    render: (batch, context) =>
+      renderCards(url, batch, context, {
+        listed: LISTED,
+        maxBodyBytes: GOOGLECHAT_MAX_BODY_BYTES,
+        body: googleChatBody,
+      }),
+    classify: (answer, now) => classifyHttp(answer.status, answer.headers, answer.bodyText, now),
+  };
+}

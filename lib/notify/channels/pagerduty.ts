@@ -1,0 +1,178 @@
+// PagerDuty Events API v2: one event per message. An alert triggers an incident keyed by the task
+// (`dedup_key` = taskRef, so later alerts of the same task update it) and its resolved message
+// resolves it; a monitoring-down notice triggers a critical incident per outage that the matching
+// monitoring-recovered resolves; a test notice triggers a clearly marked TEST event (severity info).
+// Reminders and daily summaries are not pages: this destination does not accept them. Summaries are
+// plain text (shown in SMS and push), at most 1,024 characters.
+import type { DestinationConfig } from '../../config/types';
+import type { AlertStatus, DeliveryOutcome, Message, NoticeMessage } from '../../model';
+import { classifyHttp } from '../classify';
+import type { ChannelLimits, ChannelRequest, Destination } from '../destination';
+import {
+  alertTitle,
+  clip,
+  hssConsoleUrl,
+  hostText,
+  inert,
+  scopeText,
+  stuckText,
+  taskTimeText,
+  transitionText,
+} from '../format';
+import type { HttpAnswer } from '../http';
+import { destinationBase } from './base';
+
+export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+export const PAGERDUTY_SUMMARY_MAX = 1024;
+
+/** About 120 events per minute per routing key (rolling 60 s, 429 above): stay under. */
+export const PAGERDUTY_RATE: ChannelLimits = { minIntervalMs: 600, perMinute: 100 };
+
+/** Backoff after a 429: PagerDuty asks for minutes, not seconds. */
+export const PAGERDUTY_THROTTLE_BACKOFF_MS = 120_000;
+
+type Severity = 'critical' | 'error' | 'warning' | 'info';
+
+const DEFAULT_SEVERITY: Readonly<Partial<Record<AlertStatus, Severity>>> = {
+  failed: 'error',
+  timeout: 'warning',
+  stuck: 'warning',
+};
+
+const NOTICE_SEVERITY: Readonly<Record<NoticeMessage['notice'], Severity>> = {
+  test: 'info',
+  'monitoring-down': 'critical',
+  'monitoring-recovered': 'info',
+  'possible-loss': 'critical',
+  'lost-track': 'warning',
+  'destination-failing': 'error',
+  'destination-recovered': 'info',
+};
+
+/** Plain text for a summary or detail: inert (no links, no control characters), bounded. */
+const text = (s: string, max = PAGERDUTY_SUMMARY_MAX): string => clip(inert(s), max);
+
+/** dedup_key of a notice: its incident key, else one per scope (or deployment) and notice family. */
+export function noticeDedupKey(m: NoticeMessage): string {
+  if (m.notice === 'test' || m.notice === 'lost-track' || m.notice === 'possible-loss') return m.id;
+  if (m.incidentKey) return m.incidentKey;
+  const family = m.notice.startsWith('destination-') ? 'destination' : 'monitoring';
+  return `hss-restore-alerts/${family}/${m.scope?.id ?? 'all'}`;
+}
+
+const links = (scope: { region?: string } | undefined) => {
+  const url = hssConsoleUrl(scope);
+  return url ? [{ href: url, text: 'HSS console: ransomware backups' }] : [];
+};
+
+/** The Events v2 body of one message (reminders and summaries are never rendered: not accepted). */
+export function pagerdutyEvent(
+  m: Message,
+  routingKey: string,
+  severity: Partial<Record<AlertStatus, Severity>>,
+): Record<string, unknown> | undefined {
+  const base = { routing_key: routingKey, client: 'hss-restore-alerts' };
+  switch (m.kind) {
+    case 'alert': {
+      const t = m.task;
+      const error = [t.errorCode, t.errorMessage].filter(Boolean).join(': ');
+      return {
+        ...base,
+        event_action: 'trigger',
+        dedup_key: m.taskRef,
+        payload: {
+          summary: text(
+            `${alertTitle(m)}: backup ${t.backupName || '—'}, ${transitionText(m)}${error ? `, HSS error ${error}` : ''}`,
+          ),
+          source: text(hostText(t), 255),
+          severity: severity[m.status] ?? DEFAULT_SEVERITY[m.status] ?? 'warning',
+          component: text(t.backupName || 'backup', 255),
+          group: text(scopeText(m.scope), 255),
+          class: `hss-restore-${m.status}`,
+          timestamp: new Date(m.at).toISOString(),
+          custom_details: {
+            host: text(t.hostName, 1000),
+            host_id: text(t.hostId, 1000),
+            backup: text(t.backupName, 1000),
+            status: transitionText(m),
+            progress: t.process ?? null,
+            started: taskTimeText(t.startedMs, t.startedAt, t.zoneless),
+            ended: taskTimeText(t.endedMs, t.endedAt, t.zoneless),
+            error_code: t.errorCode ? text(t.errorCode, 200) : null,
+            error_message: t.errorMessage ? text(t.errorMessage, 4000) : null,
+            stuck: m.stuck ? stuckText(m.stuck) : null,
+            was_stuck: m.wasStuck ? stuckText(m.wasStuck) : null,
+            episode: m.episode,
+            region: m.scope.region ?? null,
+            project_id: m.scope.projectId,
+            enterprise_project_id: m.scope.enterpriseProjectId,
+            alert_id: m.id,
+          },
+        },
+        links: links(m.scope),
+      };
+    }
+    case 'resolved':
+      return { ...base, event_action: 'resolve', dedup_key: m.taskRef };
+    case 'notice': {
+      const resolves = m.notice === 'monitoring-recovered' || m.notice === 'destination-recovered';
+      if (resolves) return { ...base, event_action: 'resolve', dedup_key: noticeDedupKey(m) };
+      const isTest = m.notice === 'test';
+      return {
+        ...base,
+        event_action: 'trigger',
+        dedup_key: noticeDedupKey(m),
+        payload: {
+          summary: text(
+            `${isTest ? 'TEST (no action needed): ' : ''}${m.summary}${m.detail ? `: ${m.detail}` : ''}`,
+          ),
+          // custom_details and summary are shown as text, but PagerDuty's apps link bare URLs: inert.
+          source: 'hss-restore-alerts',
+          severity: NOTICE_SEVERITY[m.notice],
+          component: 'monitoring',
+          class: `hss-monitoring-${m.notice}`,
+          timestamp: new Date(m.at).toISOString(),
+          custom_details: {
+            notice: m.notice,
+            notice_id: m.id,
+            ...(m.scope ? { scope: scopeText(m.scope) } : {}),
+            ...Object.fromEntries(
+              (m.facts ?? []).map(([label, value]) => [text(label, 100), text(value, 1000)]),
+            ),
+          },
+        },
+        links: links(m.scope),
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** 202 ok; 400 permanent (never resend); 429 retryable after minutes; others as classifyHttp. */
+export function classifyPagerduty(answer: HttpAnswer, now: number): DeliveryOutcome {
+  const outcome = classifyHttp(answer.status, answer.headers, answer.bodyText, now);
+  if (answer.status === 429 && outcome.kind === 'retryable') {
+    return { ...outcome, retryAfterMs: Math.max(outcome.retryAfterMs ?? 0, PAGERDUTY_THROTTLE_BACKOFF_MS) };
+  }
+  return outcome;
+}
+
+const PAGE_KINDS: ReadonlySet<Message['kind']> = new Set(['alert', 'resolved', 'notice']);
+
+/** A PagerDuty destination (the routing key goes in the body; only the events URL's host is ever shown). */
+export function createPagerdutyDestination(
+  config: Extract<DestinationConfig, { type: 'pagerduty' }>,
+): Destination {
+  const url = config.eventsUrl || PAGERDUTY_EVENTS_URL;
+  return {
+    ...destinationBase(config, url, PAGE_KINDS),
+    limits: PAGERDUTY_RATE,
+    render: (batch) =>
+      batch.flatMap((m, i): ChannelRequest[] => {
+        const event = pagerdutyEvent(m, config.routingKey, config.severity);
+        return event ? [{ covers: [i], url, body: JSON.stringify(event) }] : [];
+      }),
+    classify: classifyPagerduty,
+  };
+}

@@ -1,0 +1,125 @@
+// Huawei Cloud SMN (Simple Message Notification): publishes to a topic whose subscriptions fan out
+// to e-mail, SMS, HTTP(S), FunctionGraph, DingTalk, WeCom, Feishu... Bursts are digested like chat.
+// `POST {endpoint}/v2/{project_id}/notifications/topics/{topic_urn}/publish` with
+// `{subject (<= 512 bytes), message_structure}`, where message_structure is a JSON STRING with
+// `default` (required), `email` and `sms` (<= 490 characters, no `[]` or `【】`). Signed just before
+// sending with the same SDK-HMAC-SHA256 as HSS (`content-type`, `host`, `x-sdk-date` signed, plus
+// `x-security-token` for temporary credentials), or sent with `X-Auth-Token`. All text is plain.
+import type { DestinationConfig, HssAuth } from '../../config/types';
+import { ConfigError } from '../../errors';
+import { sdkDate, signature, SIGNING_ALGORITHM } from '../../hss/signer';
+import type { Log } from '../../log';
+import { classifyHttp } from '../classify';
+import type { ChannelLimits, ChannelRequest, Destination } from '../destination';
+import { cardGroups, clip, fitCard, inert, moreText, type Card } from '../format';
+import { destinationBase } from './base';
+
+export const SMN_LIMITS = {
+  subjectBytes: 512,
+  smsChars: 490,
+  /** `message` may be 256 KB; the whole structure stays far below. */
+  structureBytes: 200_000,
+} as const;
+
+/** SMN publishes no per-topic rate; one publish per second is conservative (each may become SMS). */
+export const SMN_RATE: ChannelLimits = { minIntervalMs: 1000, perMinute: 60 };
+
+const LISTED = 20;
+
+/** A card as plain text (e-mail, default): one line per fact, the HSS error, digest lines, link, footer. */
+export function smnText(card: Card): string {
+  const lines = [inert(card.title), ''];
+  if (card.text) lines.push(inert(card.text), '');
+  for (const f of card.facts) lines.push(`${inert(f.label)}: ${inert(f.value)}`);
+  if (card.error) {
+    lines.push('', `HSS error${card.error.code ? ` ${inert(card.error.code)}` : ''}`);
+    if (card.error.message) lines.push(inert(card.error.message));
+  }
+  if (card.lines && card.lines.length > 0) lines.push('', ...card.lines.map((l) => `- ${inert(l)}`));
+  const more = moreText(card.more);
+  if (more) lines.push(more);
+  if (card.link) lines.push('', `${card.link.label}: ${card.link.url}`);
+  lines.push('', inert(card.footer));
+  return lines.join('\n');
+}
+
+/** The SMS form: the fallback line, no `[]`/`【】` (SMN refuses them), at most 490 characters. */
+export function smnSms(card: Card): string {
+  const text = inert(card.fallback)
+    .replace(/[[【]/g, '(')
+    .replace(/[\]】]/g, ')');
+  return clip(text, SMN_LIMITS.smsChars);
+}
+
+/** The publish body of one card. */
+export function smnBody(card: Card): string {
+  const structure = fitCard(
+    card,
+    (c) => JSON.stringify({ default: smnText(c), email: smnText(c), sms: smnSms(c) }),
+    SMN_LIMITS.structureBytes,
+  );
+  return JSON.stringify({
+    subject: clip(inert(card.title), SMN_LIMITS.subjectBytes, 'bytes'),
+    message_structure: structure,
+  });
+}
+
+/** `{endpoint}/v2/{project_id}/notifications/topics/{topic_urn}/publish` */
+export function smnPublishUrl(endpoint: string, projectId: string, topicUrn: string): string {
+  return `${endpoint.replace(/\/+$/, '')}/v2/${encodeURIComponent(projectId)}/notifications/topics/${topicUrn}/publish`;
+}
+
+/** Headers that authenticate one publish at `now`: AK/SK signature (content-type, host, x-sdk-date) or the IAM token. */
+export function smnAuthHeaders(request: ChannelRequest, auth: HssAuth, now: number): Record<string, string> {
+  const headers: Record<string, string> = { ...request.headers, 'content-type': 'application/json' };
+  if (auth.kind === 'token') return { ...headers, 'X-Auth-Token': auth.token };
+  const url = new URL(request.url);
+  const date = sdkDate(now);
+  headers['X-Sdk-Date'] = date;
+  if (auth.securityToken) headers['X-Security-Token'] = auth.securityToken;
+  const signed = ['content-type', 'host', 'x-sdk-date', ...(auth.securityToken ? ['x-security-token'] : [])];
+  const sig = signature(
+    {
+      method: 'POST',
+      path: decodeURIComponent(url.pathname),
+      query: [...url.searchParams.entries()],
+      headers: { ...headers, host: url.host },
+      body: request.body,
+    },
+    signed,
+    date,
+    auth.sk,
+  );
+  headers.Authorization = `${SIGNING_ALGORITHM} Access=${auth.ak}, SignedHeaders=${signed.join(';')}, Signature=${sig}`;
+  return headers;
+}
+
+/** An SMN destination; throws ConfigError when its credential is not among `credentials`. */
+export function createSmnDestination(
+  config: Extract<DestinationConfig, { type: 'smn' }>,
+  deps: { credentials: Record<string, HssAuth>; log?: Log },
+): Destination {
+  const auth = deps.credentials[config.credential];
+  if (!auth) {
+    throw new ConfigError(
+      `SMN destination "${config.name}" names credential "${config.credential}", which is not configured`,
+      'SMN_TOPIC_URN',
+    );
+  }
+  const url = smnPublishUrl(config.endpoint, config.projectId, config.topicUrn);
+  const topic = config.topicUrn.split(':').pop() ?? '';
+  const base = destinationBase(config, url);
+  return {
+    ...base,
+    description: `${base.description} topic ${topic}`,
+    limits: SMN_RATE,
+    render: (batch, context) =>
+      cardGroups(batch, context, LISTED).map((group) => ({
+        covers: group.covers,
+        url,
+        body: smnBody(group.card),
+      })),
+    sign: (request, now) => ({ ...request, headers: smnAuthHeaders(request, auth, now) }),
+    classify: (answer, now) => classifyHttp(answer.status, answer.headers, answer.bodyText, now),
+  };
+}

@@ -1,0 +1,91 @@
+// WeCom (WeChat Work) group robot: a markdown message of at most 4,096 BYTES (UTF-8). No signing:
+// the `key` in the URL is the secret. WeCom markdown pings with `<@userid>` and takes `<font>` tags,
+// so API text has `<` and the other markup characters replaced by look-alikes. WeCom answers HTTP
+// 200 with `{"errcode":0}`; 45009 is its frequency limit.
+import type { DestinationConfig } from '../../config/types';
+import type { DeliveryOutcome } from '../../model';
+import { classifyBodyCode, type BodyCodeRules } from '../classify';
+import type { ChannelLimits, Destination } from '../destination';
+import { cardGroups, clip, fitCard, inert, lookalike, moreText, type Card, type Tone } from '../format';
+import type { HttpAnswer } from '../http';
+import { destinationBase } from './base';
+
+/** WeCom refuses markdown content above 4,096 bytes (UTF-8). */
+export const WECOM_MAX_CONTENT_BYTES = 4096;
+
+/** 20 messages per minute per robot (45009 above): stay under. */
+export const WECOM_RATE: ChannelLimits = { minIntervalMs: 3200, perMinute: 18 };
+
+const LISTED = 10;
+
+const FONT: Readonly<Record<Tone, string>> = {
+  failed: 'warning',
+  timeout: 'warning',
+  stuck: 'warning',
+  resolved: 'info',
+  reminder: 'comment',
+  info: 'info',
+  warning: 'warning',
+  critical: 'warning',
+};
+
+/** API text for WeCom markdown: inert, markup characters (`<` first of all) as look-alikes. */
+export function wecomText(text: string): string {
+  return lookalike(inert(text), '[]<>*_~`#|');
+}
+
+/** The markdown content of one card (the body wraps it). */
+export function wecomContent(card: Card): string {
+  const parts = [`<font color="${FONT[card.tone]}">**${clip(wecomText(card.title), 200)}**</font>`];
+  if (card.text) parts.push(clip(wecomText(card.text), 1000));
+  for (const f of card.facts) {
+    parts.push(
+      `> ${clip(wecomText(f.label), 100)}: <font color="comment">${clip(wecomText(f.value), 300)}</font>`,
+    );
+  }
+  if (card.error) {
+    const code = card.error.code ? ` ${wecomText(card.error.code)}` : '';
+    const message = card.error.message ? `\n${wecomText(card.error.message)}` : '';
+    parts.push(clip(`**HSS error**${code}${message}`, 1500));
+  }
+  for (const l of card.lines ?? []) parts.push(`- ${clip(wecomText(l), 200)}`);
+  const more = moreText(card.more);
+  if (more) parts.push(more);
+  if (card.link && /^https:\/\/[^\s()]+$/.test(card.link.url))
+    parts.push(`[${card.link.label}](${card.link.url})`);
+  parts.push(`<font color="comment">${clip(wecomText(card.footer), 300)}</font>`);
+  return parts.join('\n');
+}
+
+const wrap = (content: string): string => JSON.stringify({ msgtype: 'markdown', markdown: { content } });
+
+/** WeCom's answer codes (HTTP 200 with `errcode`). */
+export const WECOM_CODES: BodyCodeRules = {
+  vendor: 'WeCom',
+  fields: ['errcode'],
+  messageFields: ['errmsg'],
+  codes: {
+    45009: { kind: 'retryable', hint: 'frequency limit (20/min per robot)', afterMs: 60_000 },
+  },
+};
+
+/** HTTP 200 with errcode 0 ok; 45009 retryable after a minute; unknown codes retryable. */
+export function classifyWecom(answer: HttpAnswer, now: number): DeliveryOutcome {
+  return classifyBodyCode(answer, now, WECOM_CODES);
+}
+
+/** A WeCom destination. */
+export function createWecomDestination(config: Extract<DestinationConfig, { type: 'wecom' }>): Destination {
+  return {
+    ...destinationBase(config, config.url),
+    limits: WECOM_RATE,
+    render: (batch, context) =>
+      cardGroups(batch, context, LISTED).map((group) => ({
+        covers: group.covers,
+        url: config.url,
+        // The limit is on the markdown content, in bytes: fit the content, then wrap it.
+        body: wrap(fitCard(group.card, wecomContent, WECOM_MAX_CONTENT_BYTES)),
+      })),
+    classify: classifyWecom,
+  };
+}

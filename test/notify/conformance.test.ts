@@ -1,0 +1,443 @@
+// One conformance suite for every destination, run against each channel's local sink: every message
+// kind renders and is delivered exactly once, bursts are digested (chat, SMN) or sent one by one
+// (PagerDuty, webhook), hostile API text neither pings nor links, size limits hold, answers are
+// classified as the vendor means them, and pacing at `limits.minIntervalMs` never meets the vendor's
+// rate limit. Adding a channel is one entry in CHANNELS.
+import type { DestinationConfig } from '../../lib/config/types';
+import type { Message } from '../../lib/model';
+import { createDestination } from '../../lib/notify/channels';
+import type { Destination, DestinationType } from '../../lib/notify/destination';
+import {
+  PAGERDUTY_ROUTING_KEY,
+  SMN_PROJECT_ID,
+  SMN_TOPIC_URN,
+  startDingtalkSink,
+  startDiscordSink,
+  startFeishuSink,
+  startGoogleChatSink,
+  startPagerdutySink,
+  startSlackSink,
+  startSmnSink,
+  startTeamsSink,
+  startWebhookSink,
+  startWecomSink,
+  type Sink,
+  type SinkFault,
+} from '../../local/sinks';
+import {
+  alert,
+  burst,
+  CONSOLE_URL,
+  HOSTILE,
+  HOSTILE_FORMATTING,
+  HOSTILE_MARKERS,
+  notice,
+  reminder,
+  resolved,
+  SCOPE,
+  summary,
+  T0,
+} from './support/messages';
+import { createTestSender, virtualClock, type Sender } from './support/send';
+
+const AK = { ak: 'AKEXAMPLE0000000000', sk: 'sk-example-secret-key-0000000000000000000' };
+const FEISHU_SECRET = 'feishu-secret-for-tests';
+const DINGTALK_SECRET = 'SEC0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+const WEBHOOK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+type Clock = ReturnType<typeof virtualClock>;
+
+interface Channel {
+  type: DestinationType;
+  /** Digests bursts into one request (chat channels and SMN). */
+  digests: boolean;
+  /** Renders Markdown/mrkdwn, so `*bold*` and friends must not survive verbatim. */
+  markdown: boolean;
+  /** Largest request body the vendor takes, bytes. */
+  maxBodyBytes: number;
+  /** Enforces a vendor rate limit (the webhook has none). */
+  rateLimited: boolean;
+  start(clock: Clock): Promise<{ sink: Sink; config: DestinationConfig }>;
+  /** Vendor answers and what they must be classified as. */
+  vendorFaults: Array<[SinkFault, 'retryable' | 'permanent']>;
+}
+
+const routing = {};
+
+const CHANNELS: Channel[] = [
+  {
+    type: 'slack',
+    digests: true,
+    markdown: true,
+    maxBodyBytes: 40_000,
+    rateLimited: true,
+    start: async (clock) => {
+      const sink = await startSlackSink({ clock: clock.now });
+      return { sink, config: { type: 'slack', name: 'slack', url: sink.url, routing } };
+    },
+    vendorFaults: [
+      [{ kind: 'vendor', code: 404 }, 'permanent'],
+      [{ kind: 'vendor', code: 410 }, 'permanent'],
+      [{ kind: 'vendor', code: 500 }, 'retryable'],
+      [{ kind: 'status', status: 200, body: 'no_service' }, 'permanent'],
+    ],
+  },
+  {
+    type: 'webhook',
+    digests: false,
+    markdown: false,
+    maxBodyBytes: 1_000_000,
+    rateLimited: false,
+    start: async (clock) => {
+      const sink = await startWebhookSink({ secret: WEBHOOK_SECRET, clock: clock.now });
+      return {
+        sink,
+        config: { type: 'webhook', name: 'webhook', url: sink.url, secret: WEBHOOK_SECRET, routing },
+      };
+    },
+    vendorFaults: [
+      [{ kind: 'vendor', code: 410 }, 'permanent'],
+      [{ kind: 'vendor', code: 503 }, 'retryable'],
+    ],
+  },
+  {
+    type: 'teams',
+    digests: true,
+    markdown: true,
+    maxBodyBytes: 28 * 1024,
+    rateLimited: true,
+    start: async (clock) => {
+      const sink = await startTeamsSink({ clock: clock.now });
+      return { sink, config: { type: 'teams', name: 'teams', url: sink.url, routing } };
+    },
+    vendorFaults: [
+      [{ kind: 'vendor', code: 413 }, 'permanent'],
+      [{ kind: 'status', status: 400, body: 'Request Entity Too Large' }, 'permanent'],
+      [{ kind: 'vendor', code: 429 }, 'retryable'],
+    ],
+  },
+  {
+    type: 'feishu',
+    digests: true,
+    markdown: false,
+    maxBodyBytes: 20 * 1024,
+    rateLimited: true,
+    start: async (clock) => {
+      const sink = await startFeishuSink({ secret: FEISHU_SECRET, keyword: 'HSS', clock: clock.now });
+      return {
+        sink,
+        config: { type: 'feishu', name: 'feishu', url: sink.url, secret: FEISHU_SECRET, routing },
+      };
+    },
+    vendorFaults: [
+      [{ kind: 'vendor', code: 11232 }, 'retryable'],
+      [{ kind: 'vendor', code: 19021 }, 'permanent'],
+      [{ kind: 'vendor', code: 19022 }, 'permanent'],
+      [{ kind: 'vendor', code: 19024 }, 'permanent'],
+      [{ kind: 'vendor', code: 9499 }, 'permanent'],
+    ],
+  },
+  {
+    type: 'dingtalk',
+    digests: true,
+    markdown: true,
+    maxBodyBytes: 20_000,
+    rateLimited: true,
+    start: async (clock) => {
+      const sink = await startDingtalkSink({ secret: DINGTALK_SECRET, keyword: 'HSS', clock: clock.now });
+      return {
+        sink,
+        config: { type: 'dingtalk', name: 'dingtalk', url: sink.url, secret: DINGTALK_SECRET, routing },
+      };
+    },
+    vendorFaults: [
+      [{ kind: 'vendor', code: 130101 }, 'retryable'],
+      [{ kind: 'vendor', code: 310000 }, 'permanent'],
+    ],
+  },
+  {
+    type: 'wecom',
+    digests: true,
+    markdown: true,
+    maxBodyBytes: 8192,
+    rateLimited: true,
+    start: async (clock) => {
+      const sink = await startWecomSink({ clock: clock.now });
+      return { sink, config: { type: 'wecom', name: 'wecom', url: sink.url, routing } };
+    },
+    vendorFaults: [[{ kind: 'vendor', code: 45009 }, 'retryable']],
+  },
+  {
+    type: 'pagerduty',
+    digests: false,
+    markdown: false,
+    maxBodyBytes: 512 * 1024,
+    rateLimited: true,
+    start: async (clock) => {
+      const sink = await startPagerdutySink({ clock: clock.now });
+      return {
+        sink,
+        config: {
+          type: 'pagerduty',
+          name: 'pagerduty',
+          routingKey: PAGERDUTY_ROUTING_KEY,
+          eventsUrl: sink.url,
+          severity: {},
+          routing,
+        },
+      };
+    },
+    vendorFaults: [
+      [{ kind: 'vendor', code: 400 }, 'permanent'],
+      [{ kind: 'vendor', code: 429 }, 'retryable'],
+    ],
+  },
+  {
+    type: 'smn',
+    digests: true,
+    markdown: false,
+    maxBodyBytes: 256 * 1024,
+    rateLimited: true,
+    start: async (clock) => {
+      const sink = await startSmnSink({ auth: AK, clock: clock.now });
+      return {
+        sink,
+        config: {
+          type: 'smn',
+          name: 'smn',
+          topicUrn: SMN_TOPIC_URN,
+          endpoint: sink.endpoint,
+          projectId: SMN_PROJECT_ID,
+          credential: 'default',
+          routing,
+        },
+      };
+    },
+    vendorFaults: [
+      [{ kind: 'vendor', code: 429 }, 'retryable'],
+      [{ kind: 'vendor', code: 403 }, 'permanent'],
+    ],
+  },
+  {
+    type: 'googlechat',
+    digests: true,
+    markdown: false,
+    maxBodyBytes: 32_000,
+    rateLimited: true,
+    start: async (clock) => {
+      const sink = await startGoogleChatSink({ clock: clock.now });
+      return { sink, config: { type: 'googlechat', name: 'googlechat', url: sink.url, routing } };
+    },
+    vendorFaults: [
+      [{ kind: 'vendor', code: 429 }, 'retryable'],
+      [{ kind: 'vendor', code: 403 }, 'permanent'],
+    ],
+  },
+  {
+    type: 'discord',
+    digests: true,
+    markdown: true,
+    maxBodyBytes: 60_000,
+    rateLimited: true,
+    start: async (clock) => {
+      const sink = await startDiscordSink({ clock: clock.now });
+      return { sink, config: { type: 'discord', name: 'discord', url: sink.url, routing } };
+    },
+    vendorFaults: [
+      [{ kind: 'vendor', code: 404 }, 'permanent'],
+      [{ kind: 'vendor', code: 500 }, 'retryable'],
+    ],
+  },
+];
+
+/** Every kind of message, in one batch. */
+function everyKind(): Message[] {
+  return [
+    alert(1),
+    alert(2, { status: 'timeout', previousStatus: 'running' }, { status: 'timeout', rawStatus: 'timeout' }),
+    resolved(1),
+    reminder(3),
+    reminder(4),
+    reminder(5),
+    summary(),
+    notice('test'),
+    notice('monitoring-down'),
+    notice('monitoring-recovered'),
+  ];
+}
+
+describe.each(CHANNELS)('$type destination against its local sink', (channel) => {
+  let clock: Clock;
+  let sink: Sink;
+  let destination: Destination;
+  let send: Sender;
+
+  beforeEach(async () => {
+    clock = virtualClock(T0 + 2 * 3_600_000);
+    const started = await channel.start(clock);
+    sink = started.sink;
+    destination = createDestination(started.config, { credentials: { default: { kind: 'aksk', ...AK } } });
+    send = createTestSender(clock);
+  });
+  afterEach(async () => {
+    await sink.close();
+  });
+
+  const accepted = (batch: readonly Message[]): Message[] => batch.filter((m) => destination.accepts(m));
+
+  it('renders every message kind it accepts and the sink delivers each request exactly once', async () => {
+    // Prepare
+    const batch = accepted(everyKind());
+    // Act
+    const report = await send(destination, batch);
+    // Assess
+    expect(report.outcomes.map((o) => o.kind)).toEqual(batch.map(() => 'ok'));
+    expect(report.requests.flatMap((r) => r.covers).sort((a, b) => a - b)).toEqual(batch.map((_, i) => i));
+    expect(sink.attempts).toHaveLength(report.requests.length);
+    expect(sink.received).toHaveLength(report.requests.length);
+    expect(batch.map((m) => m.kind)).toContain('notice');
+  });
+
+  it('names the host, what happened, the transition, times, HSS error, scope, console link and alert id', async () => {
+    // Act
+    await send(destination, [alert(3)]);
+    // Assess
+    const request = sink.received[0]!;
+    const text = `${request.body}\n${sink.visibleText(request)}`;
+    const link = channel.type === 'slack' ? CONSOLE_URL.replace(/&/g, '&amp;') : CONSOLE_URL;
+    const parts = [
+      'web-03',
+      'failed',
+      channel.type === 'webhook' ? '"previous_status":"running"' : 'running → failed',
+      channel.type === 'webhook' ? '2026-11-29T17:00:03.000Z' : '2026-11-29 17:00:03 UTC',
+      channel.type === 'webhook' ? '2026-11-29T17:41:10.000Z' : '2026-11-29 17:41:10 UTC',
+      '41',
+      'HSS.0102',
+      'vault not reachable',
+      'cn-north-4',
+      SCOPE.projectId,
+      link,
+      alert(3).id,
+    ];
+    expect(parts.filter((p) => !text.includes(p))).toEqual([]);
+  });
+
+  it('digests a burst of 60 alerts the way its channel should, saying how many need attention by status', async () => {
+    // Act
+    const report = await send(destination, burst(60), { context: { listsIncomplete: true } });
+    // Assess
+    expect(report.outcomes.filter((o) => o.kind !== 'ok')).toEqual([]);
+    expect(sink.received).toHaveLength(channel.digests ? 1 : 60);
+    expect(report.requests.map((r) => r.covers.length)).toEqual(channel.digests ? [60] : Array(60).fill(1));
+    const shown = sink.received.map((r) => sink.visibleText(r)).join('\n');
+    const wanted = [
+      '60 restore/backup tasks need attention',
+      '40 failed',
+      '20 timeout',
+      'more may follow',
+      '…and ',
+    ];
+    expect(wanted.filter((w) => shown.includes(w))).toEqual(channel.digests ? wanted : []);
+  });
+
+  it('sends a batch of reminders as one digest (chat, SMN), one event each (webhook) or not at all (PagerDuty)', async () => {
+    // Act
+    const report = await send(destination, accepted([reminder(1), reminder(2), reminder(3)]));
+    // Assess
+    expect(sink.received).toHaveLength(channel.digests ? 1 : channel.type === 'pagerduty' ? 0 : 3);
+    const shown = sink.received.map((r) => sink.visibleText(r)).join('\n');
+    expect(shown.includes('3 restore/backup tasks still failing')).toBe(channel.digests);
+    expect(report.outcomes.filter((o) => o.kind !== 'ok')).toEqual([]);
+  });
+
+  it('neutralises hostile API text: nothing pings, links or formats', async () => {
+    // Prepare
+    const hostile = alert(
+      7,
+      {},
+      { hostName: HOSTILE, backupName: HOSTILE, errorCode: HOSTILE, errorMessage: HOSTILE },
+    );
+    const digest = burst(8).map((a) => ({
+      ...a,
+      task: { ...a.task, hostName: HOSTILE, backupName: HOSTILE },
+    }));
+    const down = notice('monitoring-down', { detail: HOSTILE, facts: [['From HSS', HOSTILE]] });
+    // Act
+    const report = await send(destination, [hostile, down, ...digest]);
+    // Assess
+    expect(report.outcomes.filter((o) => o.kind !== 'ok')).toEqual([]);
+    expect(sink.received.flatMap((r) => r.flags)).toEqual([]);
+    // The webhook is machine data: receivers get the exact values (JSON-escaped) and render them themselves.
+    const shown = channel.type === 'webhook' ? '' : sink.received.map((r) => sink.visibleText(r)).join('\n');
+    const forbidden = [...HOSTILE_MARKERS, ...(channel.markdown ? HOSTILE_FORMATTING : [])];
+    expect(forbidden.filter((marker) => shown.includes(marker))).toEqual([]);
+    expect(sink.received[0]!.body.toLowerCase()).toContain(
+      (channel.type === 'webhook' ? JSON.stringify(HOSTILE) : 'restore/backup').toLowerCase(),
+    );
+  });
+
+  it('stays inside its size limits with a 4,000-character error message and with a 60-alert batch of them', async () => {
+    // Prepare
+    const long = `${'E'.repeat(3990)} ünïcødé`;
+    // Act
+    const single = await send(destination, [alert(1, {}, { errorMessage: long, hostName: 'h'.repeat(500) })]);
+    clock.advance(60_000);
+    const many = await send(destination, burst(60, long));
+    // Assess
+    expect([...single.outcomes, ...many.outcomes].filter((o) => o.kind !== 'ok')).toEqual([]);
+    expect(sink.received.filter((r) => Buffer.byteLength(r.body) > channel.maxBodyBytes)).toEqual([]);
+    expect(sink.received).toHaveLength(channel.digests ? 2 : 61);
+  });
+
+  it('classifies the vendor answers as the vendor means them', async () => {
+    for (const [fault, expected] of [
+      ...channel.vendorFaults,
+      [{ kind: 'reset' }, 'retryable'] as const,
+      [{ kind: 'status', status: 503 }, 'retryable'] as const,
+    ]) {
+      // Prepare
+      sink.failNext(fault);
+      // Act
+      const report = await send(destination, [notice('test')]);
+      clock.advance(60_000);
+      // Assess
+      expect([fault, report.outcomes[0]!.kind]).toEqual([fault, expected]);
+    }
+  });
+
+  it('never meets the vendor rate limit when paced at limits.minIntervalMs, and does when not paced', async () => {
+    // Prepare: one request per message, well past a minute of traffic.
+    const n = Math.min(destination.limits.perMinute + 30, 160);
+    const notices = Array.from({ length: n }, (_, i) => notice('test', { id: `t${i}` }));
+    // Act
+    const paced = await send(destination, notices);
+    clock.advance(15 * 60_000);
+    const unpaced = await send(destination, notices, { pace: false });
+    // Assess
+    expect(destination.limits.minIntervalMs * destination.limits.perMinute).toBeLessThanOrEqual(60_000);
+    expect(paced.outcomes.filter((o) => o.kind !== 'ok')).toEqual([]);
+    expect(unpaced.outcomes.some((o) => o.kind === 'retryable')).toBe(channel.rateLimited);
+  });
+
+  it('shows neither its URL path nor its keys in its description or its errors', async () => {
+    // Prepare
+    sink.failNext({ kind: 'status', status: 404, body: `not here: ${sink.url}` });
+    // Act
+    const report = await send(destination, [notice('test')]);
+    // Assess
+    const said = `${destination.description} ${JSON.stringify(report.outcomes)}`;
+    const url = new URL(sink.url);
+    expect(said).toContain('127.0.0.1');
+    expect(said).not.toContain(url.pathname);
+    const secrets = [
+      FEISHU_SECRET,
+      DINGTALK_SECRET,
+      WEBHOOK_SECRET,
+      PAGERDUTY_ROUTING_KEY,
+      AK.sk,
+      // Query values that are secrets (`sig=`, `key=`, `access_token=`), not `api-version=1`.
+      ...[...url.searchParams.values()].filter((v) => v.length >= 8),
+    ];
+    expect(secrets.filter((secret) => said.includes(secret))).toEqual([]);
+  });
+});
