@@ -5,6 +5,9 @@ import type { CallBudget } from '../../lib/hss/pages';
 import { RETENTION, ttlAfter } from '../../lib/retention';
 import { budgetHash, BUDGET_SK, createTableBudget, type TableBudgetOptions } from '../../lib/state/budget';
 import { createTableClient, keys, type TableClient } from '../../lib/state/table-client';
+import { createPageReader } from '../../lib/hss/reader';
+import { silentLog } from '../../lib/log';
+import { makeTasks, startHssEmulator } from '../../local/hss-emulator';
 import { useLocalDynamo } from '../support/dynamo';
 import { virtualTime, type VirtualTime } from '../hss/virtual-time';
 
@@ -226,5 +229,43 @@ describe('DynamoDB call budget', () => {
     await b.budget.acquire('default', Infinity);
     // Assess: a has not written since, so b counts a's slots at their latest start (+10 s) and 61 s.
     expect(time.clock() - T0).toBe(10_000 + 61_000);
+  });
+
+  it('keeps three invocations paging at once under 5 calls a minute at the emulator, which never throttles', async () => {
+    // Prepare: 3 invocations (own table client, budget and reader each) read 6 pages apiece.
+    const { time, container } = await world();
+    const hss = await startHssEmulator({
+      now: time.clock,
+      ratePerMinute: 5,
+      tasks: makeTasks(600, { now: T0 }),
+    });
+    try {
+      const invocation = () => {
+        const { budget } = container();
+        const reader = createPageReader({
+          credentials: { default: { kind: 'aksk', ak: 'EMULATORAK', sk: 'EMULATORSK' } },
+          endpoint: hss.url,
+          budget,
+          clock: time.clock,
+          sleep: time.sleep,
+          log: silentLog,
+          random: () => 0.5,
+        });
+        return async () => {
+          const target = { projectId: 'demo-project', enterpriseProjectId: '0', credential: 'default' };
+          for (let offset = 0; offset < 600; offset += 100) {
+            await reader.fetchPage(target, { lastDays: 1 }, offset, T0 + 60 * MIN, 100);
+          }
+        };
+      };
+      // Act
+      await time.run(invocation(), invocation(), invocation());
+      // Assess
+      expect(hss.requests).toHaveLength(18);
+      expect(hss.requests.every((r) => r.status === 200)).toBe(true);
+      expect(hss.maxCallsInAnyMinute('default')).toBe(5);
+    } finally {
+      await hss.close();
+    }
   });
 });
