@@ -131,6 +131,13 @@ export function createPageReader(settings: PageReaderSettings): PageReader {
         if (refusesCredential(failure)) refused.set(target.credential, failure);
         throw giveUp(failure, attempt);
       }
+      if (clock() + decision.afterMs > latestStart) {
+        throw giveUp(
+          failure,
+          attempt,
+          `a retry in ${Math.ceil(decision.afterMs / 1000)} s could not finish before the deadline`,
+        );
+      }
       log.warn('HSS call failed; retrying', {
         path: failure.details.path,
         kind: failure.kind,
@@ -140,16 +147,8 @@ export function createPageReader(settings: PageReaderSettings): PageReader {
         attempt,
         afterMs: decision.afterMs,
       });
-      if (failure.kind !== 'throttled') {
-        if (clock() + decision.afterMs > latestStart) {
-          throw giveUp(
-            failure,
-            attempt,
-            `a retry in ${Math.ceil(decision.afterMs / 1000)} s could not finish before the deadline`,
-          );
-        }
-        await sleep(decision.afterMs);
-      }
+      // A throttled retry waits in the budget (it holds the penalty); other failures wait here.
+      if (failure.kind !== 'throttled') await sleep(decision.afterMs);
       last = failure;
     }
   }

@@ -562,7 +562,7 @@ describe('PageReader: budget and deadline', () => {
     expect(err).toBeInstanceOf(HssThrottledError);
     expect((err as HssThrottledError).retryAfterMs).toBe(300_000);
     expect(err.message).toMatch(
-      /throttled: HTTP 429 .*; 1 attempt; no retry could finish before the deadline/,
+      /throttled: HTTP 429 .*; 1 attempt; a retry in 300 s could not finish before the deadline; the next poll tries again$/,
     );
     expect(emulator.requests).toHaveLength(1);
     expect(await budget.nextSlot('default')).toBe(T0 + 300_000);
