@@ -20,6 +20,8 @@ export const RETENTION = {
   scopeStateDays: MAX_WINDOW_DAYS + 5,
   /** A task's detail item: the API's 30 days + 2 after it was last written. */
   taskDays: MAX_WINDOW_DAYS + 2,
+  /** A credential's call-budget item: a day after its last write or the end of its throttle hold (it matters for a minute). */
+  budgetDays: 1,
 } as const;
 
 /** TTL (epoch seconds) of an item written at `now` and kept `days`. */

@@ -83,14 +83,3 @@ export function parseHssEndpoint(value: string, variable = 'HSS_ENDPOINT'): stri
   }
   return `${url.protocol}//${url.host}`;
 }
-
-/** The endpoint to call: `endpoint` when given (it overrides `region`), else the region's; throws ConfigError when neither is usable. */
-export function resolveHssEndpoint(options: { region?: string; endpoint?: string }): string {
-  if (options.endpoint !== undefined && options.endpoint.trim() !== '')
-    return parseHssEndpoint(options.endpoint);
-  if (options.region !== undefined) return hssEndpoint(options.region);
-  throw new ConfigError(
-    'HSS region is not set: set HSS_REGION (e.g. cn-north-4) or HSS_ENDPOINT',
-    'HSS_REGION',
-  );
-}

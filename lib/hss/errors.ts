@@ -49,7 +49,7 @@ export class HssAuthError extends HssError {
   }
 }
 
-/** Still throttled (429 / APIGW.0308) after the bounded retries; `retryAfterMs` is the server's last hint. */
+/** Still throttled (429 / APIGW.0308) after the retries the deadline allowed; `retryAfterMs` is the server's last hint. */
 export class HssThrottledError extends HssError {
   readonly retryAfterMs?: number;
 
@@ -92,15 +92,7 @@ export class HssResponseError extends HssError {
   }
 }
 
-/** The window could not be read whole: page cap reached, or pages inconsistent with `total_num`. */
-export class HssPagingError extends HssError {
-  constructor(message: string, details: HssErrorDetails = {}) {
-    super(message, details, false);
-    this.name = 'HssPagingError';
-  }
-}
-
-/** A bad argument or option, rejected before any request is made. */
+/** A programming error caught before any request is made (a query HSS would refuse, an unknown credential). */
 export class HssValidationError extends HssError {
   /** The option or query field at fault, e.g. `projectId` or `lastDays`. */
   readonly field?: string;

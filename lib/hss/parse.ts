@@ -1,127 +1,201 @@
-import * as z from 'zod/mini';
-import { silentLog, type Log } from '../log';
+// Reads one operation-logs page body into Tasks. Bad input loses nothing: a record that cannot be
+// identified is set aside (with its index and why), every other field is read leniently, and only a
+// page whose shape is wrong (no data_list array, total_num not a number) fails as a whole.
 import { isKnownStatus, type Task } from '../task';
 import { HssResponseError } from './errors';
+import type { Page } from './pages';
 
-/** One page of the operation-logs API, validated and normalised. */
-export interface ParsedPage {
-  /** `total_num`: records in the whole query, as the server counted them when it built this page. */
-  totalNum: number;
-  tasks: Task[];
-  /** Distinct status strings on this page that the API does not document (their tasks have status `unknown`). */
-  unknownStatuses: string[];
+/** A timestamp as epoch ms; `zoneless` when the text named no zone and was read as UTC. */
+export interface ParsedTime {
+  ms: number;
+  zoneless: boolean;
 }
 
-// Timestamps are documented as strings but no model fixes a format; numbers (epoch ms) are kept as text.
-const timestamp = z.union([z.string(), z.number().check(z.refine(Number.isFinite))]);
-const optionalText = z.optional(z.nullable(z.union([z.string(), z.number()])));
+/** A page and what the reader should tell the operator about it (the reader logs, parse does not). */
+export interface PageReading {
+  page: Page;
+  /** Distinct status strings the API does not document (their tasks have status `unknown`). */
+  unknownStatuses: string[];
+  /** One zone-less time seen on the page (read as UTC), for the once-per-reader warning. */
+  zonelessExample?: string;
+  /** One time in no known format (its task keeps the raw text but no epoch ms). */
+  unreadableTimeExample?: string;
+}
 
-// Loose objects: extra fields from a newer API version must not break polling.
-const recordSchema = z.looseObject({
-  host_id: z.string().check(z.minLength(1)),
-  host_name: z.optional(z.nullable(z.string())),
-  backup_name: z.string(),
-  process: z.optional(z.nullable(z.number().check(z.refine(Number.isFinite)))),
-  status: z.string(),
-  started_at: z.union([z.string().check(z.minLength(1)), z.number().check(z.refine(Number.isFinite))]),
-  ended_at: z.optional(z.nullable(timestamp)),
-  updated_at: z.optional(z.nullable(timestamp)),
-  // `error_info` is `{code: "", message: ""}` on success; tolerate it empty, null, "" or missing.
-  error_info: z.optional(
-    z.nullable(z.union([z.looseObject({ code: optionalText, message: optionalText }), z.literal('')])),
-  ),
-});
-
-const pageSchema = z.looseObject({
-  total_num: z.int().check(z.nonnegative()),
-  data_list: z.optional(z.nullable(z.array(recordSchema))),
-});
-
-type RawRecord = z.infer<typeof recordSchema>;
-
-/** What each field must be, in the words used by error messages. */
-const EXPECTED: Readonly<Record<string, string>> = {
-  total_num: 'a whole number >= 0',
-  data_list: 'an array',
-  host_id: 'a non-empty string',
-  host_name: 'a string',
-  backup_name: 'a string',
-  process: 'a number',
-  status: 'a string',
-  started_at: 'a non-empty string or a number',
-  ended_at: 'a string or a number',
-  updated_at: 'a string or a number',
-  error_info: 'an object',
-  code: 'a string',
-  message: 'a string',
-};
+// `2026-11-29T17:00:03`, `2026-11-29 17:00:03.123`, `...Z`, `...+08:00`, `...+0800`, `...+08`.
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const EPOCH_MS = /^\d{13}$/;
+const EPOCH_S = /^\d{10}(?:\.\d{1,9})?$/;
+/** UTC offsets in use run from -12:00 to +14:00. */
+const MAX_OFFSET_MINUTES = 14 * 60;
 
 /**
- * Validates one page body (parsed JSON) of `GET .../operation-logs` fetched at `context.offset` and
- * maps it to Tasks; an undocumented status becomes `unknown` (kept in `rawStatus`, logged as a warning).
- * Throws HssResponseError naming the field and record when the page is not an object, `data_list`
- * is not an array, or a field has the wrong type.
+ * Reads an API timestamp: epoch ms (number or 13 digits), epoch seconds (10 digits, optional
+ * fraction), ISO-8601 with `Z` or an offset (`+08:00`, `+0800`, `+08`), or zone-less ISO (`T` or a
+ * space, optional fraction; read as UTC, `zoneless: true`). Undefined for anything else.
  */
-export function parsePage(body: unknown, context: { offset: number }, log: Log = silentLog): ParsedPage {
-  const where = `at offset ${context.offset}`;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+export function parseTime(value: unknown): ParsedTime | undefined {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) return undefined;
+    return epoch(String(Math.trunc(value)).length, value);
+  }
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (EPOCH_MS.test(text) || EPOCH_S.test(text)) return epoch(text.split('.')[0]!.length, Number(text));
+  const m = ISO.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s = '0', fraction = '', zone] = m;
+  const ms = Number(fraction.padEnd(3, '0').slice(0, 3));
+  const local = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s, ms);
+  const back = new Date(local);
+  // Date.UTC rolls 2026-02-30 over into March; a real timestamp never needs that.
+  if (
+    back.getUTCFullYear() !== +y! ||
+    back.getUTCMonth() !== +mo! - 1 ||
+    back.getUTCDate() !== +d! ||
+    back.getUTCHours() !== +h! ||
+    back.getUTCMinutes() !== +mi! ||
+    +s > 59
+  ) {
+    return undefined;
+  }
+  if (zone === undefined) return { ms: local, zoneless: true };
+  if (zone.toUpperCase() === 'Z') return { ms: local, zoneless: false };
+  const digits = zone.slice(1).replace(':', '');
+  const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0');
+  if (Number(digits.slice(2) || '0') > 59 || minutes > MAX_OFFSET_MINUTES) return undefined;
+  return { ms: local - (zone[0] === '-' ? -1 : 1) * minutes * 60_000, zoneless: false };
+}
+
+function epoch(integerDigits: number, value: number): ParsedTime | undefined {
+  if (integerDigits === 13) return { ms: Math.trunc(value), zoneless: false };
+  if (integerDigits === 10) return { ms: Math.round(value * 1000), zoneless: false };
+  return undefined;
+}
+
+/**
+ * Reads one page body (parsed JSON) fetched at `offset`. `rows` is `data_list.length` as sent;
+ * records that cannot be identified (no host_id, no started_at, no backup_name, not an object) go
+ * to `rejected`; an undocumented status becomes `unknown` (raw text kept). Throws HssResponseError
+ * naming the field when the body is not an object, `total_num` is not a number, or `data_list` is
+ * not an array (a missing or null `data_list` is read as empty only when `total_num` is 0).
+ */
+export function parsePage(body: unknown, offset: number): PageReading {
+  const where = `at offset ${offset}`;
+  if (!isRecord(body)) {
     throw new HssResponseError(`HSS page is not a JSON object (got ${describe(body)}) ${where}`);
   }
-  const result = pageSchema.safeParse(body);
-  if (!result.success) {
-    throw new HssResponseError(pageProblem(body, result.error.issues, context.offset));
+  const totalNum = body.total_num;
+  if (typeof totalNum !== 'number' || !Number.isFinite(totalNum)) {
+    const problem = totalNum === undefined ? 'is missing' : `is not a number (got ${describe(totalNum)})`;
+    throw new HssResponseError(`HSS page: total_num ${problem} ${where}`);
   }
-  const { total_num: totalNum, data_list: records } = result.data;
-  if (records == null && totalNum > 0) {
-    // Omitting an empty list is harmless; omitting a non-empty one is not.
-    throw new HssResponseError(`HSS page has no data_list but total_num is ${totalNum} ${where}`);
+  let records = body.data_list;
+  if (records == null && totalNum === 0) records = [];
+  if (!Array.isArray(records)) {
+    const problem = records === undefined ? 'is missing' : `is not an array (got ${describe(records)})`;
+    throw new HssResponseError(
+      `HSS page: data_list ${problem} (expected an array; total_num is ${totalNum}) ${where}`,
+    );
   }
+
+  const reading: PageReading = {
+    page: { rows: records.length, tasks: [], rejected: [], totalNum },
+    unknownStatuses: [],
+  };
   const unknown = new Set<string>();
-  const tasks = (records ?? []).map((record) => {
-    const task = toTask(record);
+  records.forEach((record: unknown, index) => {
+    const read = toTask(record);
+    if (typeof read === 'string') {
+      reading.page.rejected.push({ index, reason: read });
+      return;
+    }
+    const { task, zonelessValue, unreadableValue } = read;
     if (task.status === 'unknown') unknown.add(task.rawStatus);
-    return task;
+    if (zonelessValue !== undefined) reading.zonelessExample ??= zonelessValue;
+    if (unreadableValue !== undefined) reading.unreadableTimeExample ??= unreadableValue;
+    reading.page.tasks.push(task);
   });
-  const unknownStatuses = [...unknown];
-  if (unknownStatuses.length > 0) {
-    log.warn('HSS sent task statuses it does not document; those tasks are kept with status "unknown"', {
-      statuses: unknownStatuses,
-      offset: context.offset,
-    });
-  }
-  return { totalNum, tasks, unknownStatuses };
+  reading.unknownStatuses = [...unknown];
+  return reading;
 }
 
-function toTask(record: RawRecord): Task {
+interface TaskReading {
+  task: Task;
+  zonelessValue?: string;
+  unreadableValue?: string;
+}
+
+/** The task of one record, or why it cannot be identified (no record content in the reason). */
+function toTask(record: unknown): TaskReading | string {
+  if (!isRecord(record)) return `not an object (got ${describe(record)})`;
+  const hostId = text(record.host_id);
+  if (hostId === undefined || hostId.trim() === '') return 'host_id is missing or empty';
+  const startedAt = text(record.started_at);
+  if (startedAt === undefined || startedAt.trim() === '') return 'started_at is missing or empty';
+  const backupName = text(record.backup_name);
+  if (backupName === undefined) return 'backup_name is missing';
+
   // Status matching ignores case and padding so "FAILED " still alerts; rawStatus keeps what was sent.
-  const rawStatus = wellFormed(record.status);
+  const rawStatus = text(record.status) ?? '';
   const normalised = rawStatus.trim().toLowerCase();
   const task: Task = {
-    hostId: wellFormed(record.host_id),
-    hostName: wellFormed(record.host_name ?? ''),
-    backupName: wellFormed(record.backup_name),
+    hostId,
+    hostName: text(record.host_name) ?? '',
+    backupName,
     status: isKnownStatus(normalised) ? normalised : 'unknown',
     rawStatus,
-    startedAt: wellFormed(String(record.started_at)),
+    startedAt,
   };
-  if (record.process != null) task.process = record.process;
-  const endedAt = text(record.ended_at) ?? text(record.updated_at);
-  if (endedAt !== undefined) task.endedAt = endedAt;
+  const process = numberOf(record.process);
+  if (process !== undefined) task.process = process;
+  const endedRaw = nonEmpty(record.ended_at) ?? nonEmpty(record.updated_at);
+  const endedAt = text(endedRaw);
+  if (endedAt !== undefined && endedAt !== '') task.endedAt = endedAt;
   const info = record.error_info;
-  if (typeof info === 'object' && info !== null) {
+  if (isRecord(info)) {
     const code = text(info.code);
     const message = text(info.message);
-    if (code !== undefined) task.errorCode = code;
-    if (message !== undefined) task.errorMessage = message;
+    if (code) task.errorCode = code;
+    if (message) task.errorMessage = message;
   }
-  return task;
+
+  const reading: TaskReading = { task };
+  const times: Array<[unknown, string, 'startedMs' | 'endedMs']> = [
+    [record.started_at, startedAt, 'startedMs'],
+  ];
+  if (task.endedAt !== undefined) times.push([endedRaw, task.endedAt, 'endedMs']);
+  for (const [raw, shown, field] of times) {
+    const time = parseTime(raw);
+    if (time === undefined) {
+      reading.unreadableValue ??= shown;
+      continue;
+    }
+    task[field] = time.ms;
+    if (time.zoneless) {
+      task.zoneless = true;
+      reading.zonelessValue ??= shown;
+    }
+  }
+  return reading;
 }
 
-/** Non-empty text of a string or number field, undefined for null, missing or "". */
-function text(value: string | number | null | undefined): string | undefined {
-  if (value == null) return undefined;
-  const s = wellFormed(String(value));
-  return s === '' ? undefined : s;
+/** Text of a string or finite number field (lone surrogates made well-formed); undefined otherwise. */
+function text(value: unknown): string | undefined {
+  if (typeof value === 'string') return wellFormed(value);
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+function nonEmpty(value: unknown): unknown {
+  return value === null || value === '' ? undefined : value;
+}
+
+/** A progress number (or numeric text) in 0..100; undefined otherwise. */
+function numberOf(value: unknown): number | undefined {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= 100 ? n : undefined;
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -135,49 +209,8 @@ function wellFormed(s: string): string {
   return s.replace(LONE_SURROGATE, '\uFFFD');
 }
 
-function pageProblem(body: object, issues: readonly z.core.$ZodIssue[], offset: number): string {
-  const first = issues[0];
-  if (first === undefined) return `HSS page is invalid at offset ${offset}`;
-  const path = deepestPath(first);
-  const field = String(path[path.length - 1] ?? 'page');
-  const expected = EXPECTED[field] ?? 'valid';
-  const value = valueAt(body, path);
-  const index = path[0] === 'data_list' && typeof path[1] === 'number' ? path[1] : undefined;
-  const record = index === undefined ? '' : ` (record ${offset + index})`;
-  const more = issues.length > 1 ? `; ${issues.length - 1} more problem(s) on this page` : '';
-  const problem =
-    value === undefined ? `is missing (expected ${expected})` : `is not ${expected} (got ${describe(value)})`;
-  return `HSS page: ${formatPath(path)} ${problem} at offset ${offset}${record}${more}`;
-}
-
-/** For a union (e.g. error_info: object or ""), the path of the branch that got furthest, so the message names the inner field. */
-function deepestPath(issue: z.core.$ZodIssue): PropertyKey[] {
-  if (issue.code !== 'invalid_union') return [...issue.path];
-  let best: PropertyKey[] = [];
-  for (const branch of issue.errors) {
-    for (const inner of branch) {
-      const candidate = deepestPath(inner);
-      if (candidate.length > best.length) best = candidate;
-    }
-  }
-  return [...issue.path, ...best];
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (out, key) =>
-      typeof key === 'number' ? `${out}[${key}]` : out === '' ? String(key) : `${out}.${String(key)}`,
-    '',
-  );
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let value = root;
-  for (const key of path) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A short, content-free description of a value's type, safe for logs. */

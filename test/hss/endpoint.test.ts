@@ -1,5 +1,5 @@
 import { ConfigError } from '../../lib/errors';
-import { HSS_REGIONS, hssEndpoint, parseHssEndpoint, resolveHssEndpoint } from '../../lib/hss/endpoint';
+import { HSS_REGIONS, hssEndpoint, parseHssEndpoint } from '../../lib/hss/endpoint';
 
 describe('hssEndpoint', () => {
   it.each([
@@ -83,25 +83,5 @@ describe('parseHssEndpoint', () => {
     // Assess
     expect(act).toThrow(ConfigError);
     expect(act).not.toThrow(/hunter2/);
-  });
-});
-
-describe('resolveHssEndpoint', () => {
-  it('prefers the endpoint override over the region', () => {
-    expect(resolveHssEndpoint({ region: 'cn-north-4', endpoint: 'http://127.0.0.1:9000' })).toBe(
-      'http://127.0.0.1:9000',
-    );
-  });
-
-  it('uses the region when no endpoint is given, so an unlisted region only works with an override', () => {
-    expect(resolveHssEndpoint({ region: 'eu-west-101' })).toBe('https://hss.eu-west-101.myhuaweicloud.eu');
-    expect(() => resolveHssEndpoint({ region: 'xx-new-1' })).toThrow(ConfigError);
-    expect(resolveHssEndpoint({ region: 'xx-new-1', endpoint: 'https://hss.xx-new-1.example' })).toBe(
-      'https://hss.xx-new-1.example',
-    );
-  });
-
-  it('asks for HSS_REGION or HSS_ENDPOINT when neither is set', () => {
-    expect(() => resolveHssEndpoint({})).toThrow(/set HSS_REGION .* or HSS_ENDPOINT/);
   });
 });

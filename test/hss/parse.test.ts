@@ -1,17 +1,5 @@
 import { HssResponseError } from '../../lib/hss/errors';
-import { parsePage } from '../../lib/hss/parse';
-import type { Log } from '../../lib/log';
-
-function recordingLog() {
-  const lines: Array<{ level: string; message: string; extra?: Record<string, unknown> }> = [];
-  const at =
-    (level: string) =>
-    (message: string, extra?: Record<string, unknown>): void => {
-      lines.push({ level, message, extra });
-    };
-  const log: Log = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  return { log, lines };
-}
+import { parsePage, parseTime, type ParsedTime } from '../../lib/hss/parse';
 
 const record = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
   host_id: 'c882e0-c4c1-4e89-b99a-f632',
@@ -24,6 +12,8 @@ const record = (overrides: Record<string, unknown> = {}): Record<string, unknown
   error_info: { code: '', message: '' },
   ...overrides,
 });
+const page = (...records: unknown[]) => ({ total_num: records.length, data_list: records });
+const STARTED = Date.UTC(2025, 2, 6, 5, 26, 18);
 
 /** Message of the error `act` throws, failing the test when it does not throw an HssResponseError. */
 function responseErrorOf(act: () => unknown): string {
@@ -36,55 +26,89 @@ function responseErrorOf(act: () => unknown): string {
   throw new Error('expected an HssResponseError');
 }
 
+describe('parseTime', () => {
+  const T = Date.UTC(2026, 10, 29, 17, 0, 3);
+  it.each<[string, unknown, ParsedTime | undefined]>([
+    ['ISO UTC, as in the doc example', '2026-11-29T17:00:03Z', { ms: T, zoneless: false }],
+    [
+      'ISO UTC with a lower-case z and milliseconds',
+      '2026-11-29T17:00:03.250z',
+      { ms: T + 250, zoneless: false },
+    ],
+    ['an offset with a colon (a console in China)', '2026-11-30T01:00:03+08:00', { ms: T, zoneless: false }],
+    ['an offset without a colon', '2026-11-30T01:00:03+0800', { ms: T, zoneless: false }],
+    ['an hours-only offset', '2026-11-30T01:00:03+08', { ms: T, zoneless: false }],
+    ['a negative offset', '2026-11-29T12:00:03-05:00', { ms: T, zoneless: false }],
+    ['a space before the offset', '2026-11-30 01:00:03 +08:00', { ms: T, zoneless: false }],
+    ['the +14:00 extreme', '2026-11-30T07:00:03+14:00', { ms: T, zoneless: false }],
+    ['zone-less with a space: read as UTC, flagged', '2026-11-29 17:00:03', { ms: T, zoneless: true }],
+    ['zone-less with T: read as UTC, flagged', '2026-11-29T17:00:03', { ms: T, zoneless: true }],
+    ['zone-less with a fraction', '2026-11-29 17:00:03.5', { ms: T + 500, zoneless: true }],
+    ['zone-less without seconds', '2026-11-29 17:00', { ms: T - 3000, zoneless: true }],
+    ['epoch ms as a number (other HSS v5 APIs)', T, { ms: T, zoneless: false }],
+    ['epoch ms as 13 digits', String(T), { ms: T, zoneless: false }],
+    ['epoch seconds as 10 digits', String(T / 1000), { ms: T, zoneless: false }],
+    ['epoch seconds as a number', T / 1000, { ms: T, zoneless: false }],
+    ['epoch seconds with a fraction', `${T / 1000}.5`, { ms: T + 500, zoneless: false }],
+    ['surrounding spaces', ` ${String(T)} `, { ms: T, zoneless: false }],
+    ['a day that does not exist', '2026-02-30T10:00:00Z', undefined],
+    ['hour 24', '2026-11-29T24:00:00Z', undefined],
+    ['an offset beyond +14:00', '2026-11-29T17:00:03+15:00', undefined],
+    ['offset minutes beyond 59', '2026-11-29T17:00:03+08:60', undefined],
+    ['a date without a time', '2026-11-29', undefined],
+    ['11 digits (neither seconds nor ms)', '17648000000', undefined],
+    ['a negative number', -1, undefined],
+    ['words', 'yesterday', undefined],
+    ['null', null, undefined],
+    ['an object', {}, undefined],
+  ])('reads %s', (_why, value, expected) => {
+    expect(parseTime(value)).toEqual(expected);
+  });
+});
+
 describe('parsePage', () => {
   it('parses the documented example, which has updated_at instead of ended_at', () => {
     // Prepare
-    const body = {
-      total_num: 1,
-      data_list: [record({ ended_at: undefined, updated_at: '2025-03-06T05:27:02Z' })],
-    };
+    const body = page(record({ ended_at: undefined, updated_at: '2025-03-06T05:27:02Z' }));
     // Act
-    const page = parsePage(body, { offset: 0 });
+    const reading = parsePage(body, 0);
     // Assess
-    expect(page).toEqual({
-      totalNum: 1,
+    expect(reading).toEqual({
+      page: {
+        rows: 1,
+        totalNum: 1,
+        rejected: [],
+        tasks: [
+          {
+            hostId: 'c882e0-c4c1-4e89-b99a-f632',
+            hostName: 'ecs-test',
+            backupName: 'autobk_9',
+            process: 100,
+            status: 'success',
+            rawStatus: 'success',
+            startedAt: '2025-03-06T05:26:18Z',
+            startedMs: STARTED,
+            endedAt: '2025-03-06T05:27:02Z',
+            endedMs: STARTED + 44_000,
+          },
+        ],
+      },
       unknownStatuses: [],
-      tasks: [
-        {
-          hostId: 'c882e0-c4c1-4e89-b99a-f632',
-          hostName: 'ecs-test',
-          backupName: 'autobk_9',
-          process: 100,
-          status: 'success',
-          rawStatus: 'success',
-          startedAt: '2025-03-06T05:26:18Z',
-          endedAt: '2025-03-06T05:27:02Z',
-        },
-      ],
     });
   });
 
-  it('prefers ended_at over updated_at when both are sent', () => {
-    const page = parsePage(
-      { total_num: 1, data_list: [record({ ended_at: 'E', updated_at: 'U' })] },
-      { offset: 0 },
-    );
-    expect(page.tasks[0]!.endedAt).toBe('E');
+  it('prefers ended_at over updated_at, and falls back to updated_at when ended_at is empty', () => {
+    const both = parsePage(page(record({ ended_at: 'E', updated_at: 'U' })), 0).page.tasks[0]!;
+    const empty = parsePage(page(record({ ended_at: '', updated_at: 'U' })), 0).page.tasks[0]!;
+    expect([both.endedAt, empty.endedAt]).toEqual(['E', 'U']);
   });
 
   it('keeps the failure code and message of a failed task', () => {
-    const page = parsePage(
-      {
-        total_num: 1,
-        data_list: [record({ status: 'failed', error_info: { code: 'HSS.1234', message: 'vault full' } })],
-      },
-      { offset: 0 },
-    );
-    expect(page.tasks[0]).toMatchObject({
-      status: 'failed',
-      errorCode: 'HSS.1234',
-      errorMessage: 'vault full',
-    });
+    const task = parsePage(
+      page(record({ status: 'failed', error_info: { code: 'HSS.1234', message: 'vault full' } })),
+      0,
+    ).page.tasks[0];
+    expect(task).toMatchObject({ status: 'failed', errorCode: 'HSS.1234', errorMessage: 'vault full' });
   });
 
   it.each([
@@ -92,146 +116,185 @@ describe('parsePage', () => {
     ['null', { error_info: null }],
     ['an empty object', { error_info: {} }],
     ['an empty string', { error_info: '' }],
+    ['a string', { error_info: 'boom' }],
     ['empty strings', { error_info: { code: '', message: '' } }],
+    ['of the wrong types', { error_info: { code: true, message: [] } }],
   ])('accepts error_info that is %s and leaves the error fields out', (_label, overrides) => {
-    // Act
-    const page = parsePage({ total_num: 1, data_list: [record(overrides)] }, { offset: 0 });
-    // Assess
-    expect(page.tasks[0]).not.toHaveProperty('errorCode');
-    expect(page.tasks[0]).not.toHaveProperty('errorMessage');
+    const task = parsePage(page(record(overrides)), 0).page.tasks[0];
+    expect(task).not.toHaveProperty('errorCode');
+    expect(task).not.toHaveProperty('errorMessage');
   });
 
-  it('accepts a record without process, ended_at or updated_at, with null host_name and extra fields', () => {
+  it('reads the other fields leniently: null host_name, no process or end, extra fields, odd types', () => {
     // Prepare
-    const body = {
-      total_num: 1,
-      extra_top: true,
-      data_list: [
-        record({
-          process: undefined,
-          ended_at: undefined,
-          host_name: null,
-          vault_id: 'v-1',
-          nested: { anything: [1] },
-        }),
-      ],
-    };
-    // Act
-    const task = parsePage(body, { offset: 0 }).tasks[0]!;
-    // Assess
-    expect(task).not.toHaveProperty('process');
-    expect(task).not.toHaveProperty('endedAt');
-    expect(task.hostName).toBe('');
-    expect(task).not.toHaveProperty('vault_id');
-  });
-
-  it('keeps numeric timestamps as their decimal text, so the task key stays stable', () => {
-    const task = parsePage(
-      { total_num: 1, data_list: [record({ started_at: 1741238778000, ended_at: 1741238822000 })] },
-      { offset: 0 },
-    ).tasks[0]!;
-    expect(task.startedAt).toBe('1741238778000');
-    expect(task.endedAt).toBe('1741238822000');
-  });
-
-  it('maps an undocumented status to unknown, keeps the raw value and warns once per page', () => {
-    // Prepare
-    const { log, lines } = recordingLog();
     const body = {
       total_num: 3,
+      extra_top: true,
       data_list: [
-        record({ status: 'cancelled', started_at: 'a' }),
-        record({ status: 'cancelled', started_at: 'b' }),
-        record({ status: 'failed', started_at: 'c' }),
+        record({ process: undefined, ended_at: undefined, host_name: null, vault_id: 'v-1' }),
+        record({ process: '42', host_name: 7, status: undefined }),
+        record({ process: 'most', ended_at: { at: 1 } }),
       ],
     };
     // Act
-    const page = parsePage(body, { offset: 400 }, log);
+    const [a, b, c] = parsePage(body, 0).page.tasks;
     // Assess
-    expect(page.tasks.map((t) => [t.status, t.rawStatus])).toEqual([
+    expect(a).not.toHaveProperty('process');
+    expect(a).not.toHaveProperty('endedAt');
+    expect(a!.hostName).toBe('');
+    expect(a).not.toHaveProperty('vault_id');
+    expect(b).toMatchObject({ process: 42, hostName: '7', status: 'unknown', rawStatus: '' });
+    expect(c).not.toHaveProperty('process');
+    expect(c).not.toHaveProperty('endedAt');
+  });
+
+  it('keeps numeric timestamps as their decimal text (the task identity) and reads them as epoch ms', () => {
+    const task = parsePage(page(record({ started_at: 1741238778000, ended_at: 1741238822000 })), 0).page
+      .tasks[0]!;
+    expect(task).toMatchObject({
+      startedAt: '1741238778000',
+      startedMs: 1741238778000,
+      endedAt: '1741238822000',
+      endedMs: 1741238822000,
+    });
+    expect(task).not.toHaveProperty('zoneless');
+  });
+
+  it('marks a task with a zone-less time and gives one example for the warning', () => {
+    // Prepare
+    const body = page(
+      record({ started_at: '2025-03-06 05:26:18', ended_at: '2025-03-06T05:27:02Z' }),
+      record({ started_at: '2025-03-06T05:26:18Z', ended_at: '2025-03-06 05:28:00' }),
+      record({ started_at: '2025-03-06T04:00:00Z' }),
+    );
+    // Act
+    const reading = parsePage(body, 0);
+    // Assess
+    expect(reading.page.tasks.map((t) => t.zoneless)).toEqual([true, true, undefined]);
+    expect(reading.page.tasks[0]!.startedMs).toBe(STARTED);
+    expect(reading.zonelessExample).toBe('2025-03-06 05:26:18');
+  });
+
+  it('keeps a task whose start time is in no known format, without epoch ms, and gives an example', () => {
+    // Prepare
+    const body = page(record({ started_at: 'Thursday morning', status: 'failed' }));
+    // Act
+    const reading = parsePage(body, 0);
+    // Assess
+    expect(reading.page.tasks).toHaveLength(1);
+    expect(reading.page.tasks[0]).toMatchObject({ startedAt: 'Thursday morning', status: 'failed' });
+    expect(reading.page.tasks[0]).not.toHaveProperty('startedMs');
+    expect(reading.unreadableTimeExample).toBe('Thursday morning');
+  });
+
+  it('maps an undocumented status to unknown, keeps the raw value and lists it once', () => {
+    // Prepare
+    const body = page(
+      record({ status: 'cancelled', started_at: 'a' }),
+      record({ status: 'cancelled', started_at: 'b' }),
+      record({ status: 'failed', started_at: 'c' }),
+    );
+    // Act
+    const reading = parsePage(body, 400);
+    // Assess
+    expect(reading.page.tasks.map((t) => [t.status, t.rawStatus])).toEqual([
       ['unknown', 'cancelled'],
       ['unknown', 'cancelled'],
       ['failed', 'failed'],
     ]);
-    expect(page.unknownStatuses).toEqual(['cancelled']);
-    expect(lines).toEqual([
-      expect.objectContaining({ level: 'warn', extra: { statuses: ['cancelled'], offset: 400 } }),
-    ]);
+    expect(reading.unknownStatuses).toEqual(['cancelled']);
   });
 
   it('matches documented statuses regardless of case and padding, keeping the raw text', () => {
-    const task = parsePage({ total_num: 1, data_list: [record({ status: ' FAILED ' })] }, { offset: 0 })
-      .tasks[0]!;
+    const task = parsePage(page(record({ status: ' FAILED ' })), 0).page.tasks[0];
     expect(task).toMatchObject({ status: 'failed', rawStatus: ' FAILED ' });
   });
 
+  it('sets aside the records it cannot identify, with their index and why, and keeps the rest', () => {
+    // Prepare
+    const body = {
+      total_num: 200,
+      data_list: [
+        record({ started_at: 'keep-0' }),
+        record({ host_id: undefined }),
+        record({ host_id: '  ' }),
+        record({ started_at: null }),
+        record({ started_at: '' }),
+        record({ backup_name: undefined }),
+        'a string',
+        null,
+        record({ started_at: 'keep-8', backup_name: '' }),
+      ],
+    };
+    // Act
+    const { page: read } = parsePage(body, 200);
+    // Assess
+    expect(read.rows).toBe(9);
+    expect(read.tasks.map((t) => t.startedAt)).toEqual(['keep-0', 'keep-8']);
+    expect(read.rejected).toEqual([
+      { index: 1, reason: 'host_id is missing or empty' },
+      { index: 2, reason: 'host_id is missing or empty' },
+      { index: 3, reason: 'started_at is missing or empty' },
+      { index: 4, reason: 'started_at is missing or empty' },
+      { index: 5, reason: 'backup_name is missing' },
+      { index: 6, reason: 'not an object (got string)' },
+      { index: 7, reason: 'not an object (got null)' },
+    ]);
+    expect(JSON.stringify(read.rejected)).not.toContain('ecs-test');
+  });
+
+  it('counts rows as sent, so a full page of rejected records still asks for the next page', () => {
+    const body = { total_num: 5, data_list: Array.from({ length: 10 }, () => record({ host_id: null })) };
+    expect(parsePage(body, 0).page).toMatchObject({ rows: 10, tasks: [], totalNum: 5 });
+  });
+
+  it('keeps total_num as a hint, even when it is lower than the rows', () => {
+    const body = { total_num: 1, data_list: [record({ started_at: 'a' }), record({ started_at: 'b' })] };
+    expect(parsePage(body, 0).page).toMatchObject({ rows: 2, totalNum: 1 });
+  });
+
   it('accepts an empty page, with or without data_list, when total_num is 0', () => {
-    expect(parsePage({ total_num: 0, data_list: [] }, { offset: 0 })).toEqual({
-      totalNum: 0,
+    expect(parsePage({ total_num: 0, data_list: [] }, 0).page).toEqual({
+      rows: 0,
       tasks: [],
-      unknownStatuses: [],
+      rejected: [],
+      totalNum: 0,
     });
-    expect(parsePage({ total_num: 0 }, { offset: 0 }).tasks).toEqual([]);
+    expect(parsePage({ total_num: 0 }, 0).page.rows).toBe(0);
+    expect(parsePage({ total_num: 0, data_list: null }, 0).page.rows).toBe(0);
+  });
+
+  it('turns lone surrogates into U+FFFD so the task key stays valid text', () => {
+    const task = parsePage(page(record({ backup_name: 'bk\ud800x' })), 0).page.tasks[0]!;
+    expect(task.backupName).toBe('bk\uFFFDx');
   });
 
   it.each([
     ['an array', [], /HSS page is not a JSON object \(got array\) at offset 200/],
     ['null', null, /not a JSON object \(got null\) at offset 200/],
     ['a string', 'oops', /not a JSON object \(got string\) at offset 200/],
-  ])('rejects a body that is %s', (_label, body, message) => {
-    expect(responseErrorOf(() => parsePage(body, { offset: 200 }))).toMatch(message);
-  });
-
-  it('rejects a data_list that is not an array, naming it and the offset', () => {
-    const message = responseErrorOf(() => parsePage({ total_num: 5, data_list: { a: 1 } }, { offset: 200 }));
-    expect(message).toMatch(/data_list is not an array \(got object\) at offset 200/);
-  });
-
-  it('rejects a missing data_list when total_num promises records', () => {
-    const message = responseErrorOf(() => parsePage({ total_num: 5 }, { offset: 0 }));
-    expect(message).toMatch(/no data_list but total_num is 5 at offset 0/);
-  });
-
-  it.each([
-    [{ total_num: -1, data_list: [] }, /total_num is not a whole number >= 0 \(got number -1\)/],
-    [{ total_num: 2.5, data_list: [] }, /total_num is not a whole number >= 0 \(got number 2.5\)/],
-    [{ total_num: '3', data_list: [] }, /total_num is not a whole number >= 0 \(got string\)/],
-    [{ data_list: [] }, /total_num is missing/],
-  ])('rejects a bad total_num: %p', (body, message) => {
-    expect(responseErrorOf(() => parsePage(body, { offset: 0 }))).toMatch(message);
-  });
-
-  it.each([
     [
-      'status',
-      { status: 3 },
-      /data_list\[2\]\.status is not a string \(got number 3\) at offset 200 \(record 202\)/,
+      'a page whose data_list is an object',
+      { total_num: 5, data_list: { a: 1 } },
+      /data_list is not an array \(got object\)/,
     ],
-    ['host_id', { host_id: undefined }, /data_list\[2\]\.host_id is missing \(expected a non-empty string\)/],
-    ['host_id', { host_id: '' }, /data_list\[2\]\.host_id is not a non-empty string \(got empty string\)/],
-    ['started_at', { started_at: null }, /data_list\[2\]\.started_at is not a non-empty string or a number/],
-    ['process', { process: '100' }, /data_list\[2\]\.process is not a number \(got string\)/],
-    ['error_info', { error_info: 'boom' }, /data_list\[2\]\.error_info is not an object \(got string\)/],
-    ['error_info.code', { error_info: { code: true } }, /data_list\[2\]\.error_info\.code is not a string/],
-  ])('rejects a record whose %s is wrong, naming the field and record', (_field, overrides, message) => {
-    // Prepare
-    const body = {
-      total_num: 300,
-      data_list: [record({ started_at: 'x' }), record({ started_at: 'y' }), record(overrides)],
-    };
-    // Act
-    const text = responseErrorOf(() => parsePage(body, { offset: 200 }));
-    // Assess
-    expect(text).toMatch(message);
-  });
-
-  it('says how many more problems a page has, without listing record contents', () => {
-    // Prepare
-    const body = { total_num: 2, data_list: [record({ status: 1 }), record({ status: 2, host_id: 7 })] };
-    // Act
-    const text = responseErrorOf(() => parsePage(body, { offset: 0 }));
-    // Assess
-    expect(text).toMatch(/2 more problem\(s\) on this page/);
-    expect(text).not.toContain('ecs-test');
+    [
+      'a page without data_list that promises records',
+      { total_num: 5 },
+      /data_list is missing \(expected an array; total_num is 5\) at offset 200/,
+    ],
+    [
+      'a page whose total_num is text',
+      { total_num: '3', data_list: [] },
+      /total_num is not a number \(got string\) at offset 200/,
+    ],
+    [
+      'a page whose total_num is null',
+      { total_num: null, data_list: [] },
+      /total_num is not a number \(got null\)/,
+    ],
+    ['a page without total_num', { data_list: [] }, /total_num is missing at offset 200/],
+  ])('fails the whole page, naming the field, for %s', (_label, body, message) => {
+    expect(responseErrorOf(() => parsePage(body, 200))).toMatch(message);
   });
 });

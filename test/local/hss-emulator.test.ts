@@ -1,11 +1,15 @@
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { sdkDate, signature, signRequest, type AkSkCredentials } from '../../lib/hss/signer';
 import {
+  formatTime,
   makeTasks,
   startHssEmulator,
   type EmulatedTask,
   type HssEmulator,
   type HssEmulatorOptions,
+  type PageRequest,
+  type TimeFormat,
+  type TotalNumMode,
 } from '../../local/hss-emulator';
 
 const T0 = Date.UTC(2025, 2, 6, 6, 0, 0);
@@ -456,18 +460,15 @@ describe('HSS emulator: parameters and routes', () => {
 });
 
 describe('HSS emulator: data', () => {
+  const page = (emulator: HssEmulator, offset: number, extra: Array<[string, string]> = []) =>
+    withQuery(emulator, [['offset', String(offset)], ['limit', '10'], ...extra]);
+
   it('pages newest first with total_num, visiting every task exactly once', async () => {
     // Prepare
     const emulator = await start({ tasks: makeTasks(25, { now: T0 }) });
     // Act
     const pages = [];
-    for (const offset of [0, 10, 20])
-      pages.push(
-        await withQuery(emulator, [
-          ['offset', String(offset)],
-          ['limit', '10'],
-        ]),
-      );
+    for (const offset of [0, 10, 20]) pages.push(await page(emulator, offset));
     // Assess
     const served: EmulatedTask[] = pages.flatMap((p) => p.body.data_list);
     expect(pages.map((p) => [p.body.total_num, p.body.data_list.length])).toEqual([
@@ -476,31 +477,57 @@ describe('HSS emulator: data', () => {
       [25, 5],
     ]);
     expect(new Set(served.map((t) => t.backup_name)).size).toBe(25);
-    const starts = served.map((t) => Date.parse(t.started_at));
+    const starts = served.map((t) => Date.parse(String(t.started_at)));
     expect(starts).toEqual([...starts].sort((a, b) => b - a));
   });
 
-  it('breaks start-time ties by host_id and filters by status, resource_name, last_days and enterprise project', async () => {
+  it('serves oldest first, or in the order given, when told to', async () => {
+    // Prepare
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const tasks = [
+      task({ host_id: 'h-mid', started_at: iso(T0 - 2 * HOUR) }),
+      task({ host_id: 'h-new', started_at: iso(T0 - HOUR) }),
+      task({ host_id: 'h-old', started_at: iso(T0 - 3 * HOUR) }),
+    ];
+    const emulator = await start({ tasks, order: 'oldest-first' });
+    const hosts = async () => (await page(emulator, 0)).body.data_list.map((t: EmulatedTask) => t.host_id);
+    // Act
+    const oldestFirst = await hosts();
+    emulator.order = 'as-given';
+    const asGiven = await hosts();
+    emulator.order = 'newest-first';
+    const newestFirst = await hosts();
+    // Assess
+    expect(oldestFirst).toEqual(['h-old', 'h-mid', 'h-new']);
+    expect(asGiven).toEqual(['h-mid', 'h-new', 'h-old']);
+    expect(newestFirst).toEqual(['h-new', 'h-mid', 'h-old']);
+  });
+
+  it('breaks start-time ties by host_id and filters by status, resource_name (substring), last_days and enterprise project', async () => {
     // Prepare
     const iso = (ms: number) => new Date(ms).toISOString();
     const emulator = await start({
       tasks: [
-        task({ host_id: 'h-b', started_at: iso(T0 - HOUR) }),
-        task({ host_id: 'h-a', started_at: iso(T0 - HOUR), status: 'failed' }),
-        task({ host_id: 'h-c', started_at: iso(T0 - 2 * HOUR) }),
-        task({ host_id: 'h-old', started_at: iso(T0 - 2 * 24 * HOUR) }),
-        task({ host_id: 'h-ep', started_at: iso(T0 - 3 * HOUR), enterprise_project_id: 'ep-1' }),
+        task({ host_id: 'h-b', host_name: 'web-01', started_at: iso(T0 - HOUR) }),
+        task({ host_id: 'h-a', host_name: 'web-02', started_at: iso(T0 - HOUR), status: 'failed' }),
+        task({ host_id: 'h-c', host_name: 'db-1', started_at: iso(T0 - 2 * HOUR) }),
+        task({ host_id: 'h-old', host_name: 'web-03', started_at: iso(T0 - 2 * 24 * HOUR) }),
+        task({
+          host_id: 'h-ep',
+          host_name: 'app',
+          started_at: iso(T0 - 3 * HOUR),
+          enterprise_project_id: 'ep-1',
+        }),
       ],
     });
     const hosts = async (extra: Array<[string, string]>) =>
-      (await withQuery(emulator, [['offset', '0'], ['limit', '10'], ...extra])).body.data_list.map(
-        (t: EmulatedTask) => t.host_id,
-      );
+      (await page(emulator, 0, extra)).body.data_list.map((t: EmulatedTask) => t.host_id);
     // Act + Assess: each line is one filter, and why it gives that answer.
     expect(await hosts([])).toEqual(['h-a', 'h-b', 'h-c']); // default: 1 day, default enterprise project '0'
     expect(await hosts([['status', 'failed']])).toEqual(['h-a']);
-    expect(await hosts([['resource_name', 'h-c']])).toEqual(['h-c']); // exact host_name match
-    expect(await hosts([['resource_name', 'h-']])).toEqual([]); // not a prefix match
+    expect(await hosts([['resource_name', 'db-1']])).toEqual(['h-c']);
+    expect(await hosts([['resource_name', 'web']])).toEqual(['h-a', 'h-b']); // fuzzy: every name containing it
+    expect(await hosts([['resource_name', 'eb-0']])).toEqual(['h-a', 'h-b']); // not only a prefix
     expect(await hosts([['last_days', '3']])).toEqual(['h-a', 'h-b', 'h-c', 'h-old']);
     expect(await hosts([['enterprise_project_id', 'ep-1']])).toEqual(['h-ep']);
     expect(await hosts([['enterprise_project_id', 'all_granted_eps']])).toEqual([
@@ -511,30 +538,101 @@ describe('HSS emulator: data', () => {
     ]);
   });
 
-  it('serves updated_at instead of ended_at when useUpdatedAt is set, and reads tasks live', async () => {
+  it.each<[TimeFormat]>([['iso'], ['epoch-ms'], ['epoch-ms-text'], ['epoch-s'], ['offset+08'], ['zoneless']])(
+    'filters last_days on the start time written as %s',
+    async (timeFormat) => {
+      // Prepare: 48 tasks an hour apart, so 1 day holds the 24 newest (the first starts 1 min before now).
+      const emulator = await start({ tasks: makeTasks(48, { now: T0, spanMs: 48 * HOUR, timeFormat }) });
+      // Act
+      const day = await withQuery(emulator, [
+        ['offset', '0'],
+        ['limit', '200'],
+        ['last_days', '1'],
+      ]);
+      const two = await withQuery(emulator, [
+        ['offset', '0'],
+        ['limit', '200'],
+        ['last_days', '2'],
+      ]);
+      // Assess
+      expect([day.body.total_num, two.body.total_num]).toEqual([24, 48]);
+      expect(day.body.data_list.map((t: EmulatedTask) => t.backup_name)).toEqual(
+        Array.from({ length: 24 }, (_, i) => `autobk_${i}`),
+      );
+    },
+  );
+
+  it('keeps a task whose start time is unreadable in every window, last', async () => {
+    const emulator = await start({
+      tasks: [task({ host_id: 'h-x', started_at: 'yesterday' }), ...makeTasks(2, { now: T0 })],
+    });
+    const list = (await page(emulator, 0, [['last_days', '1']])).body.data_list;
+    expect(list.map((t: EmulatedTask) => t.host_id).at(-1)).toBe('h-x');
+    expect(list).toHaveLength(3);
+  });
+
+  it.each<[string, TotalNumMode, number]>([
+    ['the true count', { kind: 'true' }, 30],
+    ['a count lower than the rows', { kind: 'lower', by: 25 }, 5],
+    ['a count never below zero', { kind: 'lower', by: 99 }, 0],
+    ['a capped count', { kind: 'capped', max: 12 }, 12],
+  ])('reports %s in total_num and still serves every row', async (_why, totalNum, expected) => {
     // Prepare
-    const emulator = await start({ tasks: makeTasks(1, { now: T0, status: 'success' }) });
+    const emulator = await start({ tasks: makeTasks(30, { now: T0 }), totalNum });
+    // Act
+    const pages = [];
+    for (const offset of [0, 10, 20, 30]) pages.push((await page(emulator, offset)).body);
+    // Assess
+    expect(pages.map((p) => p.total_num)).toEqual([expected, expected, expected, expected]);
+    expect(pages.map((p) => p.data_list.length)).toEqual([10, 10, 10, 0]);
+  });
+
+  it('calls the page hook before serving each page, so a test can insert a task between pages', async () => {
+    // Prepare
+    const emulator = await start({ tasks: makeTasks(20, { now: T0 }) });
+    const seen: PageRequest[] = [];
+    emulator.beforePage = (request) => {
+      seen.push(request);
+      // The newest task arrives after the first page: everything shifts one place.
+      if (seen.length === 2)
+        emulator.tasks.push(task({ host_id: 'h-new', started_at: new Date(T0).toISOString() }));
+    };
+    // Act
+    const first = (await page(emulator, 0)).body;
+    const second = (await page(emulator, 10)).body;
+    // Assess
+    expect(seen).toEqual([
+      { projectId: 'demo-project', credential: 'default', query: { offset: '0', limit: '10' } },
+      { projectId: 'demo-project', credential: 'default', query: { offset: '10', limit: '10' } },
+    ]);
+    expect([first.total_num, second.total_num]).toEqual([20, 21]);
+    expect(second.data_list[0].backup_name).toBe(first.data_list[9].backup_name);
+  });
+
+  it('serves updated_at instead of ended_at when useUpdatedAt is set, reads tasks live, and never serves emulator-only fields', async () => {
+    // Prepare
+    const emulator = await start({
+      tasks: makeTasks(1, {
+        now: T0,
+        status: 'success',
+        enterpriseProjectId: '0',
+        projectId: 'demo-project',
+      }),
+    });
     const endedAt = emulator.tasks[0]!.ended_at;
     // Act
-    const normal = await withQuery(emulator, [
-      ['offset', '0'],
-      ['limit', '10'],
-    ]);
+    const normal = await page(emulator, 0);
     emulator.useUpdatedAt = true;
-    const asDoc = await withQuery(emulator, [
-      ['offset', '0'],
-      ['limit', '10'],
-    ]);
+    const asDoc = await page(emulator, 0);
     emulator.tasks = [];
-    const emptied = await withQuery(emulator, [
-      ['offset', '0'],
-      ['limit', '10'],
-    ]);
+    const emptied = await page(emulator, 0);
     // Assess
     expect(normal.body.data_list[0]).toMatchObject({
       ended_at: endedAt,
       error_info: { code: '', message: '' },
     });
+    expect(normal.body.data_list[0]).not.toHaveProperty('project_id');
+    expect(normal.body.data_list[0]).not.toHaveProperty('enterprise_project_id');
     expect(asDoc.body.data_list[0].updated_at).toBe(endedAt);
     expect(asDoc.body.data_list[0]).not.toHaveProperty('ended_at');
     expect(emptied.body).toEqual({ total_num: 0, data_list: [] });
@@ -547,7 +645,7 @@ describe('HSS emulator: data', () => {
     expect(new Set(a.map((t) => t.status))).toEqual(
       new Set(['success', 'failed', 'timeout', 'running', 'waiting', 'skipped']),
     );
-    expect(a.every((t) => T0 - Date.parse(t.started_at) < 24 * HOUR)).toBe(true);
+    expect(a.every((t) => T0 - Date.parse(String(t.started_at)) < 24 * HOUR)).toBe(true);
     expect(
       makeTasks(3, { now: T0, status: (i) => (i === 1 ? 'failed' : 'success'), hostPrefix: 'web-' }),
     ).toMatchObject([
@@ -555,6 +653,182 @@ describe('HSS emulator: data', () => {
       { host_name: 'web-1', status: 'failed', error_info: { code: expect.any(String) } },
       { host_name: 'web-2', status: 'success' },
     ]);
+  });
+
+  it('writes every time format the client must read', () => {
+    const at = Date.UTC(2026, 10, 29, 17, 0, 3);
+    expect(
+      (['iso', 'epoch-ms', 'epoch-ms-text', 'epoch-s', 'offset+08', 'zoneless'] as const).map((f) =>
+        formatTime(at, f),
+      ),
+    ).toEqual([
+      '2026-11-29T17:00:03Z',
+      at,
+      String(at),
+      String(at / 1000),
+      '2026-11-30T01:00:03+08:00',
+      '2026-11-29 17:00:03',
+    ]);
+  });
+
+  it('serves an incident-sized fleet: 4,200 running and 3,000 failed tasks, paged by status', async () => {
+    // Prepare
+    const tasks = [
+      ...makeTasks(4_200, { now: T0, status: 'running', seed: 1 }),
+      ...makeTasks(3_000, { now: T0, status: 'failed', seed: 2 }),
+    ];
+    const emulator = await start({ tasks });
+    // Act
+    const failed = await withQuery(emulator, [
+      ['offset', '2800'],
+      ['limit', '200'],
+      ['status', 'failed'],
+    ]);
+    const running = await withQuery(emulator, [
+      ['offset', '0'],
+      ['limit', '200'],
+      ['status', 'running'],
+    ]);
+    // Assess
+    expect([failed.body.total_num, failed.body.data_list.length]).toEqual([3_000, 200]);
+    expect(running.body.total_num).toBe(4_200);
+    expect(new Set(tasks.map((t) => t.host_id)).size).toBe(7_200);
+  });
+});
+
+describe('HSS emulator: projects and credentials', () => {
+  const ALICE: AkSkCredentials = { ak: 'ALICEAK', sk: 'ALICESK' };
+  const BOB: AkSkCredentials = { ak: 'BOBAK', sk: 'BOBSK' };
+  const routeOf = (project: string) => `/v5/${project}/ransomware/backup/operation-logs`;
+  const callAs = (emulator: HssEmulator, creds: AkSkCredentials, project: string, nowMs = T0) =>
+    send(
+      emulator,
+      signedCall(
+        emulator,
+        nowMs,
+        { path: routeOf(project), headers: { Host: new URL(emulator.url).host, 'X-Project-Id': project } },
+        creds,
+      ),
+    );
+
+  async function estate(rate = 0) {
+    return start({
+      ratePerMinute: rate,
+      projects: ['p-north', 'p-south'],
+      credentials: {
+        alice: { kind: 'aksk', ...ALICE },
+        bob: { kind: 'aksk', ...BOB, projects: ['p-south'] },
+      },
+      tasks: [
+        ...makeTasks(3, { now: T0, projectId: 'p-north', seed: 1 }),
+        ...makeTasks(2, { now: T0, projectId: 'p-south', seed: 2 }),
+      ],
+    });
+  }
+
+  it('serves each project its own tasks, and answers a project a credential may not read with 403 HSS.0010', async () => {
+    // Prepare
+    const emulator = await estate();
+    // Act
+    const north = await callAs(emulator, ALICE, 'p-north');
+    const south = await callAs(emulator, ALICE, 'p-south');
+    const bobNorth = await callAs(emulator, BOB, 'p-north');
+    const bobSouth = await callAs(emulator, BOB, 'p-south');
+    const unknown = await callAs(emulator, ALICE, 'p-west');
+    // Assess
+    expect([north.body.total_num, south.body.total_num, bobSouth.body.total_num]).toEqual([3, 2, 2]);
+    expect([bobNorth.status, bobNorth.body.error_code]).toEqual([403, 'HSS.0010']);
+    expect([unknown.status, unknown.body.error_code]).toEqual([403, 'HSS.0010']);
+    expect(emulator.requests.map((r) => r.credential)).toEqual(['alice', 'alice', 'bob', 'bob', 'alice']);
+  });
+
+  it('limits each credential on its own, across every project it reads', async () => {
+    // Prepare
+    const emulator = await estate(5);
+    // Act: alice spreads 6 calls over two projects; bob makes 5 of his own meanwhile.
+    const alice = [];
+    for (let i = 0; i < 6; i++)
+      alice.push((await callAs(emulator, ALICE, i % 2 ? 'p-north' : 'p-south')).status);
+    const bob = [];
+    for (let i = 0; i < 5; i++) bob.push((await callAs(emulator, BOB, 'p-south')).status);
+    // Assess
+    expect(alice).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(bob).toEqual([200, 200, 200, 200, 200]);
+  });
+
+  it('counts the most calls each credential started in any minute, throttled calls included', async () => {
+    // Prepare
+    let clock = T0;
+    const emulator = await start({
+      now: () => clock,
+      ratePerMinute: 2,
+      credentials: { alice: { kind: 'aksk', ...ALICE }, bob: { kind: 'aksk', ...BOB } },
+    });
+    const at = async (ms: number, creds: AkSkCredentials) => {
+      clock = T0 + ms;
+      await callAs(emulator, creds, 'demo-project', clock);
+    };
+    // Act: alice at 0, 10, 59.999 (throttled: 2 a minute) and 60 s: 3 within [0, 60 s) and within [10 s, 70 s); bob twice.
+    for (const ms of [0, 10_000, 59_999, 60_000]) await at(ms, ALICE);
+    await at(30_000, BOB);
+    await at(200_000, BOB);
+    await send(emulator, signedCall(emulator, clock, {}, { ak: 'ALICEAK', sk: 'WRONG' }));
+    // Assess
+    expect(emulator.requests.map((r) => r.status)).toEqual([200, 200, 429, 200, 200, 200, 401]);
+    expect(emulator.maxCallsInAnyMinute('alice')).toBe(3);
+    expect(emulator.maxCallsInAnyMinute('bob')).toBe(1);
+    expect(emulator.maxCallsInAnyMinute()).toBe(3);
+    expect(emulator.maxCallsInAnyMinute('carol')).toBe(0);
+  });
+
+  it('locks an access key for 5 minutes after 5 authentication failures in a row, as HSS does', async () => {
+    // Prepare
+    let clock = T0;
+    const emulator = await start({ now: () => clock });
+    const wrong = { ak: 'EMULATORAK', sk: 'WRONG' };
+    // Act
+    const failures = [];
+    for (let i = 0; i < 5; i++)
+      failures.push((await send(emulator, signedCall(emulator, clock, {}, wrong))).status);
+    const locked = await send(emulator, signedCall(emulator, clock));
+    clock = T0 + 5 * 60_000;
+    const unlocked = await send(emulator, signedCall(emulator, clock));
+    // Assess
+    expect(failures).toEqual([401, 401, 401, 401, 401]);
+    expect([locked.status, locked.body.error_msg]).toEqual([
+      401,
+      'Incorrect IAM authentication information: the access key is locked after repeated failures',
+    ]);
+    expect(unlocked.status).toBe(200);
+  });
+
+  it('does not lock a key whose failures were interrupted by a success', async () => {
+    const emulator = await start();
+    const wrong = { ak: 'EMULATORAK', sk: 'WRONG' };
+    for (let i = 0; i < 4; i++) await send(emulator, signedCall(emulator, T0, {}, wrong));
+    await send(emulator, signedCall(emulator));
+    for (let i = 0; i < 4; i++) await send(emulator, signedCall(emulator, T0, {}, wrong));
+    expect((await send(emulator, signedCall(emulator))).status).toBe(200);
+  });
+
+  it('accepts token and AK/SK credentials side by side', async () => {
+    // Prepare
+    const emulator = await start({
+      credentials: { keys: { kind: 'aksk', ...CREDS }, iam: { kind: 'token', token: 'TOKEN-1' } },
+    });
+    // Act
+    const signed = await send(emulator, signedCall(emulator));
+    const token = await send(emulator, {
+      path: ROUTE,
+      query: [
+        ['offset', '0'],
+        ['limit', '10'],
+      ],
+      headers: { 'X-Auth-Token': 'TOKEN-1' },
+    });
+    // Assess
+    expect([signed.status, token.status]).toEqual([200, 200]);
+    expect(emulator.requests.map((r) => r.credential)).toEqual(['keys', 'iam']);
   });
 });
 
