@@ -13,7 +13,7 @@ import { createPostJson, type PostJson } from './notify/http';
 import { createOutbox } from './outbox';
 import type { Outbox } from './outbox/types';
 import { poll, type PollOptions, type PollSummary } from './poll';
-import { createDynamoBudget } from './state/budget';
+import { createTableBudget } from './state/budget';
 import { createLifecycleStore, type LifecycleStore } from './state/lifecycle-store';
 import { createScopeStore, type ScopeStore } from './state/scope-store';
 import { createTableClient, type TableClient } from './state/table-client';
@@ -87,7 +87,7 @@ export function createApp(config: Config, overrides: AppOverrides): App {
     });
   const table = createTableClient({ client: dynamo, tableName: config.stateTable, sleep });
   const namespace = config.stateNamespace;
-  const budget = createDynamoBudget({
+  const budget = createTableBudget({
     table,
     credentials: config.credentials,
     ratePerMinute: config.ratePerMinute,

@@ -4,7 +4,6 @@
 import type { DeliveryOutcome } from '../model';
 import type { HttpAnswer } from './http';
 import { redactUrl, scrubUrls } from './redact';
-import type { OutcomeListener } from './types';
 
 /** A delivery outcome that is not `ok`. */
 export type DeliveryFailure = Exclude<DeliveryOutcome, { kind: 'ok' }>;
@@ -279,10 +278,6 @@ export function bounded(text: string, max: number): string {
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Legacy: the send loop of the old notifiers (lib/notify/deliver.ts, slack.ts, webhook.ts). The
-// outbox replaces it; delete from here down together with those files.
-
 /** Statuses that condemn the endpoint rather than one message: gone, removed, forbidden, unauthorised. */
 const ENDPOINT_WIDE_STATUSES: ReadonlySet<number> = new Set([401, 403, 404, 410]);
 
@@ -301,37 +296,4 @@ export function haltsBatch(result: SendResult): boolean {
   if (result.outcome.kind === 'ok') return false;
   if (result.outcome.kind === 'retryable') return true;
   return result.status !== undefined && ENDPOINT_WIDE_STATUSES.has(result.status);
-}
-
-/** The outcome of a message left unsent because an earlier one to the same endpoint failed with `cause`. */
-export function notSentAfter(cause: DeliveryFailure): DeliveryFailure {
-  const error = `not sent: an earlier message to this endpoint failed (${cause.error})`;
-  if (cause.kind === 'permanent') return { kind: 'permanent', error };
-  return cause.retryAfterMs === undefined
-    ? { kind: 'retryable', error }
-    : { kind: 'retryable', error, retryAfterMs: cause.retryAfterMs };
-}
-
-/**
- * Sends `items` one at a time in order and returns one outcome per item, telling `onOutcome` of
- * each answer before the next send; after a failure that `haltsBatch`, the remaining items are
- * not sent and get `notSentAfter(that failure)`.
- */
-export async function sendInOrder<T>(
-  items: readonly T[],
-  send: (item: T, index: number) => Promise<SendResult>,
-  onOutcome?: OutcomeListener,
-): Promise<DeliveryOutcome[]> {
-  const outcomes: DeliveryOutcome[] = [];
-  for (const [index, item] of items.entries()) {
-    const result = await send(item, index);
-    outcomes.push(result.outcome);
-    await onOutcome?.(index, result.outcome);
-    if (result.outcome.kind !== 'ok' && haltsBatch(result)) {
-      const rest = notSentAfter(result.outcome);
-      while (outcomes.length < items.length) outcomes.push(rest);
-      break;
-    }
-  }
-  return outcomes;
 }

@@ -211,30 +211,6 @@ export function taskTimeText(ms: number | undefined, raw: string | undefined, zo
   return '—';
 }
 
-/**
- * Legacy (the old Slack/webhook notifiers): `2025-03-06 05:26:18 UTC` from epoch ms or an ISO/epoch
- * string with a zone; anything else unchanged. New code renders `task.startedMs` with taskTimeText.
- */
-export function formatUtc(value: string | number): string {
-  const ms = typeof value === 'number' ? value : parseTime(value.trim());
-  if (ms === undefined || !Number.isFinite(ms)) return String(value);
-  const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) return String(value);
-  return utcText(ms);
-}
-
-const ISO_WITH_ZONE = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(Z|[+-]\d{2}:?\d{2})$/i;
-
-function parseTime(text: string): number | undefined {
-  if (/^\d{13}$/.test(text)) return Number(text);
-  if (/^\d{10}$/.test(text)) return Number(text) * 1000;
-  const m = ISO_WITH_ZONE.exec(text);
-  if (!m) return undefined;
-  const zone = m[3]!.toUpperCase() === 'Z' ? 'Z' : m[3]!.replace(/^([+-]\d{2}):?(\d{2})$/, '$1:$2');
-  const ms = Date.parse(`${m[1]}T${m[2]}${zone}`);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
 // Region names as Huawei Cloud writes them (`cn-north-4`, `ap-southeast-1`, `eu-west-101`); anything
 // else would be pasted into a link, so it gets no link at all.
 const REGION = /^[a-z]{2}(-[a-z0-9]+){1,3}$/;

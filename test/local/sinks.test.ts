@@ -1,4 +1,7 @@
-import { signStandardWebhook } from '../../lib/notify/standard-webhooks';
+import { createWebhookSigner } from '../../lib/notify/standard-webhooks';
+
+const signStandardWebhook = (secret: string, id: string, at: number, body: string) =>
+  createWebhookSigner(secret)(id, at, body);
 import { startSlackSink, startWebhookSink, type Sink } from '../../local/sinks';
 
 async function post(url: string, body: string, headers: Record<string, string> = {}) {

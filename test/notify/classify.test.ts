@@ -4,9 +4,8 @@ import {
   errorWord,
   haltsBatch,
   parseRetryAfter,
-  sendInOrder,
 } from '../../lib/notify/classify';
-import type { DeliveryOutcome } from '../../lib/notify/types';
+import type { DeliveryOutcome } from '../../lib/model';
 
 const NOW = Date.UTC(2025, 2, 6, 5, 30, 0);
 
@@ -226,54 +225,5 @@ describe('classifyNetworkError', () => {
       kind: 'retryable',
       error: 'network error: TypeError: bad thing at https://x.example/…',
     });
-  });
-});
-
-describe('sendInOrder', () => {
-  const ok = { outcome: { kind: 'ok' } as const, status: 200 };
-
-  it('marks the rest permanent after a 410 and does not send them', async () => {
-    // Prepare
-    const sent: number[] = [];
-    const answers = [ok, { outcome: { kind: 'permanent', error: 'HTTP 410' } as const, status: 410 }, ok];
-    // Act
-    const outcomes = await sendInOrder([0, 1, 2, 3], async (i) => {
-      sent.push(i);
-      return answers[i] ?? ok;
-    });
-    // Assess
-    expect(sent).toEqual([0, 1]);
-    expect(outcomes.map((o) => o.kind)).toEqual(['ok', 'permanent', 'permanent', 'permanent']);
-    expect(outcomes[2]).toMatchObject({ error: expect.stringContaining('not sent') });
-  });
-
-  it('goes on after a 400, which concerns one payload only', async () => {
-    const outcomes = await sendInOrder([0, 1], async (i) =>
-      i === 0 ? { outcome: { kind: 'permanent', error: 'HTTP 400' }, status: 400 } : ok,
-    );
-    expect(outcomes.map((o) => o.kind)).toEqual(['permanent', 'ok']);
-  });
-
-  it('stops after a retryable failure and passes its Retry-After on', async () => {
-    const outcomes = await sendInOrder([0, 1], async () => ({
-      outcome: { kind: 'retryable', error: 'HTTP 429', retryAfterMs: 7000 },
-      status: 429,
-    }));
-    expect(outcomes[1]).toEqual({
-      kind: 'retryable',
-      error: expect.stringContaining('HTTP 429'),
-      retryAfterMs: 7000,
-    });
-  });
-
-  it.each([
-    [401, true, 'wrong credentials apply to every message'],
-    [403, true, 'a forbidden channel stays forbidden'],
-    [404, true, 'a removed webhook is removed for every message'],
-    [410, true, 'gone is gone'],
-    [400, false, 'a bad payload is one message'],
-    [413, false, 'a too-large payload is one message'],
-  ])('haltsBatch for permanent HTTP %i is %s: %s', (status, halts) => {
-    expect(haltsBatch({ outcome: { kind: 'permanent', error: 'x' }, status })).toBe(halts);
   });
 });
