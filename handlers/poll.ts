@@ -46,15 +46,14 @@ function loadApp(): Promise<App> {
  * them the bundle loads without the SSM half of the AWS SDK, e.g. on the `local` stage.
  */
 async function withSecrets(env: NodeJS.ProcessEnv): Promise<Record<string, string | undefined>> {
-  const named = SECRET_VARIABLES.filter((v) => env[`${v}_PARAM`]?.trim());
-  if (named.length === 0) {
+  if (!SECRET_VARIABLES.some((v) => env[`${v}_PARAM`]?.trim())) {
     // What resolveSecretParams returns when nothing is named: the empty `X_PARAM` entries dropped.
     const out = { ...env };
     for (const v of SECRET_VARIABLES) delete out[`${v}_PARAM`];
     return out;
   }
-  // require, not import(): esbuild keeps it a CommonJS require of the external SDK, which the
-  // Lambda runtime resolves from its own node_modules (ESM resolution would not look there).
+  // require, not import(): esbuild keeps it a plain CommonJS require of the external SDK, resolved
+  // like the bundle's other SDK requires (the runtime's copy, through NODE_PATH on Lambda).
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { SSMClient } = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
   const { resolveSecretParams } = require('../lib/secrets') as typeof import('../lib/secrets');

