@@ -11,4 +11,7 @@ module.exports = {
   moduleNameMapper: { '^@middy/core$': '<rootDir>/node_modules/@middy/core/index.js' },
   testTimeout: 30000,
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
+  // One DynamoDB Local (Java) per run, started without waiting; see test/support/engines.ts.
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
 };

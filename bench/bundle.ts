@@ -145,6 +145,11 @@ export function serverlessEsbuildOptions(custom: Record<string, unknown>): Build
   const external = [...((merged.external as string[]) ?? []), ...(exclude.includes('*') ? [] : exclude)];
   const options: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(merged)) if (!PLUGIN_ONLY.includes(k)) options[k] = v;
+  // As serverless-esbuild does: a string names a file (from the service directory) exporting the plugins.
+  if (typeof options.plugins === 'string') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    options.plugins = require(join(ROOT, options.plugins)) as BuildOptions['plugins'];
+  }
   return { ...(options as BuildOptions), external };
 }
 

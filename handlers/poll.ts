@@ -3,12 +3,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import type { ScheduledEvent } from 'aws-lambda';
 import { createApp, runPoll, type App } from '../lib/app';
-import { describeConfig, parseConfig } from '../lib/config';
+import { describeConfig, parseConfig, SECRET_VARIABLES } from '../lib/config';
 import type { PollSummary } from '../lib/poll';
-import { resolveSecretParams } from '../lib/secrets';
 import { oneLine } from '../lib/errors';
 import { HssAuthError } from '../lib/hss/errors';
 import type { Log } from '../lib/log';
@@ -30,7 +28,7 @@ let app: Promise<App> | undefined;
  */
 function loadApp(): Promise<App> {
   app ??= (async () => {
-    const env = await resolveSecretParams(process.env, new SSMClient({}));
+    const env = await withSecrets(process.env);
     const config = parseConfig(env);
     logger.setLogLevel((config.logLevel as 'INFO') ?? 'INFO');
     logger.info('Configuration loaded', { config: describeConfig(config) });
@@ -40,6 +38,27 @@ function loadApp(): Promise<App> {
     throw err;
   });
   return app;
+}
+
+/**
+ * `env` with each secret named by an `X_PARAM` variable read from SSM (lib/secrets.ts). The SSM
+ * client and lib/secrets (which imports it) are required only when such a variable is set: without
+ * them the bundle loads without the SSM half of the AWS SDK, e.g. on the `local` stage.
+ */
+async function withSecrets(env: NodeJS.ProcessEnv): Promise<Record<string, string | undefined>> {
+  if (!SECRET_VARIABLES.some((v) => env[`${v}_PARAM`]?.trim())) {
+    // What resolveSecretParams returns when nothing is named: the empty `X_PARAM` entries dropped.
+    const out = { ...env };
+    for (const v of SECRET_VARIABLES) delete out[`${v}_PARAM`];
+    return out;
+  }
+  // require, not import(): esbuild keeps it a plain CommonJS require of the external SDK, resolved
+  // like the bundle's other SDK requires (the runtime's copy, through NODE_PATH on Lambda).
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { SSMClient } = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
+  const { resolveSecretParams } = require('../lib/secrets') as typeof import('../lib/secrets');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return resolveSecretParams(env, new SSMClient({}));
 }
 
 /** Adapts Powertools Logger to lib's Log (extra fields become structured keys). */

@@ -37,9 +37,15 @@ type SsmStub = AwsStub<
 >;
 type Handler = (e: ScheduledEvent, c: Context) => Promise<unknown>;
 
+// The handler requires the SSM client lazily, at its first tick, so from jest's main module
+// registry (not the isolated one of its cold start): the stub is made there, once.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ssmSdk = require('@aws-sdk/client-ssm') as Ssm;
+const ssmStub: SsmStub = mockClient(ssmSdk.SSMClient);
+
 /**
- * A cold start: a fresh copy of the handler module (and of the SDK it loads, whose SSM client is
- * stubbed) with the Lambda's environment, secrets named as SSM parameters.
+ * A cold start: a fresh copy of the handler module (the SDK's SSM client it loads is stubbed) with
+ * the Lambda's environment, secrets named as SSM parameters.
  */
 function coldStart(): { handler: Handler; ssm: SsmStub; sdk: Ssm } {
   process.env = {
@@ -58,13 +64,11 @@ function coldStart(): { handler: Handler; ssm: SsmStub; sdk: Ssm } {
     LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
+  ssmStub.reset();
   let loaded: { handler: Handler; ssm: SsmStub; sdk: Ssm } | undefined;
   jest.isolateModules(() => {
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    const sdk = require('@aws-sdk/client-ssm') as Ssm;
-    const ssm = mockClient(sdk.SSMClient);
-    loaded = { handler: require('../handlers/poll').handler as Handler, ssm, sdk };
-    /* eslint-enable @typescript-eslint/no-require-imports */
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = { handler: require('../handlers/poll').handler as Handler, ssm: ssmStub, sdk: ssmSdk };
   });
   return loaded!;
 }

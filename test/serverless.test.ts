@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 
@@ -9,11 +9,43 @@ import { inflateRawSync } from 'node:zlib';
 
 const ROOT = join(__dirname, '..');
 const BUNDLE_LIMIT_BYTES = 400 * 1024;
+const run = promisify(execFile);
+
+/** `serverless package` of the real serverless.yml into `out`, with fake credentials and no profile. */
+function packageService(out: string, params: string[]) {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CI: 'true',
+    SLS_TELEMETRY_DISABLED: '1',
+    SLS_NOTIFICATIONS_MODE: 'off',
+    AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  };
+  delete env.AWS_PROFILE;
+  return run(
+    'npx',
+    [
+      '--no-install',
+      'serverless',
+      'package',
+      '--stage',
+      'test',
+      '--package',
+      out,
+      '--param=hssProjectId=0123456789abcdef0123456789abcdef',
+      '--param=hssRegion=ap-southeast-1',
+      ...params,
+    ],
+    { cwd: ROOT, env, timeout: 110_000 },
+  );
+}
 
 type Json = Record<string, unknown>;
 interface Template {
   Resources: Record<string, { Type: string; Properties: Json; Condition?: string; DeletionPolicy?: string }>;
   Conditions?: Json;
+  Parameters?: Record<string, Json>;
+  Outputs?: Record<string, Json>;
 }
 interface Statement {
   Effect: string;
@@ -62,32 +94,8 @@ describe('serverless.yml, packaged offline', () => {
   let statements: Statement[];
 
   beforeAll(async () => {
-    // Prepare: fake credentials and no profile, so nothing here could reach a real account.
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      CI: 'true',
-      SLS_TELEMETRY_DISABLED: '1',
-      SLS_NOTIFICATIONS_MODE: 'off',
-      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-    };
-    delete env.AWS_PROFILE;
-    // Act
-    await promisify(execFile)(
-      'npx',
-      [
-        '--no-install',
-        'serverless',
-        'package',
-        '--stage',
-        'test',
-        '--package',
-        out,
-        '--param=hssProjectId=0123456789abcdef0123456789abcdef',
-        '--param=hssRegion=ap-southeast-1',
-      ],
-      { cwd: ROOT, env, timeout: 110_000 },
-    );
+    // Act: fake credentials and no profile, so nothing here could reach a real account.
+    await packageService(out, ['--param=alarmEmail=ops@example.com']);
     template = JSON.parse(
       readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
     ) as Template;
@@ -104,20 +112,26 @@ describe('serverless.yml, packaged offline', () => {
   const schedule = () => Object.values(resources).find((r) => r.Type === 'AWS::Events::Rule')!.Properties;
   const period = () => rateSeconds(schedule().ScheduleExpression as string);
 
-  it('runs the poll handler on Node 22 on arm64, one at a time', () => {
+  it('runs the poll handler on Node 24 on arm64, reserving no concurrency unless asked', () => {
     expect(fn()).toMatchObject({
       Handler: 'handlers/poll.handler',
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       MemorySize: 256,
-      ReservedConcurrentExecutions: 1,
     });
+    expect(fn()).not.toHaveProperty('ReservedConcurrentExecutions');
   });
 
-  it('fires every 5 minutes and times out well before the next tick', () => {
-    expect(schedule()).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
-    expect(fn().Timeout).toBe(240);
+  it('fires every minute and times out before the next tick', () => {
+    expect(schedule()).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });
+    expect(fn().Timeout).toBe(50);
     expect(fn().Timeout as number).toBeLessThan(period());
+  });
+
+  it('logs in Lambda’s JSON format and maps stack traces back to the sources', () => {
+    expect(fn().LoggingConfig).toEqual({ LogFormat: 'JSON' });
+    const variables = (fn().Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
   });
 
   it('never retries a failed invocation and drops ticks older than one period', () => {
@@ -139,7 +153,7 @@ describe('serverless.yml, packaged offline', () => {
       ALERT_STATUSES: 'failed,timeout',
       BASELINE: 'false',
       STATE_TABLE: 'hss-restore-alerts-test-state',
-      SCHEDULE_PERIOD_SECONDS: '300',
+      SCHEDULE_PERIOD_SECONDS: '60',
       CLOUD_SDK_AK_PARAM: '/hss-restore-alerts/test/cloud-sdk-ak',
       CLOUD_SDK_SK_PARAM: '/hss-restore-alerts/test/cloud-sdk-sk',
       SLACK_WEBHOOK_URL_PARAM: '/hss-restore-alerts/test/slack-webhook-url',
@@ -193,6 +207,8 @@ describe('serverless.yml, packaged offline', () => {
       [
         'dynamodb:BatchGetItem',
         'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:Query',
         'dynamodb:UpdateItem',
@@ -228,57 +244,238 @@ describe('serverless.yml, packaged offline', () => {
     });
   });
 
-  it('alarms on any function error within one period', () => {
+  const topic = { 'Fn::If': ['HasAlarmTopicArn', { Ref: 'AlarmTopicArn' }, { Ref: 'AlarmTopic' }] };
+  const stageDimensions = [
+    { Name: 'service', Value: 'hss-restore-alerts' },
+    { Name: 'stage', Value: 'test' },
+  ];
+  const alarms = () => Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+
+  it('sends every alarm and its recovery to the alarm topic in use', () => {
+    expect(
+      alarms()
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['DestinationsFailingAlarm', 'HssThrottledAlarm', 'PollErrorsAlarm', 'PollMissedAlarm'].sort());
+    for (const [, alarm] of alarms()) {
+      expect(alarm.Properties).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
+    }
+  });
+
+  it('alarms on function errors in 2 of 3 periods, not on a single transient one', () => {
     expect(resources.PollErrorsAlarm!.Properties).toMatchObject({
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'PollLambdaFunction' } }],
       Statistic: 'Sum',
       Period: period(),
-      EvaluationPeriods: 1,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      AlarmActions: [{ Ref: 'AlarmTopic' }],
+      TreatMissingData: 'notBreaching',
     });
   });
 
-  it('alarms when no poll succeeded for 3 periods, counting silence as failure', () => {
+  it('alarms when no poll succeeded in 3 of 4 periods once the stage has polled, never before', () => {
     expect(resources.PollMissedAlarm!.Properties).toMatchObject({
-      Namespace: 'HssRestoreAlerts',
-      MetricName: 'PollSucceeded',
-      Dimensions: [
-        { Name: 'service', Value: 'hss-restore-alerts' },
-        { Name: 'stage', Value: 'test' },
+      Metrics: [
+        {
+          Id: 'succeeded',
+          ReturnData: false,
+          MetricStat: {
+            Metric: {
+              Namespace: 'HssRestoreAlerts',
+              MetricName: 'PollSucceeded',
+              Dimensions: stageDimensions,
+            },
+            Period: period(),
+            Stat: 'Sum',
+          },
+        },
+        {
+          Id: 'missed',
+          Expression: 'IF(RUNNING_SUM(FILL(succeeded, 0)) > 0, FILL(succeeded, 0), 1)',
+          ReturnData: true,
+        },
       ],
-      Statistic: 'Sum',
-      Period: period(),
-      EvaluationPeriods: 3,
+      EvaluationPeriods: 4,
       DatapointsToAlarm: 3,
       Threshold: 1,
       ComparisonOperator: 'LessThanThreshold',
-      TreatMissingData: 'breaching',
+      // No data at all (a stage that never ran, or silent longer than the window) keeps the state.
+      TreatMissingData: 'ignore',
     });
   });
 
-  it('subscribes no e-mail address unless one is given', () => {
-    expect(resources.AlarmEmailSubscription!.Condition).toBe('HasAlarmEmail');
-    expect(template.Conditions).toEqual({ HasAlarmEmail: { 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] } });
+  it('alarms on a destination failing for good and on HSS throttling, within one period', () => {
+    for (const [name, metric, statistic] of [
+      ['DestinationsFailingAlarm', 'DestinationsFailing', 'Maximum'],
+      ['HssThrottledAlarm', 'HssThrottled', 'Sum'],
+    ] as const) {
+      expect(resources[name]!.Properties).toMatchObject({
+        Namespace: 'HssRestoreAlerts',
+        MetricName: metric,
+        Dimensions: stageDimensions,
+        Statistic: statistic,
+        Period: period(),
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    }
   });
 
-  it('ships one bundled handler within 400 KB, without the AWS SDK the runtime provides', () => {
+  it('subscribes the e-mail given and creates the topic, as stack parameters defaulting to the params', () => {
+    expect(template.Parameters).toMatchObject({
+      AlarmEmail: { Type: 'String', Default: 'ops@example.com' },
+      AlarmHttpsUrl: { Type: 'String', Default: '' },
+      AlarmTopicArn: { Type: 'String', Default: '' },
+    });
+    expect(template.Conditions).toEqual({
+      HasAlarmEmail: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlarmEmail' }, ''] }] },
+      HasAlarmHttpsUrl: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlarmHttpsUrl' }, ''] }] },
+      HasAlarmTopicArn: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlarmTopicArn' }, ''] }] },
+      CreatesAlarmTopic: { 'Fn::Equals': [{ Ref: 'AlarmTopicArn' }, ''] },
+    });
+    expect(resources.AlarmTopic!.Condition).toBe('CreatesAlarmTopic');
+    expect(resources.AlarmEmailSubscription).toMatchObject({
+      Condition: 'HasAlarmEmail',
+      Properties: { TopicArn: topic, Protocol: 'email', Endpoint: { Ref: 'AlarmEmail' } },
+    });
+    expect(resources.AlarmHttpsSubscription).toMatchObject({
+      Condition: 'HasAlarmHttpsUrl',
+      Properties: { TopicArn: topic, Protocol: 'https', Endpoint: { Ref: 'AlarmHttpsUrl' } },
+    });
+    expect(template.Outputs!.AlarmTopicArn).toEqual({ Value: topic });
+  });
+
+  it('ships one bundled handler within 400 KB and its source map, without the AWS SDK the runtime provides', () => {
     // Act
     const zipPath = join(out, 'hss-restore-alerts.zip');
     const entries = zipEntries(readFileSync(zipPath));
-    const bundled = entries.reduce((sum, e) => sum + e.size, 0);
-    console.log(`hss-restore-alerts.zip: ${statSync(zipPath).size} bytes zipped, ${bundled} bytes unzipped`);
+    const size = (name: string) => entries.find((e) => e.name === name)?.size;
+    console.log(
+      `hss-restore-alerts.zip: ${statSync(zipPath).size} bytes zipped; poll.js ${size('handlers/poll.js')} bytes, poll.js.map ${size('handlers/poll.js.map')} bytes`,
+    );
     // Assess
-    expect(existsSync(zipPath)).toBe(true);
-    expect(entries.map((e) => e.name)).toContain('handlers/poll.js');
-    expect(entries.filter((e) => e.name.includes('node_modules'))).toEqual([]);
-    expect(bundled).toBeLessThanOrEqual(BUNDLE_LIMIT_BYTES);
+    expect(entries.map((e) => e.name).sort()).toEqual(['handlers/poll.js', 'handlers/poll.js.map']);
+    expect(size('handlers/poll.js')).toBeLessThanOrEqual(BUNDLE_LIMIT_BYTES);
     // The SDK stays a runtime require, not bundled code.
-    const handler = entries.find((e) => e.name === 'handlers/poll.js')!.content;
-    expect(handler.length).toBe(entries.find((e) => e.name === 'handlers/poll.js')!.size);
-    expect(handler.toString('utf8')).toContain('require("@aws-sdk/client-ssm")');
+    const handler = entries.find((e) => e.name === 'handlers/poll.js')!.content.toString('utf8');
+    expect(handler).toContain('require("@aws-sdk/client-dynamodb")');
+    expect(handler).toContain('require("@aws-sdk/client-ssm")');
+    // What bundle/esbuild-plugins.cjs cuts from axios (the DynamoDB client still loads http2 itself).
+    expect(handler).not.toMatch(/require\("(node:)?http2"\)|follow-redirects|proxy-from-env/);
+    expect(handler).toMatch(/\/\/# sourceMappingURL=poll\.js\.map\s*$/);
+  });
+
+  describe('the packaged bundle, loaded by node as the Lambda runtime loads it', () => {
+    const unpacked = join(out, 'unpacked');
+    /** Runs `code` in a fresh node with the bundle as `handler`; the SDK resolves from node_modules (NODE_PATH, as on Lambda). */
+    const node = (code: string, env: NodeJS.ProcessEnv = {}) => {
+      const child = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `const { handler } = require(${JSON.stringify(join(unpacked, 'handlers/poll.js'))});\n${code}`,
+        ],
+        {
+          cwd: unpacked,
+          encoding: 'utf8',
+          env: {
+            PATH: process.env.PATH,
+            NODE_PATH: join(ROOT, 'node_modules'),
+            AWS_REGION: 'us-east-1',
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+            POWERTOOLS_LOG_LEVEL: 'SILENT',
+            POWERTOOLS_METRICS_DISABLED: 'true',
+            ...env,
+          },
+        },
+      );
+      return { stdout: child.stdout.trim(), stderr: child.stderr, status: child.status };
+    };
+
+    beforeAll(() => {
+      for (const entry of zipEntries(readFileSync(join(out, 'hss-restore-alerts.zip')))) {
+        mkdirSync(dirname(join(unpacked, entry.name)), { recursive: true });
+        writeFileSync(join(unpacked, entry.name), entry.content);
+      }
+    });
+
+    it('loads neither the SSM client nor Node’s undici (which axios’ fetch and FormData probes load)', () => {
+      const loaded = node(
+        [
+          'const modules = Object.keys(require.cache).filter((m) => /client-ssm/.test(m));',
+          'const internals = process.moduleLoadList.filter((m) => /undici/.test(m));',
+          'console.log(JSON.stringify({ handler: typeof handler, modules, internals }));',
+        ].join('\n'),
+      );
+      expect(loaded.status).toBe(0);
+      expect(JSON.parse(loaded.stdout)).toEqual({ handler: 'function', modules: [], internals: [] });
+    });
+
+    it('names lib/...:line in the stack trace of a failed poll, through the source map', () => {
+      const failed = node(
+        "handler({}, { functionName: 'poll', awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 }).catch((e) => console.log(e.stack));",
+        { NODE_OPTIONS: '--enable-source-maps' },
+      );
+      expect(failed.stdout).toMatch(/^ConfigError: Invalid configuration: /);
+      expect(failed.stdout).toMatch(/at parseConfig \(.*lib\/config\.ts:\d+:\d+\)/);
+    });
+  });
+
+  it('passes cfn-lint with no error or warning (cfn-lint must be installed: pip install cfn-lint)', async () => {
+    const lint = await run('cfn-lint', [join(out, 'cloudformation-template-update-stack.json')], {
+      timeout: 60_000,
+    }).then(
+      () => ({ code: 0, output: '' }),
+      (err: { code?: number | string; stdout?: string; message: string }) => ({
+        code: err.code,
+        output:
+          err.code === 'ENOENT'
+            ? 'cfn-lint is not installed (pip install cfn-lint)'
+            : (err.stdout ?? err.message),
+      }),
+    );
+    expect(lint).toEqual({ code: 0, output: '' });
+  });
+});
+
+describe('serverless.yml without an alarm destination', () => {
+  it('refuses to package, saying in one line which params reach someone', async () => {
+    // Prepare
+    const out = mkdtempSync(join(tmpdir(), 'hss-sls-'));
+    // Act
+    const failure = await packageService(out, []).then(
+      () => undefined,
+      (err: { stdout?: string; stderr?: string }) => `${err.stdout ?? ''}${err.stderr ?? ''}`,
+    );
+    rmSync(out, { recursive: true, force: true });
+    // Assess
+    expect(failure).toContain(
+      'Alarm destination: none given, so the alarms would reach nobody: pass at least one of --param="alarmEmail=you@example.com", --param="alarmHttpsUrl=https://..." or --param="alarmTopicArn=arn:aws:sns:..." (see README, Deploying).',
+    );
+  }, 120_000);
+
+  it.each([
+    [{ email: 'ops@example.com' }, []],
+    [{ httpsUrl: 'https://alerts.example.com/sns?token=abc' }, []],
+    [{ topicArn: 'arn:aws-cn:sns:cn-north-4:123456789012:ops-alarms' }, []],
+    [{ email: 'ops' }, ['alarmEmail is not an e-mail address: ops']],
+    // The URL may hold a token: it is never echoed.
+    [{ httpsUrl: 'http://alerts.example.com/?token=abc' }, ['alarmHttpsUrl must be an https:// URL']],
+    [
+      { topicArn: 'arn:aws:sqs:us-east-1:123456789012:q' },
+      [expect.stringMatching(/^alarmTopicArn is not an SNS topic ARN/)],
+    ],
+  ])('judges the destination params %j', (given, problems) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { alarmDestinationProblems } = require('../deploy/alarm-destination.cjs') as {
+      alarmDestinationProblems: (d: Record<string, string>) => string[];
+    };
+    expect(alarmDestinationProblems(given)).toEqual(problems);
   });
 });

@@ -1,18 +1,11 @@
-import { BatchWriteItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { alertId } from '../../lib/diff/alert';
 import { createStateStore, type StoredAlert, type StoredTask } from '../../lib/state/store';
 import { StateError } from '../../lib/state/errors';
 import { taskKey } from '../../lib/task';
-import { useLocalDynamo } from '../support/dynamo';
+import { startDynamoProxy, throttled, type DynamoProxy } from '../support/dynamo-proxy';
+import { describeEachEngine } from '../support/engines';
 import { SCOPE, storedTask, T0, task } from '../support/fakes';
-
-const local = useLocalDynamo('store');
-
-async function freshStore() {
-  const tableName = await local.freshTable();
-  return { tableName, store: createStateStore({ client: local.dynamo().client, tableName }) };
-}
 
 function stored(i: number, overrides: Partial<StoredTask> = {}): StoredTask {
   return storedTask(task({ hostId: `h${i}`, status: 'running' }), overrides);
@@ -37,7 +30,20 @@ function alertRecord(i: number): StoredAlert {
   };
 }
 
-describe('DynamoDB state store', () => {
+describeEachEngine('DynamoDB state store', (engine) => {
+  async function freshStore() {
+    const tableName = await engine.freshTable('store');
+    return { tableName, store: createStateStore({ client: engine.client(), tableName }) };
+  }
+
+  let proxy: DynamoProxy;
+  beforeEach(async () => {
+    proxy = await startDynamoProxy(engine.endpoint);
+  });
+  afterEach(async () => {
+    await proxy.close();
+  });
+
   it('writes 60 tasks in 3 BatchWriteItem requests and reads 150 back in 2 BatchGetItem requests', async () => {
     // Prepare
     const { store } = await freshStore();
@@ -97,7 +103,7 @@ describe('DynamoDB state store', () => {
   it('puts a TTL on every item it writes, so DynamoDB removes state after the window', async () => {
     const { store, tableName } = await freshStore();
     await store.putTasks(SCOPE, [stored(1)]);
-    const item = await local.dynamo().client.send(
+    const item = await engine.client().send(
       new GetItemCommand({
         TableName: tableName,
         Key: { pk: { S: `S#proj-1#0` }, sk: { S: `T#${stored(1).key}` } },
@@ -107,19 +113,16 @@ describe('DynamoDB state store', () => {
   });
 
   it('retries unprocessed batch items, then fails with an error naming the operation', async () => {
-    // Prepare: a DynamoDB that never processes anything (dynalite cannot be made to do this).
-    const client = new DynamoDBClient({
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-    });
-    const mock = mockClient(client);
-    mock.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => ({
-      UnprocessedItems: input.RequestItems,
-    }));
+    // Prepare: a DynamoDB that never processes anything (a proxy in front of the engine answers).
+    const tableName = await engine.freshTable('store');
+    proxy.rule = (operation, input) =>
+      operation === 'BatchWriteItem'
+        ? { answer: { status: 200, body: { UnprocessedItems: input.RequestItems as object } } }
+        : undefined;
     const sleeps: number[] = [];
     const store = createStateStore({
-      client,
-      tableName: 't',
+      client: engine.newClient({ endpoint: proxy.endpoint }),
+      tableName,
       maxBatchAttempts: 3,
       sleep: async (ms) => void sleeps.push(ms),
     });
@@ -127,26 +130,20 @@ describe('DynamoDB state store', () => {
     const err = await store.putTasks(SCOPE, [stored(1)]).catch((e: unknown) => e);
     // Assess
     expect(err).toBeInstanceOf(StateError);
-    expect((err as StateError).message).toMatch(
-      /BatchWriteItem on table t left 1 items unprocessed after 3 attempts/,
+    expect((err as StateError).message).toBe(
+      `DynamoDB BatchWriteItem on table ${tableName} left 1 items unprocessed after 3 attempts`,
     );
-    expect(mock.commandCalls(BatchWriteItemCommand)).toHaveLength(3);
+    expect(proxy.operations).toEqual(['BatchWriteItem', 'BatchWriteItem', 'BatchWriteItem']);
     expect(sleeps).toHaveLength(2);
   });
 
   it('translates throttling into a retryable StateError', async () => {
-    const client = new DynamoDBClient({
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-      maxAttempts: 1,
+    const tableName = await engine.freshTable('store');
+    proxy.rule = () => throttled();
+    const store = createStateStore({
+      client: engine.newClient({ endpoint: proxy.endpoint, maxAttempts: 1 }),
+      tableName,
     });
-    const mock = mockClient(client);
-    mock.onAnyCommand().rejects(
-      Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
-        name: 'ThrottlingException',
-      }),
-    );
-    const store = createStateStore({ client, tableName: 't' });
     const err = (await store.readWorkingSet(SCOPE).catch((e: unknown) => e)) as StateError;
     expect(err).toBeInstanceOf(StateError);
     expect(err).toMatchObject({ operation: 'Query', errorCode: 'ThrottlingException', retryable: true });
