@@ -1,18 +1,27 @@
-import { createApp, runPoll } from '../lib/app';
+import { cliRunMs, createApp, runPoll, type App } from '../lib/app';
 import { parseConfig } from '../lib/config';
 import { ConfigError, oneLine } from '../lib/errors';
+import { stableId } from '../lib/ids';
+import type { Message, NoticeMessage } from '../lib/model';
+import { redactUrl } from '../lib/notify/redact';
 import type { PollSummary } from '../lib/poll';
 import { createStateTable } from '../lib/state/table';
-import type { Notice } from '../lib/notify/types';
-import { consoleLog } from './log';
 import { runDemo } from './demo';
+import { consoleLog } from './log';
+import { silenceCommand } from './silence';
+import { statusCommand } from './status';
 
 const USAGE = `Usage: hss-restore-alerts <command> [--verbose]
 
 Commands:
-  poll [--dry-run]   one poll with the environment's config; --dry-run fetches and decides,
-                     prints what would be sent, and writes nothing
-  test-notify        send a clearly marked sample notice to every configured destination
+  poll [--dry-run]   one poll of every scope with the environment's config (it stops reading HSS in
+                     time to record and deliver within POLL_BUDGET_SECONDS or the schedule period);
+                     --dry-run fetches and decides, prints what would be sent, writes nothing
+  status             is monitoring working: per scope, destination and credential; exit 1 if not
+  silence add --host GLOB [--backup GLOB] [--status failed,timeout,stuck] --for 4h --reason TEXT
+  silence list       silences and what each swallowed
+  silence expire ID  end a silence now (what it swallowed and is unresolved is sent next poll)
+  test-notify        send a clearly marked TEST notice to every configured destination
   create-table       create the state table on DYNAMODB_ENDPOINT (local/development DynamoDB)
   demo               run a scripted day on local stand-ins (nothing to configure)
 
@@ -25,20 +34,28 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   out: (line: string) => void;
   err: (line: string) => void;
+  /** Clock of the commands (tests: virtual). */
+  clock?: () => number;
 }
 
 /** Runs one CLI command and returns its exit code; prints one clear line on failure (stack with --verbose). */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const args = new Set(argv);
   const verbose = args.has('--verbose') || args.has('-v');
-  const command = argv.find((a) => !a.startsWith('-'));
+  const positional = argv.filter((a) => a !== '--verbose' && a !== '-v');
+  const command = positional.find((a) => !a.startsWith('-'));
   const log = consoleLog(verbose ? 'debug' : 'warn', io.err);
+  const app = (): App => createApp(parseConfig(io.env), { log, ...(io.clock ? { clock: io.clock } : {}) });
   try {
     switch (command) {
       case 'poll':
-        return await pollCommand(io, log, args.has('--dry-run'));
+        return await pollCommand(app(), io, args.has('--dry-run'));
+      case 'status':
+        return await statusCommand(app(), io.out);
+      case 'silence':
+        return await silenceCommand(app(), positional.slice(positional.indexOf('silence') + 1), io.out);
       case 'test-notify':
-        return await testNotify(io, log);
+        return await testNotify(app(), io);
       case 'create-table':
         return await createTable(io, log);
       case 'demo':
@@ -58,57 +75,104 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 }
 
-async function pollCommand(io: CliIo, log: ReturnType<typeof consoleLog>, dryRun: boolean): Promise<number> {
-  const app = createApp(parseConfig(io.env), { log });
-  const summary = await runPoll(app, { dryRun });
-  if (dryRun) {
-    for (const alert of summary.wouldSend ?? []) {
-      const t = alert.task;
-      io.out(
-        `would alert: ${t.hostName} (${t.hostId}) ${t.backupName}: ${alert.previousStatus ?? 'new'} -> ${alert.status}` +
-          (t.errorCode || t.errorMessage ? ` [${t.errorCode ?? ''}] ${t.errorMessage ?? ''}`.trimEnd() : ''),
+async function pollCommand(app: App, io: CliIo, dryRun: boolean): Promise<number> {
+  const summary = await runPoll(app, app.clock() + cliRunMs(app.config), { dryRun });
+  if (dryRun) for (const m of summary.wouldSend ?? []) io.out(`would send: ${describeMessage(m)}`);
+  io.out(formatSummary(summary, dryRun));
+  return pollExitCode(summary);
+}
+
+/** 1 when a scope could not be read, a destination fails permanently, or deliveries failed or expired. */
+export function pollExitCode(s: PollSummary): number {
+  const d = s.delivery;
+  return s.scopesFailed.length > 0 || d.destinationsFailing.length > 0 || d.failed > 0 || d.expired > 0
+    ? EXIT.failed
+    : EXIT.ok;
+}
+
+/** Text from HSS made safe for a terminal: control characters (newlines, ANSI escapes) shown as `\uXXXX`. */
+export function terminalSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+function describeMessage(m: Message): string {
+  switch (m.kind) {
+    case 'alert': {
+      const t = m.task;
+      const error = [t.errorCode, t.errorMessage].filter(Boolean).join(' ');
+      return terminalSafe(
+        `alert ${t.hostName || '(no name)'} (${t.hostId}) ${t.backupName}: ${m.previousStatus ?? 'new'} -> ${m.status}` +
+          (error ? ` [${error}]` : '') +
+          ` in ${m.scope.id}`,
       );
     }
+    case 'notice':
+      return terminalSafe(`notice ${m.notice}: ${m.summary}`);
+    default:
+      return terminalSafe(`${m.kind} ${m.id}`);
   }
-  io.out(formatSummary(summary, dryRun));
-  return summary.deliveriesFailed > 0 || summary.deliveriesExpired > 0 ? EXIT.failed : EXIT.ok;
 }
 
 /** The one-line summary the CLI prints after a poll. */
 export function formatSummary(s: PollSummary, dryRun = false): string {
+  const d = s.delivery;
   const parts = [
-    `${dryRun ? 'dry run: ' : ''}${s.tasksSeen} tasks seen`,
-    `${s.transitions} changes`,
+    `${dryRun ? 'dry run: ' : ''}${s.scopes} scope(s): ${s.scopesComplete} read whole, ${s.scopesFailed.length} failed`,
+    `${s.tasksSeen} tasks seen`,
+    `${s.changes} changes`,
     `${s.alertsNew} new alerts`,
     ...(dryRun
       ? []
-      : [
-          `${s.alertsSent} sent`,
-          `${s.deliveriesPending} pending`,
-          `${s.deliveriesFailed} failed`,
-          `${s.deliveriesExpired} expired`,
-        ]),
-    `${s.hssCalls} HSS calls`,
+      : [`${d.sent} sent`, `${d.pending} pending`, `${d.failed} failed`, `${d.expired} expired`]),
+    `${s.hssCalls} HSS calls (${s.hssThrottled} throttled, ${s.pagesUnchanged}/${s.pagesRead} pages unchanged)`,
     `${s.dynamoRequests} DynamoDB requests (${s.readCapacity} RCU, ${s.writeCapacity} WCU)`,
     `${s.durationMs} ms`,
   ];
-  return parts.join(', ');
+  const notes: string[] = [];
+  for (const f of s.scopesFailed) notes.push(`scope ${f.scope} failed: ${f.error}`);
+  for (const w of s.widened) {
+    notes.push(
+      `window widened to ${w.days} days for ${w.scope} to read a blind gap since ${new Date(w.blindSince).toISOString()}`,
+    );
+  }
+  if (s.left.length > 0) {
+    notes.push(
+      `left for the next poll: ${s.left.map((l) => `${l.list} of ${l.scope} at record ${l.offset}`).join(', ')}`,
+    );
+  } else if (s.outOfTime) {
+    notes.push('the call budget ran out before the in-flight sweep finished: it continues next poll');
+  }
+  for (const f of d.destinationsFailing) notes.push(`destination ${f} is failing permanently`);
+  if (s.recordsRejected > 0) notes.push(`${s.recordsRejected} records from HSS could not be read (logged)`);
+  return [parts.join(', '), ...notes].join('; ');
 }
 
-async function testNotify(io: CliIo, log: ReturnType<typeof consoleLog>): Promise<number> {
-  const app = createApp(parseConfig(io.env), { log });
-  const notice: Notice = {
-    kind: 'test',
-    id: `test-${Date.now()}`,
-    scope: app.scope,
+/** Sends one TEST notice through the outbox (the real path: recorded, signed, classified) and reports each destination. */
+async function testNotify(app: App, io: CliIo): Promise<number> {
+  const now = app.clock();
+  const notice: NoticeMessage = {
+    kind: 'notice',
+    notice: 'test',
+    id: stableId('test', now, Math.random()),
+    at: now,
     summary: 'TEST: hss-restore-alerts can reach this destination. No action needed.',
-    at: Date.now(),
+    facts: [['Scopes', app.scopes.map((s) => s.id).join(', ')]],
   };
+  await app.outbox.enqueue([notice]);
+  await app.outbox.deliver(now + 60_000);
+  const [record] = await app.outbox.get([notice.id]);
   let failed = 0;
-  for (const notifier of app.notifiers) {
-    const outcome = await notifier.notice(notice);
-    if (outcome.kind !== 'ok') failed += 1;
-    io.out(`${notifier.description}: ${outcome.kind === 'ok' ? 'ok' : `${outcome.kind}: ${outcome.error}`}`);
+  for (const d of app.destinations) {
+    const state = record?.deliveries[d.id];
+    const ok = state?.state === 'done';
+    if (!ok) failed += 1;
+    io.out(
+      `${d.description}: ${ok ? 'ok' : state ? `${state.state === 'pending' ? 'not delivered yet (will retry)' : state.state}: ${state.lastError ?? ''}` : 'not routed here'}`,
+    );
   }
   return failed > 0 ? EXIT.failed : EXIT.ok;
 }
@@ -124,7 +188,7 @@ async function createTable(io: CliIo, log: ReturnType<typeof consoleLog>): Promi
   const app = createApp(config, { log });
   const created = await createStateTable(app.dynamo, config.stateTable);
   io.out(
-    `${created ? 'created' : 'already exists'}: table ${config.stateTable} on ${config.dynamodbEndpoint}`,
+    `${created ? 'created' : 'already exists'}: table ${config.stateTable} on ${redactUrl(config.dynamodbEndpoint)}`,
   );
   return EXIT.ok;
 }

@@ -3,12 +3,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import type { ScheduledEvent } from 'aws-lambda';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createApp, runPoll, type App } from '../lib/app';
 import { describeConfig, parseConfig, SECRET_VARIABLES } from '../lib/config';
 import type { PollSummary } from '../lib/poll';
-import { oneLine } from '../lib/errors';
-import { HssAuthError } from '../lib/hss/errors';
+import { AlertsError, oneLine } from '../lib/errors';
 import type { Log } from '../lib/log';
 
 const SERVICE = 'hss-restore-alerts';
@@ -71,31 +70,50 @@ function powertoolsLog(l: Logger): Log {
   };
 }
 
-/** One scheduled tick: one poll of the configured scope; throws (failing the invocation) when it could not complete. */
-async function pollOnce(event: ScheduledEvent): Promise<PollSummary> {
-  const summary = await runPoll(await loadApp()).catch((err: unknown) => {
-    // Rejected credentials may have been rotated in SSM: read them again on the next tick.
-    if (err instanceof HssAuthError) app = undefined;
-    throw err;
-  });
+/** Some scope's alert lists could not be read: the invocation fails (so the Errors alarm sees it) after everything was recorded and delivered. */
+export class ScopesFailedError extends AlertsError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScopesFailedError';
+  }
+}
+
+/**
+ * One scheduled tick: one poll of every scope, ending before the function's timeout (HSS reads stop
+ * in time to record and deliver). A scope that could not be read fails the invocation after the
+ * others were polled; running out of time does not (the next tick continues).
+ */
+async function pollOnce(event: ScheduledEvent, context: Context): Promise<PollSummary> {
+  const current = await loadApp();
+  const summary = await runPoll(current, current.clock() + context.getRemainingTimeInMillis());
   recordMetrics(summary);
   logger.info('Poll complete', { tick: event?.time, ...summary });
+  if (summary.scopesFailed.length > 0) {
+    // Refused credentials may have been rotated in SSM: read them again on the next tick.
+    if (summary.scopesFailed.some((f) => f.auth)) app = undefined;
+    throw new ScopesFailedError(
+      `${summary.scopesFailed.length} of ${summary.scopes} scope(s) could not be read: ${summary.scopesFailed
+        .map((f) => `${f.scope}: ${f.error}`)
+        .join('; ')}`,
+    );
+  }
   return summary;
 }
 
 function recordMetrics(summary: PollSummary): void {
-  metrics.addMetric('PollSucceeded', MetricUnit.Count, 1);
+  const d = summary.delivery;
+  if (summary.scopesFailed.length === 0) metrics.addMetric('PollSucceeded', MetricUnit.Count, 1);
+  metrics.addMetric('ScopesFailed', MetricUnit.Count, summary.scopesFailed.length);
   metrics.addMetric('TasksSeen', MetricUnit.Count, summary.tasksSeen);
-  metrics.addMetric('Transitions', MetricUnit.Count, summary.transitions);
-  metrics.addMetric('AlertsSent', MetricUnit.Count, summary.alertsSent);
-  metrics.addMetric(
-    'DeliveryFailures',
-    MetricUnit.Count,
-    summary.deliveriesFailed + summary.deliveriesExpired,
-  );
-  metrics.addMetric('DeliveriesPending', MetricUnit.Count, summary.deliveriesPending);
+  metrics.addMetric('Changes', MetricUnit.Count, summary.changes);
+  metrics.addMetric('AlertsNew', MetricUnit.Count, summary.alertsNew);
+  metrics.addMetric('AlertsSent', MetricUnit.Count, d.sent);
+  metrics.addMetric('DeliveryFailures', MetricUnit.Count, d.failed + d.expired);
+  metrics.addMetric('DeliveriesPending', MetricUnit.Count, d.pending);
+  metrics.addMetric('DestinationsFailing', MetricUnit.Count, d.destinationsFailing.length);
   metrics.addMetric('HssCalls', MetricUnit.Count, summary.hssCalls);
   metrics.addMetric('HssThrottled', MetricUnit.Count, summary.hssThrottled);
+  metrics.addMetric('ListsLeftForNextPoll', MetricUnit.Count, summary.left.length);
   metrics.addMetric('PollDuration', MetricUnit.Milliseconds, summary.durationMs);
 }
 

@@ -21,7 +21,7 @@ import {
   type StuckRules,
 } from '../diff/decide';
 import { entryKey, hash32, toSec, type Entry } from '../diff/entry';
-import { HssError } from '../hss/errors';
+import { HssAuthError, HssError } from '../hss/errors';
 import type { CallBudget, Page, PageReader } from '../hss/pages';
 import type { Clock, Log } from '../log';
 import type { AlertMessage, KnownStatus, Message, NoticeMessage, Scope, Task } from '../model';
@@ -98,7 +98,7 @@ export interface PollSummary {
   /** Scopes whose alert lists were read whole (a cycle completed) this poll. */
   scopesComplete: number;
   /** Scopes whose alert lists could not be read (API, auth): each named with its error. */
-  scopesFailed: Array<{ scope: string; error: string }>;
+  scopesFailed: Array<{ scope: string; error: string; /** HSS refused the credentials. */ auth: boolean }>;
   tasksSeen: number;
   /** Entries changed (status, progress, new tasks). */
   changes: number;
@@ -555,7 +555,11 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     health.lastAt = now;
     health.lastError = oneLine(run.failed).slice(0, 1000);
     state.health = health;
-    summary.scopesFailed.push({ scope: scope.id, error: health.lastError });
+    summary.scopesFailed.push({
+      scope: scope.id,
+      error: health.lastError,
+      auth: run.failed instanceof HssAuthError,
+    });
     if (health.failures >= FAILURE_THRESHOLD && !health.downNoticeId) {
       const notice = downNotice(scope, health, now);
       health.downNoticeId = notice.id;

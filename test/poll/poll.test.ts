@@ -322,7 +322,7 @@ describe('poll: blind gaps and health', () => {
 
     expect([...alertCounts(w.outbox.delivered)]).toEqual([['p2', 1]]);
     expect(summaries[0]!.scopesFailed).toEqual([
-      { scope: SCOPE.id, error: expect.stringContaining('APIGW.0301') },
+      { scope: SCOPE.id, error: expect.stringContaining('APIGW.0301'), auth: true },
     ]);
     const down = notices(w.outbox.delivered).filter((n) => n.notice === 'monitoring-down');
     expect(down.map((n) => n.scope?.id)).toEqual([SCOPE.id]);

@@ -46,7 +46,7 @@ import { destinationBase } from './base';
 export const WEBHOOK_SCHEMA_VERSION = '1';
 
 /** No vendor limit; a light pace keeps a slow receiver from being flooded. */
-export const WEBHOOK_RATE: ChannelLimits = { minIntervalMs: 50, perMinute: 1200 };
+export const WEBHOOK_RATE: ChannelLimits = { minIntervalMs: 10, perMinute: 6000 };
 
 const iso = (ms: number | undefined): string | null =>
   ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
