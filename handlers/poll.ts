@@ -3,7 +3,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import type { ScheduledEvent } from 'aws-lambda';
 import { createApp, runPoll, type App } from '../lib/app';
 import { describeConfig, parseConfig } from '../lib/config';
@@ -30,8 +29,11 @@ let app: Promise<App> | undefined;
  */
 function loadApp(): Promise<App> {
   app ??= (async () => {
-    const env = await resolveSecretParams(process.env, new SSMClient({}));
-    const config = parseConfig(env);
+    // The SSM client (and its module) is loaded only when some variable names an SSM parameter.
+    const parameters = await resolveSecretParams(process.env, () =>
+      import('@aws-sdk/client-ssm').then(({ SSMClient }) => new SSMClient({})),
+    );
+    const config = parseConfig(process.env, { parameters });
     logger.setLogLevel((config.logLevel as 'INFO') ?? 'INFO');
     logger.info('Configuration loaded', { config: describeConfig(config) });
     return createApp(config, { log: powertoolsLog(logger) });
