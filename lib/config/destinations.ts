@@ -43,7 +43,7 @@ export interface PlacedDestination {
 type Severity = Extract<DestinationConfig, { type: 'pagerduty' }>['severity'];
 
 /** The SMN publish endpoint of the URN's region (`SMN_ENDPOINT` overrides it). */
-export function smnEndpoint(topic: SmnTopic): string {
+function smnEndpoint(topic: SmnTopic): string {
   return `https://smn.${topic.region}.myhuaweicloud.com`;
 }
 

@@ -13,7 +13,7 @@ export type ReadFile = (path: string) => string;
 
 export const readTextFile: ReadFile = (path) => readFileSync(path, 'utf8');
 
-export const FILE_SECTIONS = ['destinations', 'scopes', 'credentials'] as const;
+const FILE_SECTIONS = ['destinations', 'scopes', 'credentials'] as const;
 
 /** Path-aware checks over the parsed file; every problem is prefixed with the file's label. */
 export class FileReader {

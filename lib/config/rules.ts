@@ -214,7 +214,7 @@ export const pagerdutyRoutingKey: Rule<string> = rule('32 characters of A-Z a-z 
   /^[A-Za-z0-9]{32}$/.test(t) ? t : refuse(`${t.length} characters`),
 );
 
-export const PAGERDUTY_SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
+const PAGERDUTY_SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
 export type PagerDutySeverity = (typeof PAGERDUTY_SEVERITIES)[number];
 export const pagerdutySeverity: Rule<PagerDutySeverity> = oneOf(PAGERDUTY_SEVERITIES);
 
@@ -239,7 +239,7 @@ export const smnTopicUrn: Rule<SmnTopic> = rule(
 // ---- URLs ---------------------------------------------------------------------------------------
 
 /** https anywhere, http only to this machine (local emulators and sinks); never user info in the URL. */
-export function secureUrl(raw: string): URL | undefined {
+function secureUrl(raw: string): URL | undefined {
   const url = parseUrl(raw);
   if (url === undefined || url.username !== '' || url.password !== '') return undefined;
   if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) return url;
@@ -249,14 +249,14 @@ export function secureUrl(raw: string): URL | undefined {
 const LOOPBACK = 'http only to 127.0.0.0/8, ::1 or localhost';
 
 /** What a channel's webhook URL looks like where its documentation fixes it (a loopback URL always passes). */
-export interface UrlShape {
+interface UrlShape {
   /** The shape in words, e.g. `https://open.feishu.cn/open-apis/bot/v2/hook/…`. */
   readonly doc?: string;
   readonly matches?: (url: URL) => boolean;
 }
 
 /** A webhook URL (a secret: shown as scheme and host only) of the given shape. */
-export function webhookUrl(shape: UrlShape): Rule<string> {
+function webhookUrl(shape: UrlShape): Rule<string> {
   const expected = shape.doc
     ? `${shape.doc}, without user info (or any http(s) URL on loopback)`
     : `an https URL (${LOOPBACK}) without user info`;
@@ -271,7 +271,7 @@ const hostIs = (url: URL, ...hosts: string[]) => hosts.includes(url.hostname.toL
 const hostEndsWith = (url: URL, suffix: string) => url.hostname.toLowerCase().endsWith(suffix);
 
 /** Host and path shapes as each vendor documents its webhook URLs (notifications.md). */
-export const URL_SHAPES = {
+const URL_SHAPES = {
   any: {},
   teams: {
     doc: 'a Teams Workflows URL on https://*.logic.azure.com, https://*.environment.api.powerplatform.com or https://api.powerautomate.com',

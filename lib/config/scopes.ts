@@ -8,7 +8,7 @@ import { check, credentialName, refuse, regionId, rule, shown, text } from './ru
 import type { ScopeConfig } from './types';
 import type { Input, Values } from './variables';
 
-export const DEFAULT_ENTERPRISE_PROJECT = '0';
+const DEFAULT_ENTERPRISE_PROJECT = '0';
 export const DEFAULT_CREDENTIAL = 'default';
 
 // Ids never hold the separators of the list form.
@@ -179,7 +179,7 @@ function oneScope(values: Values, inputs: ReadonlyMap<string, Input>, problems: 
 }
 
 /** `region/project/ep[@credential]`, the list form of a scope. */
-export function scopeText(scope: ScopeConfig): string {
+function scopeText(scope: ScopeConfig): string {
   const credential = scope.credential === DEFAULT_CREDENTIAL ? '' : `@${scope.credential}`;
   return `${scope.region ?? '(endpoint)'}/${scope.projectId}/${scope.enterpriseProjectId}${credential}`;
 }
