@@ -70,32 +70,19 @@ export function envDestinations(v: Values): PlacedDestination[] {
   const url = (type: 'slack' | 'teams' | 'wecom' | 'googlechat' | 'discord', value: string | undefined) => {
     if (value !== undefined) add({ type, name: type, url: value, routing });
   };
+  const signed = (
+    type: 'webhook' | 'feishu' | 'dingtalk',
+    value: string | undefined,
+    secret: string | undefined,
+  ) => {
+    if (value !== undefined)
+      add({ type, name: type, url: value, routing, ...(secret !== undefined && { secret }) });
+  };
   url('slack', v.SLACK_WEBHOOK_URL);
-  if (v.WEBHOOK_URL !== undefined)
-    add({
-      type: 'webhook',
-      name: 'webhook',
-      url: v.WEBHOOK_URL,
-      routing,
-      ...(v.WEBHOOK_SECRET !== undefined && { secret: v.WEBHOOK_SECRET }),
-    });
+  signed('webhook', v.WEBHOOK_URL, v.WEBHOOK_SECRET);
   url('teams', v.TEAMS_WEBHOOK_URL);
-  if (v.FEISHU_WEBHOOK_URL !== undefined)
-    add({
-      type: 'feishu',
-      name: 'feishu',
-      url: v.FEISHU_WEBHOOK_URL,
-      routing,
-      ...(v.FEISHU_SECRET !== undefined && { secret: v.FEISHU_SECRET }),
-    });
-  if (v.DINGTALK_WEBHOOK_URL !== undefined)
-    add({
-      type: 'dingtalk',
-      name: 'dingtalk',
-      url: v.DINGTALK_WEBHOOK_URL,
-      routing,
-      ...(v.DINGTALK_SECRET !== undefined && { secret: v.DINGTALK_SECRET }),
-    });
+  signed('feishu', v.FEISHU_WEBHOOK_URL, v.FEISHU_SECRET);
+  signed('dingtalk', v.DINGTALK_WEBHOOK_URL, v.DINGTALK_SECRET);
   url('wecom', v.WECOM_WEBHOOK_URL);
   if (v.PAGERDUTY_ROUTING_KEY !== undefined)
     add({

@@ -1,4 +1,5 @@
 import { parseConfig, type DestinationConfig } from '../../lib/config';
+import { DESTINATION_TYPES } from '../../lib/notify/destination';
 import { MINIMAL, PD_KEY, WHSEC, configError, problemsOf } from './fixtures';
 
 const { SLACK_WEBHOOK_URL: _s, ...NO_DESTINATION } = MINIMAL;
@@ -141,7 +142,7 @@ describe('destinations from their variables', () => {
     expect(only(env)).toEqual(destination);
   });
 
-  it('configures every channel at once, in a fixed order, each named after its type', () => {
+  it('configures every channel at once, in the order of DESTINATION_TYPES, each named after its type', () => {
     const { destinations } = parseConfig({
       ...MINIMAL,
       WEBHOOK_URL: 'https://hooks.example.com/h',
@@ -154,18 +155,7 @@ describe('destinations from their variables', () => {
       GOOGLE_CHAT_WEBHOOK_URL: GCHAT,
       DISCORD_WEBHOOK_URL: DISCORD,
     });
-    expect(destinations.map((d) => d.name)).toEqual([
-      'slack',
-      'webhook',
-      'teams',
-      'feishu',
-      'dingtalk',
-      'wecom',
-      'pagerduty',
-      'smn',
-      'googlechat',
-      'discord',
-    ]);
+    expect(destinations.map((d) => d.name)).toEqual([...DESTINATION_TYPES]);
   });
 
   // [why, variables, the exact problems]
