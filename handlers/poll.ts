@@ -5,7 +5,8 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createApp, runPoll, type App } from '../lib/app';
-import { describeConfig, parseConfig, SECRET_VARIABLES } from '../lib/config';
+import { describeConfig, parseConfig } from '../lib/config';
+import type { SsmParameters } from '../lib/secrets';
 import type { PollSummary } from '../lib/poll';
 import { AlertsError, oneLine } from '../lib/errors';
 import type { Log } from '../lib/log';
@@ -27,8 +28,7 @@ let app: Promise<App> | undefined;
  */
 function loadApp(): Promise<App> {
   app ??= (async () => {
-    const env = await withSecrets(process.env);
-    const config = parseConfig(env);
+    const config = parseConfig(process.env, { parameters: await secretParameters(process.env) });
     logger.setLogLevel((config.logLevel as 'INFO') ?? 'INFO');
     logger.info('Configuration loaded', { config: describeConfig(config) });
     return createApp(config, { log: powertoolsLog(logger) });
@@ -40,24 +40,21 @@ function loadApp(): Promise<App> {
 }
 
 /**
- * `env` with each secret named by an `X_PARAM` variable read from SSM (lib/secrets.ts). The SSM
- * client and lib/secrets (which imports it) are required only when such a variable is set: without
- * them the bundle loads without the SSM half of the AWS SDK, e.g. on the `local` stage.
+ * The SSM parameters the environment names (`X_PARAM`, DESTINATIONS_FILE_PARAM), read in one
+ * GetParameters call per 10 names. lib/secrets and the SSM client are required only when some
+ * variable names a parameter, so a cold start without them does not load the SSM half of the SDK.
  */
-async function withSecrets(env: NodeJS.ProcessEnv): Promise<Record<string, string | undefined>> {
-  if (!SECRET_VARIABLES.some((v) => env[`${v}_PARAM`]?.trim())) {
-    // What resolveSecretParams returns when nothing is named: the empty `X_PARAM` entries dropped.
-    const out = { ...env };
-    for (const v of SECRET_VARIABLES) delete out[`${v}_PARAM`];
-    return out;
-  }
+async function secretParameters(env: NodeJS.ProcessEnv): Promise<SsmParameters> {
+  if (!Object.entries(env).some(([name, value]) => name.endsWith('_PARAM') && value?.trim())) return {};
   // require, not import(): esbuild keeps it a plain CommonJS require of the external SDK, resolved
   // like the bundle's other SDK requires (the runtime's copy, through NODE_PATH on Lambda).
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { SSMClient } = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
   const { resolveSecretParams } = require('../lib/secrets') as typeof import('../lib/secrets');
+  return resolveSecretParams(env, () => {
+    const { SSMClient } = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
+    return new SSMClient({});
+  });
   /* eslint-enable @typescript-eslint/no-require-imports */
-  return resolveSecretParams(env, new SSMClient({}));
 }
 
 /** Adapts Powertools Logger to lib's Log (extra fields become structured keys). */

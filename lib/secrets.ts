@@ -1,11 +1,18 @@
-import { GetParametersCommand, type Parameter, type SSMClient } from '@aws-sdk/client-ssm';
-import { SECRET_VARIABLES } from './config';
+// Reads the SSM parameters the configuration refers to: every secret variable's `X_PARAM` (named
+// credentials too: `CLOUD_SDK_SK__ACME_PARAM`), DESTINATIONS_FILE_PARAM (the file itself) and the
+// file's `*_param` fields. parseConfig then checks them like any other value. The SSM client is made
+// by a factory and its module loaded on first use, so a cold start without `_PARAM` loads neither.
+import type { Parameter, SSMClient } from '@aws-sdk/client-ssm';
+import { isSecretVariable, type SsmParameters } from './config';
+import { parameterNamesIn, readTextFile, type ReadFile } from './config/file';
+import { PARAM_SUFFIX } from './config/inputs';
+import { ssmParameterName } from './config/rules';
 import { AlertsError, ConfigError } from './errors';
 
-/** Suffix naming the SSM parameter that holds a secret variable's value (`CLOUD_SDK_SK_PARAM`). */
-export const PARAM_SUFFIX = '_PARAM';
+/** Makes the SSM client; called at most once, and only when some parameter is to be read. */
+export type SsmClientFactory = () => SSMClient | Promise<SSMClient>;
 
-/** GetParameters takes at most 10 names; there are fewer secret variables, so one call always suffices. */
+/** GetParameters takes at most 10 names per call. */
 const MAX_NAMES_PER_CALL = 10;
 
 /** SSM could not be reached or failed on its side (throttling, 5xx, network): worth retrying later. */
@@ -21,80 +28,94 @@ export class SecretFetchError extends AlertsError {
 }
 
 /**
- * Returns a copy of `env` in which each secret variable named by `X_PARAM` holds the decrypted value
- * of that SSM SecureString, and the `X_PARAM` entries are gone; makes no call when none is set and
- * exactly one GetParameters call otherwise. Throws ConfigError when both `X` and `X_PARAM` are set or
- * a parameter is missing, unreadable or not a SecureString (naming variable and parameter, never the
- * value), and SecretFetchError when SSM itself fails.
+ * Reads (decrypted) every SSM parameter the configuration names, by the name it was asked for;
+ * a parameter SSM does not know is left out (parseConfig reports it, with everything else). No
+ * call and no client when nothing is named; otherwise one GetParameters call per 10 names, plus one
+ * round for the `*_param`s of a destinations file that itself comes from SSM. Throws ConfigError when
+ * SSM refuses for good (access denied, unusable key) and SecretFetchError when it fails for now.
  */
 export async function resolveSecretParams(
   env: Record<string, string | undefined>,
-  ssm: SSMClient,
-): Promise<Record<string, string | undefined>> {
-  const wanted = new Map<string, string[]>(); // parameter name -> variables that read it
-  const problems: string[] = [];
-  for (const variable of SECRET_VARIABLES) {
-    const paramVariable = `${variable}${PARAM_SUFFIX}`;
-    const name = env[paramVariable]?.trim();
-    if (!name) continue;
-    if (env[variable]?.trim()) {
-      problems.push(`${variable} and ${paramVariable} are both set (set one)`);
-      continue;
-    }
-    wanted.set(name, [...(wanted.get(name) ?? []), variable]);
+  ssm: SsmClientFactory,
+  options: { readFile?: ReadFile } = {},
+): Promise<SsmParameters> {
+  const readFile = options.readFile ?? readTextFile;
+  const referrers = new Map<string, string[]>(); // parameter name -> what refers to it, for messages
+  const refer = (name: string, by: string) => {
+    // A malformed name is parseConfig's to report; asking SSM for it would fail the whole call.
+    if (ssmParameterName.schema.safeParse(name).success)
+      referrers.set(name, [...(referrers.get(name) ?? []), by]);
+  };
+  for (const [variable, raw] of Object.entries(env)) {
+    const name = raw?.trim();
+    if (!name || !variable.endsWith(PARAM_SUFFIX)) continue;
+    const base = variable.slice(0, -PARAM_SUFFIX.length);
+    // Set both ways is a problem parseConfig reports; the SSM value would not be used.
+    if (isSecretVariable(base) && !env[base]?.trim()) refer(name, `${base} (${variable}=${name})`);
   }
-  if (problems.length > 0) throw configError(problems);
+  const filePath = env.DESTINATIONS_FILE?.trim();
+  const fileParam = env.DESTINATIONS_FILE_PARAM?.trim();
+  if (fileParam) refer(fileParam, `DESTINATIONS_FILE_PARAM=${fileParam}`);
+  else if (filePath) {
+    for (const name of parameterNamesIn(readOrEmpty(readFile, filePath)))
+      refer(name, `DESTINATIONS_FILE=${filePath}`);
+  }
 
-  const out = withoutParamVariables(env);
-  if (wanted.size === 0) return out;
+  let client: Promise<SSMClient> | undefined;
+  const fetch = (names: string[]) => {
+    client ??= Promise.resolve(ssm());
+    return getParameters(client, names, referrers);
+  };
+  const parameters = referrers.size === 0 ? {} : await fetch([...referrers.keys()]);
+  const fileText = fileParam ? parameters[fileParam]?.value : undefined;
+  if (fileText === undefined) return parameters;
+  for (const name of parameterNamesIn(fileText)) refer(name, `DESTINATIONS_FILE_PARAM=${fileParam}`);
+  const more = [...referrers.keys()].filter((name) => !(name in parameters));
+  return more.length === 0 ? parameters : { ...parameters, ...(await fetch(more)) };
+}
 
-  const names = [...wanted.keys()];
-  if (names.length > MAX_NAMES_PER_CALL)
-    throw new Error('unreachable: more secret variables than one call takes');
-  const where = (name: string) =>
-    (wanted.get(name) ?? []).map((v) => `${v} (${v}${PARAM_SUFFIX}=${name})`).join(', ');
-
-  let parameters: Parameter[];
-  let invalid: string[];
+function readOrEmpty(readFile: ReadFile, path: string): string {
   try {
-    const answer = await ssm.send(new GetParametersCommand({ Names: names, WithDecryption: true }));
-    parameters = answer.Parameters ?? [];
-    invalid = answer.InvalidParameters ?? [];
-  } catch (error) {
-    throw translateSsmError(error, names, names.map(where).join(', '));
+    return readFile(path);
+  } catch {
+    return ''; // parseConfig reports the unreadable file
   }
+}
 
-  for (const name of invalid) problems.push(`${where(name)}: SSM parameter not found`);
-  for (const name of names) {
-    if (invalid.includes(name)) continue;
-    // Names may be asked for by ARN or with a :version selector; SSM answers with the plain name.
-    const found = parameters.find(
-      (p) =>
-        p.Name === name || p.ARN === name || (p.Selector !== undefined && `${p.Name}${p.Selector}` === name),
-    );
-    if (found === undefined || found.Value === undefined) {
-      problems.push(`${where(name)}: SSM returned no value`);
-    } else if (found.Type !== 'SecureString') {
-      problems.push(
-        `${where(name)}: is a ${found.Type ?? 'untyped'} parameter, store secrets as SecureString`,
-      );
-    } else {
-      for (const variable of wanted.get(name) ?? []) out[variable] = found.Value;
+async function getParameters(
+  client: Promise<SSMClient>,
+  names: string[],
+  referrers: ReadonlyMap<string, string[]>,
+): Promise<Record<string, { value: string; type: string }>> {
+  const { GetParametersCommand } = await import('@aws-sdk/client-ssm');
+  const ssm = await client;
+  const chunks = Array.from({ length: Math.ceil(names.length / MAX_NAMES_PER_CALL) }, (_, i) =>
+    names.slice(i * MAX_NAMES_PER_CALL, (i + 1) * MAX_NAMES_PER_CALL),
+  );
+  const answers = await Promise.all(
+    chunks.map(async (chunk) => {
+      try {
+        const answer = await ssm.send(new GetParametersCommand({ Names: chunk, WithDecryption: true }));
+        return { chunk, parameters: answer.Parameters ?? [] };
+      } catch (error) {
+        const where = chunk.map((name) => (referrers.get(name) ?? [name]).join(', ')).join(', ');
+        throw translateSsmError(error, chunk, where);
+      }
+    }),
+  );
+  const out: Record<string, { value: string; type: string }> = {};
+  for (const { chunk, parameters } of answers) {
+    for (const name of chunk) {
+      const found = parameters.find((p) => isAnswerFor(p, name));
+      if (found?.Value !== undefined) out[name] = { value: found.Value, type: found.Type ?? 'untyped' };
     }
   }
-  if (problems.length > 0) throw configError(problems);
   return out;
 }
 
-function configError(problems: string[]): ConfigError {
-  const variable = problems.length === 1 ? problems[0]?.split(' ')[0] : undefined;
-  return new ConfigError(`Invalid configuration: ${problems.join('; ')}`, variable);
-}
-
-function withoutParamVariables(env: Record<string, string | undefined>): Record<string, string | undefined> {
-  const out = { ...env };
-  for (const variable of SECRET_VARIABLES) delete out[`${variable}${PARAM_SUFFIX}`];
-  return out;
+/** Names may be asked for by ARN or with a `:version` selector; SSM answers with the plain name. */
+function isAnswerFor(p: Parameter, name: string): boolean {
+  return p.Name === name || p.ARN === name || (p.Selector !== undefined && `${p.Name}${p.Selector}` === name);
 }
 
 // Errors that a retry cannot fix are configuration problems; SSM's error messages never carry values.

@@ -1,0 +1,132 @@
+// Configuration, parsed once at start from the environment (and the destinations file) into the
+// typed Config that lib/ trusts. Every problem is reported at once, in one ConfigError line that
+// names each variable (or file path) and what was expected, and never shows a secret.
+import { redactUrl } from '../notify/redact';
+import { checkCredentialUse, buildCredentials } from './credentials';
+import { checkDestinations, envDestinations, fileDestinations } from './destinations';
+import { readDestinationsFile, readTextFile, type ReadFile } from './file';
+import { readInputs, type SsmParameters } from './inputs';
+import { configError, type Problem } from './problems';
+import { buildScopes } from './scopes';
+import type { Config, DestinationConfig, HssAuth } from './types';
+import { parseVariables } from './variables';
+
+export type * from './types';
+export type { ReadFile } from './file';
+export type { SsmParameters } from './inputs';
+export { SECRET_VARIABLES, VARIABLES, isSecretVariable } from './variables';
+export { GLOB_OPTIONS } from './rules';
+
+export interface ParseOptions {
+  /** Reads DESTINATIONS_FILE (default: UTF-8 from disk, relative to the working directory). */
+  readFile?: ReadFile;
+  /**
+   * The SSM parameters that `X_PARAM` variables, DESTINATIONS_FILE_PARAM and the file's `*_param`
+   * fields name, as resolveSecretParams read them; without it any such reference is a problem.
+   */
+  parameters?: SsmParameters;
+}
+
+/**
+ * Parses the environment (and the destinations file it names) into a Config; throws one ConfigError
+ * listing every problem, never echoing a secret. Makes no network call: resolve `_PARAM`
+ * references first with resolveSecretParams (lib/secrets.ts) and pass them as `parameters`.
+ */
+export function parseConfig(env: Record<string, string | undefined>, options: ParseOptions = {}): Config {
+  const problems: Problem[] = [];
+  const { inputs, secrets } = readInputs(env, options.parameters, problems);
+  const v = parseVariables(inputs, problems);
+  const file = readDestinationsFile(
+    v,
+    { readFile: options.readFile ?? readTextFile, parameters: options.parameters },
+    problems,
+  );
+  const scopes = buildScopes(v, inputs, file, problems);
+  const destinations = [...envDestinations(v), ...(file ? fileDestinations(file, v) : [])];
+  // A file with problems was reported: do not also say that there is no destination.
+  const fileMayList =
+    (file?.destinations?.length ?? 0) > 0 || problems.some((p) => p.variable.startsWith('DESTINATIONS_FILE'));
+  checkDestinations(destinations, inputs, fileMayList, problems);
+  const credentials = buildCredentials(v, inputs, file, problems);
+  checkCredentialUse(
+    credentials,
+    [
+      ...scopes.map(({ scope, where, variable }) => ({ credential: scope.credential, where, variable })),
+      ...destinations.flatMap(({ destination: d, where, variable }) =>
+        d.type === 'smn' ? [{ credential: d.credential, where, variable }] : [],
+      ),
+    ],
+    problems,
+  );
+  if (problems.length > 0) throw configError(problems, [...secrets, ...(file?.reader.secrets ?? [])]);
+
+  return {
+    scopes: scopes.map((s) => s.scope),
+    credentials: Object.fromEntries(
+      [...credentials].flatMap(([name, c]) => (c.auth ? [[name, c.auth] as const] : [])),
+    ),
+    ...(v.HSS_ENDPOINT !== undefined && { endpoint: v.HSS_ENDPOINT }),
+    ratePerMinute: v.HSS_RATE_LIMIT_PER_MINUTE,
+    lastDays: v.LAST_DAYS,
+    periodSeconds: v.SCHEDULE_PERIOD_SECONDS,
+    ...(v.POLL_BUDGET_SECONDS !== undefined && { pollBudgetSeconds: v.POLL_BUDGET_SECONDS }),
+    alertStatuses: v.ALERT_STATUSES,
+    // Required, so present once there is no problem.
+    stateTable: v.STATE_TABLE!,
+    stateNamespace: v.STATE_NAMESPACE,
+    ...(v.DYNAMODB_ENDPOINT !== undefined && { dynamodbEndpoint: v.DYNAMODB_ENDPOINT }),
+    // Lambda always sets AWS_REGION; the CLI may not, and AWS_DEFAULT_REGION is the AWS CLI's own spelling.
+    awsRegion: v.AWS_REGION ?? v.AWS_DEFAULT_REGION ?? 'us-east-1',
+    destinations: destinations.map((d) => d.destination),
+    baseline: v.BASELINE,
+    lifecycle: {
+      stuckAfterMinutes: v.STUCK_AFTER_MINUTES,
+      stuckMaxHours: v.STUCK_MAX_HOURS,
+      notifyResolved: v.NOTIFY_RESOLVED,
+      remindAfterHours: v.REMIND_AFTER_HOURS,
+      ...(v.DAILY_SUMMARY_AT !== undefined && {
+        dailySummary: { at: v.DAILY_SUMMARY_AT, timeZone: v.DAILY_SUMMARY_TZ },
+      }),
+    },
+    ...(v.LOG_LEVEL !== undefined && { logLevel: v.LOG_LEVEL }),
+  };
+}
+
+const REDACTED = '[redacted]';
+
+/** The config as it may be logged: keys, tokens and secrets `[redacted]`, every URL cut to `scheme://host/…`. */
+export function describeConfig(c: Config): Record<string, unknown> {
+  return {
+    ...c,
+    credentials: Object.fromEntries(
+      Object.entries(c.credentials).map(([name, auth]) => [name, describeAuth(auth)]),
+    ),
+    ...(c.dynamodbEndpoint !== undefined && { dynamodbEndpoint: redactUrl(c.dynamodbEndpoint) }),
+    destinations: c.destinations.map(describeDestination),
+  };
+}
+
+function describeAuth(auth: HssAuth): Record<string, string> {
+  if (auth.kind === 'token') return { kind: 'token', token: REDACTED };
+  return {
+    kind: 'aksk',
+    ak: REDACTED,
+    sk: REDACTED,
+    ...(auth.securityToken !== undefined && { securityToken: REDACTED }),
+  };
+}
+
+function describeDestination(d: DestinationConfig): Record<string, unknown> {
+  switch (d.type) {
+    case 'pagerduty':
+      return { ...d, routingKey: REDACTED, eventsUrl: redactUrl(d.eventsUrl) };
+    case 'smn':
+      return { ...d, endpoint: redactUrl(d.endpoint) };
+    case 'webhook':
+    case 'feishu':
+    case 'dingtalk':
+      return { ...d, url: redactUrl(d.url), ...(d.secret !== undefined && { secret: REDACTED }) };
+    default:
+      return { ...d, url: redactUrl(d.url) };
+  }
+}

@@ -1,0 +1,430 @@
+// The one table of environment variables: each row says what the variable is for, whether it is a
+// secret (never shown; may come from SSM with the `_PARAM` suffix), its default and its rule. The
+// parser, the secret list, the SSM resolver and the README's configuration table all read it.
+import type { Problem } from './problems';
+import {
+  CHANNEL_URL,
+  anyHttpUrl,
+  awsRegion,
+  baseUrl,
+  boolean,
+  check,
+  credentialName,
+  dingtalkSecret,
+  feishuSecret,
+  integer,
+  oneOf,
+  pagerdutyRoutingKey,
+  pagerdutySeverity,
+  regionId,
+  secretToken,
+  serviceUrl,
+  smnTopicUrn,
+  ssmParameterName,
+  statusList,
+  text,
+  timeOfDay,
+  timeZone,
+  webhookSecret,
+  type Rule,
+} from './rules';
+import { PROJECT_ID, ENTERPRISE_PROJECT_ID, scopeList } from './scopes';
+
+export const GROUPS = ['Scopes', 'Credentials', 'Polling and state', 'Destinations', 'Lifecycle'] as const;
+
+export interface Variable<T> {
+  readonly group: (typeof GROUPS)[number];
+  readonly rule: Rule<T>;
+  /** One or two sentences for the README. */
+  readonly doc: string;
+  /** Never shown in logs or errors; may be read from an SSM SecureString named by `<NAME>_PARAM`. */
+  readonly secret?: true;
+  /** Applied when the variable is unset or blank (and to go on checking when its value is refused). */
+  readonly default?: string;
+  /** The default in words, when it is computed rather than fixed. */
+  readonly defaultDoc?: string;
+  readonly required?: true;
+  /** Also given per named credential as `<NAME>__<CREDENTIAL>` (`CLOUD_SDK_SK__ACME`). */
+  readonly perCredential?: true;
+  /** Only meaningful together with this variable: setting it alone is an error. */
+  readonly needs?: string;
+}
+
+const v = <const S extends Variable<unknown>>(spec: S): S => spec;
+
+export const VARIABLES = {
+  // ---- scopes: where HSS is read ----
+  HSS_SCOPES: v({
+    group: 'Scopes',
+    rule: scopeList,
+    doc: 'Several scopes, comma-separated; `@name` picks a named credential (default `default`). Replaces HSS_REGION/HSS_PROJECT_ID/HSS_ENTERPRISE_PROJECT_ID.',
+  }),
+  HSS_REGION: v({
+    group: 'Scopes',
+    rule: regionId,
+    doc: 'One-scope form: the HSS region (a region HSS serves, e.g. `cn-north-4`; `eu-west-101` uses `.myhuaweicloud.eu`). Required unless HSS_ENDPOINT is set.',
+  }),
+  HSS_PROJECT_ID: v({
+    group: 'Scopes',
+    rule: PROJECT_ID,
+    doc: 'One-scope form: the project id (`{project_id}` of the HSS path).',
+  }),
+  HSS_ENTERPRISE_PROJECT_ID: v({
+    group: 'Scopes',
+    rule: ENTERPRISE_PROJECT_ID,
+    defaultDoc: '`0`',
+    doc: 'One-scope form: enterprise project queried; `0` = default, `all_granted_eps` = every one the credential may see.',
+  }),
+  HSS_ENDPOINT: v({
+    group: 'Scopes',
+    rule: baseUrl,
+    defaultDoc: "each scope's region URL",
+    doc: 'Serves every scope (emulators, private endpoints); may replace HSS_REGION in the one-scope form.',
+  }),
+  // ---- credentials ----
+  CLOUD_SDK_AK: v({
+    group: 'Credentials',
+    rule: secretToken(256),
+    secret: true,
+    perCredential: true,
+    doc: 'Access key of the `default` credential (`__NAME`: of credential `name`); requests are signed with SDK-HMAC-SHA256.',
+  }),
+  CLOUD_SDK_SK: v({
+    group: 'Credentials',
+    rule: secretToken(256),
+    secret: true,
+    perCredential: true,
+    doc: 'Secret key that goes with CLOUD_SDK_AK.',
+  }),
+  CLOUD_SDK_SECURITY_TOKEN: v({
+    group: 'Credentials',
+    rule: secretToken(16384),
+    secret: true,
+    perCredential: true,
+    doc: 'Security token of temporary AK/SK (only with AK/SK).',
+  }),
+  HSS_AUTH_TOKEN: v({
+    group: 'Credentials',
+    rule: secretToken(65536),
+    secret: true,
+    perCredential: true,
+    doc: 'IAM token sent as `X-Auth-Token`, instead of AK/SK (expires within 24 h).',
+  }),
+  // ---- polling and state ----
+  HSS_RATE_LIMIT_PER_MINUTE: v({
+    group: 'Polling and state',
+    rule: integer(1, 600),
+    default: '5',
+    doc: 'HSS calls per minute per credential, shared by every scope and stack using it; lower it when other tools use the same user.',
+  }),
+  LAST_DAYS: v({
+    group: 'Polling and state',
+    rule: integer(1, 30),
+    default: '1',
+    doc: 'The query window in days.',
+  }),
+  ALERT_STATUSES: v({
+    group: 'Polling and state',
+    rule: statusList,
+    default: 'failed,timeout',
+    doc: 'Task statuses that alert (`stuck` is separate: see STUCK_AFTER_MINUTES).',
+  }),
+  SCHEDULE_PERIOD_SECONDS: v({
+    group: 'Polling and state',
+    rule: integer(60, 86_400),
+    default: '60',
+    doc: "The schedule's period, set by `serverless.yml` from the schedule: paces the sweep and the delivery lease.",
+  }),
+  POLL_BUDGET_SECONDS: v({
+    group: 'Polling and state',
+    rule: integer(10, 86_400),
+    defaultDoc: 'the period less a safety margin',
+    doc: 'CLI only: how long one poll may run.',
+  }),
+  STATE_TABLE: v({
+    group: 'Polling and state',
+    rule: text(3, 255, { re: /^[A-Za-z0-9_.-]+$/, doc: 'A-Z a-z 0-9 _ . -' }),
+    required: true,
+    doc: 'DynamoDB table of the state.',
+  }),
+  STATE_NAMESPACE: v({
+    group: 'Polling and state',
+    rule: text(1, 64, { re: /^[A-Za-z0-9_.-]+$/, doc: 'A-Z a-z 0-9 _ . -' }),
+    default: 'default',
+    doc: 'Prefix of every state item (but the shared rate budget), so several stacks may share one table.',
+  }),
+  DYNAMODB_ENDPOINT: v({
+    group: 'Polling and state',
+    rule: anyHttpUrl,
+    doc: 'DynamoDB endpoint override (local or development DynamoDB).',
+  }),
+  AWS_REGION: v({
+    group: 'Polling and state',
+    rule: awsRegion,
+    defaultDoc: 'AWS_DEFAULT_REGION, else `us-east-1`',
+    doc: 'Region of the state table; Lambda always sets it.',
+  }),
+  AWS_DEFAULT_REGION: v({
+    group: 'Polling and state',
+    rule: awsRegion,
+    doc: "The AWS CLI's spelling, read when AWS_REGION is unset.",
+  }),
+  BASELINE: v({
+    group: 'Polling and state',
+    rule: boolean,
+    default: 'false',
+    doc: '`true`: record the current window without alerting (skip the backlog).',
+  }),
+  LOG_LEVEL: v({
+    group: 'Polling and state',
+    rule: oneOf(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT']),
+    defaultDoc: '`INFO`',
+    doc: 'Powertools log level.',
+  }),
+  // ---- destinations ----
+  DESTINATIONS_FILE: v({
+    group: 'Destinations',
+    rule: text(1, 4096),
+    doc: 'Path of a YAML or JSON destinations file (relative to the working directory: the function root on Lambda); see below.',
+  }),
+  DESTINATIONS_FILE_PARAM: v({
+    group: 'Destinations',
+    rule: ssmParameterName,
+    doc: 'Name of an SSM parameter (String or SecureString) whose value is the destinations file; instead of DESTINATIONS_FILE.',
+  }),
+  SLACK_WEBHOOK_URL: v({
+    group: 'Destinations',
+    rule: CHANNEL_URL.slack,
+    secret: true,
+    doc: 'Slack incoming webhook.',
+  }),
+  WEBHOOK_URL: v({
+    group: 'Destinations',
+    rule: CHANNEL_URL.webhook,
+    secret: true,
+    doc: 'Generic JSON webhook (one POST per message).',
+  }),
+  WEBHOOK_SECRET: v({
+    group: 'Destinations',
+    rule: webhookSecret,
+    secret: true,
+    needs: 'WEBHOOK_URL',
+    doc: 'Signs webhook deliveries per Standard Webhooks.',
+  }),
+  TEAMS_WEBHOOK_URL: v({
+    group: 'Destinations',
+    rule: CHANNEL_URL.teams,
+    secret: true,
+    doc: 'Microsoft Teams Workflows webhook ("Send webhook alerts to a channel").',
+  }),
+  FEISHU_WEBHOOK_URL: v({
+    group: 'Destinations',
+    rule: CHANNEL_URL.feishu,
+    secret: true,
+    doc: 'Feishu / Lark custom bot.',
+  }),
+  FEISHU_SECRET: v({
+    group: 'Destinations',
+    rule: feishuSecret,
+    secret: true,
+    needs: 'FEISHU_WEBHOOK_URL',
+    doc: "The bot's signature secret, when signing is on.",
+  }),
+  DINGTALK_WEBHOOK_URL: v({
+    group: 'Destinations',
+    rule: CHANNEL_URL.dingtalk,
+    secret: true,
+    doc: 'DingTalk custom robot.',
+  }),
+  DINGTALK_SECRET: v({
+    group: 'Destinations',
+    rule: dingtalkSecret,
+    secret: true,
+    needs: 'DINGTALK_WEBHOOK_URL',
+    doc: "The robot's signing secret, when signing is on.",
+  }),
+  WECOM_WEBHOOK_URL: v({
+    group: 'Destinations',
+    rule: CHANNEL_URL.wecom,
+    secret: true,
+    doc: 'WeCom group robot.',
+  }),
+  PAGERDUTY_ROUTING_KEY: v({
+    group: 'Destinations',
+    rule: pagerdutyRoutingKey,
+    secret: true,
+    doc: 'PagerDuty Events v2 integration key.',
+  }),
+  PAGERDUTY_EVENTS_URL: v({
+    group: 'Destinations',
+    rule: serviceUrl,
+    default: 'https://events.pagerduty.com/v2/enqueue',
+    needs: 'PAGERDUTY_ROUTING_KEY',
+    doc: 'PagerDuty Events API endpoint (loopback for tests).',
+  }),
+  PAGERDUTY_SEVERITY_FAILED: v({
+    group: 'Destinations',
+    rule: pagerdutySeverity,
+    default: 'error',
+    needs: 'PAGERDUTY_ROUTING_KEY',
+    doc: 'PagerDuty severity of a failed task.',
+  }),
+  PAGERDUTY_SEVERITY_TIMEOUT: v({
+    group: 'Destinations',
+    rule: pagerdutySeverity,
+    default: 'warning',
+    needs: 'PAGERDUTY_ROUTING_KEY',
+    doc: 'PagerDuty severity of a timed-out task.',
+  }),
+  PAGERDUTY_SEVERITY_STUCK: v({
+    group: 'Destinations',
+    rule: pagerdutySeverity,
+    default: 'warning',
+    needs: 'PAGERDUTY_ROUTING_KEY',
+    doc: 'PagerDuty severity of a stuck task.',
+  }),
+  SMN_TOPIC_URN: v({
+    group: 'Destinations',
+    rule: smnTopicUrn,
+    doc: 'Huawei Cloud SMN topic to publish to (e-mail, SMS, ... subscriptions).',
+  }),
+  SMN_ENDPOINT: v({
+    group: 'Destinations',
+    rule: baseUrl,
+    defaultDoc: "`https://smn.{region}.myhuaweicloud.com`, the URN's region",
+    needs: 'SMN_TOPIC_URN',
+    doc: 'SMN endpoint override.',
+  }),
+  SMN_CREDENTIAL: v({
+    group: 'Destinations',
+    rule: credentialName,
+    default: 'default',
+    needs: 'SMN_TOPIC_URN',
+    doc: 'Credential that signs the SMN publish.',
+  }),
+  GOOGLE_CHAT_WEBHOOK_URL: v({
+    group: 'Destinations',
+    rule: CHANNEL_URL.googlechat,
+    secret: true,
+    doc: 'Google Chat space incoming webhook.',
+  }),
+  DISCORD_WEBHOOK_URL: v({
+    group: 'Destinations',
+    rule: CHANNEL_URL.discord,
+    secret: true,
+    doc: 'Discord channel webhook.',
+  }),
+  // ---- lifecycle ----
+  STUCK_AFTER_MINUTES: v({
+    group: 'Lifecycle',
+    rule: integer(5, 10_080),
+    default: '60',
+    doc: 'A running or waiting task whose progress has not moved this long alerts as `stuck`.',
+  }),
+  STUCK_MAX_HOURS: v({
+    group: 'Lifecycle',
+    rule: integer(1, 720),
+    default: '6',
+    doc: 'A task running longer than this alerts as `stuck`.',
+  }),
+  NOTIFY_RESOLVED: v({
+    group: 'Lifecycle',
+    rule: boolean,
+    default: 'true',
+    doc: 'Send a "resolved" notice when a later task of the same host and backup succeeds.',
+  }),
+  REMIND_AFTER_HOURS: v({
+    group: 'Lifecycle',
+    rule: integer(0, 720),
+    default: '24',
+    doc: 'Remind of unresolved alerts every this many hours, in one digest per destination; `0` = never.',
+  }),
+  DAILY_SUMMARY_AT: v({
+    group: 'Lifecycle',
+    rule: timeOfDay,
+    doc: "Send yesterday's summary at this time every day (off when unset).",
+  }),
+  DAILY_SUMMARY_TZ: v({
+    group: 'Lifecycle',
+    rule: timeZone,
+    default: 'UTC',
+    needs: 'DAILY_SUMMARY_AT',
+    doc: 'Time zone of DAILY_SUMMARY_AT and of the day summarised.',
+  }),
+} as const;
+
+export type VariableName = keyof typeof VARIABLES;
+
+type ValueOf<V> = V extends { rule: Rule<infer T> }
+  ? V extends { default: string }
+    ? T
+    : T | undefined
+  : never;
+/** Every variable's parsed value; a variable with a default always has one. */
+export type Values = { -readonly [K in VariableName]: ValueOf<(typeof VARIABLES)[K]> };
+
+/** Variables whose values must never reach a log line or an error message (named credentials too: `CLOUD_SDK_SK__ACME`). */
+export const SECRET_VARIABLES = (Object.keys(VARIABLES) as VariableName[]).filter(
+  (name) => (VARIABLES[name] as Variable<unknown>).secret,
+);
+
+/** Variables that may also be given per named credential (`CLOUD_SDK_AK__ACME`). */
+export const PER_CREDENTIAL_VARIABLES = [
+  'CLOUD_SDK_AK',
+  'CLOUD_SDK_SK',
+  'CLOUD_SDK_SECURITY_TOKEN',
+  'HSS_AUTH_TOKEN',
+] as const;
+export type CredentialVariable = (typeof PER_CREDENTIAL_VARIABLES)[number];
+
+/** `CLOUD_SDK_SK__ACME` -> the base variable and the credential part as written; undefined for other names. */
+export function splitNamedCredential(name: string): { base: CredentialVariable; suffix: string } | undefined {
+  const m = /^(CLOUD_SDK_AK|CLOUD_SDK_SK|CLOUD_SDK_SECURITY_TOKEN|HSS_AUTH_TOKEN)__(.*)$/.exec(name);
+  return m ? { base: m[1] as CredentialVariable, suffix: m[2]! } : undefined;
+}
+
+/** True when `name`'s value is a secret: a secret variable of the table, or a named credential's. */
+export function isSecretVariable(name: string): boolean {
+  return (SECRET_VARIABLES as string[]).includes(name) || splitNamedCredential(name) !== undefined;
+}
+
+/** A value as read: its text (trimmed) and how a message names where it came from. */
+export interface Input {
+  text: string;
+  /** `LAST_DAYS`, or `CLOUD_SDK_SK (CLOUD_SDK_SK_PARAM=/x/sk)` for a value read from SSM. */
+  where: string;
+  /** Named by `X_PARAM` but not read (already reported): set, without a value to check. */
+  unresolved?: true;
+}
+
+/**
+ * Applies each variable's rule to its input (or its default), reporting a missing required one,
+ * a refused value and a variable set without the one it `needs`. A refused variable with a default
+ * takes the default, so that later checks do not report the same mistake again.
+ */
+export function parseVariables(inputs: ReadonlyMap<string, Input>, problems: Problem[]): Values {
+  const values: Record<string, unknown> = {};
+  for (const [name, variable] of Object.entries(VARIABLES) as [VariableName, Variable<unknown>][]) {
+    const input = inputs.get(name);
+    const byDefault =
+      variable.default === undefined ? undefined : check(variable.rule, variable.default, name);
+    values[name] = byDefault?.ok ? byDefault.value : undefined;
+    if (input === undefined) {
+      if (variable.required)
+        problems.push({ variable: name, text: `${name} is required (${variable.rule.expected})` });
+      continue;
+    }
+    if (!input.unresolved) {
+      const checked = check(variable.rule, input.text, input.where);
+      if (checked.ok) values[name] = checked.value;
+      else problems.push({ variable: name, text: checked.problem });
+    }
+    if (variable.needs !== undefined && !inputs.has(variable.needs)) {
+      problems.push({
+        variable: name,
+        text: `${name} is set but ${variable.needs} is not (it only applies with ${variable.needs})`,
+      });
+    }
+  }
+  return values as Values;
+}
