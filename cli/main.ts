@@ -1,5 +1,6 @@
 import { cliRunMs, createApp, runPoll, type App } from '../lib/app';
-import { parseConfig } from '../lib/config';
+import { parseConfig, type SsmParameters } from '../lib/config';
+import type { Config } from '../lib/config/types';
 import { ConfigError, oneLine } from '../lib/errors';
 import { stableId } from '../lib/ids';
 import type { Message, NoticeMessage } from '../lib/model';
@@ -27,6 +28,16 @@ Commands:
 
 Configuration comes from the environment; see README.md.`;
 
+/** The SSM parameters the environment names (`X_PARAM`); none read when no such variable is set. */
+async function cliParameters(env: Record<string, string | undefined>): Promise<SsmParameters> {
+  if (!Object.entries(env).some(([name, value]) => name.endsWith('_PARAM') && value?.trim())) return {};
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { resolveSecretParams } = require('../lib/secrets') as typeof import('../lib/secrets');
+  const { SSMClient } = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return resolveSecretParams(env, () => new SSMClient({}));
+}
+
 /** Exit codes: 0 done, 1 the work failed (API, auth, delivery), 2 bad usage or configuration. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -45,19 +56,21 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const positional = argv.filter((a) => a !== '--verbose' && a !== '-v');
   const command = positional.find((a) => !a.startsWith('-'));
   const log = consoleLog(verbose ? 'debug' : 'warn', io.err);
-  const app = (): App => createApp(parseConfig(io.env), { log, ...(io.clock ? { clock: io.clock } : {}) });
+  const config = async () => parseConfig(io.env, { parameters: await cliParameters(io.env) });
+  const app = async (): Promise<App> =>
+    createApp(await config(), { log, ...(io.clock ? { clock: io.clock } : {}) });
   try {
     switch (command) {
       case 'poll':
-        return await pollCommand(app(), io, args.has('--dry-run'));
+        return await pollCommand(await app(), io, args.has('--dry-run'));
       case 'status':
-        return await statusCommand(app(), io.out);
+        return await statusCommand(await app(), io.out);
       case 'silence':
-        return await silenceCommand(app(), positional.slice(positional.indexOf('silence') + 1), io.out);
+        return await silenceCommand(await app(), positional.slice(positional.indexOf('silence') + 1), io.out);
       case 'test-notify':
-        return await testNotify(app(), io);
+        return await testNotify(await app(), io);
       case 'create-table':
-        return await createTable(io, log);
+        return await createTable(await config(), io, log);
       case 'demo':
         return await runDemo({ out: io.out, verbose });
       case undefined:
@@ -177,8 +190,7 @@ async function testNotify(app: App, io: CliIo): Promise<number> {
   return failed > 0 ? EXIT.failed : EXIT.ok;
 }
 
-async function createTable(io: CliIo, log: ReturnType<typeof consoleLog>): Promise<number> {
-  const config = parseConfig(io.env);
+async function createTable(config: Config, io: CliIo, log: ReturnType<typeof consoleLog>): Promise<number> {
   if (!config.dynamodbEndpoint) {
     throw new ConfigError(
       'create-table needs DYNAMODB_ENDPOINT (a local or development DynamoDB); on AWS the table comes from serverless.yml',

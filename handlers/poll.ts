@@ -6,7 +6,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createApp, runPoll, type App } from '../lib/app';
 import { describeConfig, parseConfig } from '../lib/config';
-import type { SsmParameters } from '../lib/secrets';
+import type { SsmParameters } from '../lib/config';
 import type { PollSummary } from '../lib/poll';
 import { AlertsError, oneLine } from '../lib/errors';
 import type { Log } from '../lib/log';

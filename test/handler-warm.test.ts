@@ -103,8 +103,9 @@ describe('handlers/poll in a warm container', () => {
     ssmAnswers(container, 'EMULATORSK');
     const second = await container.handler(event as ScheduledEvent, context);
     // Assess
-    expect((first as Error).name).toBe('HssAuthError');
-    expect(second).toMatchObject({ hssCalls: 3 });
+    expect((first as Error).name).toBe('ScopesFailedError');
+    // The second tick read all four lists: failed, timeout, running, waiting.
+    expect(second).toMatchObject({ scopesFailed: [], hssCalls: 4 });
     expect(container.ssm.calls()).toHaveLength(1);
   });
 });

@@ -97,7 +97,9 @@ describe('handlers/poll via serverless invoke local', () => {
     };
     const output = `${err.stdout}\n${err.stderr}`;
     expect(err.code).not.toBe(0);
-    expect(output).toMatch(/"message":"Poll failed: HssAuthError: .*APIGW\.0301/);
+    expect(output).toMatch(
+      /"message":"Poll failed: ScopesFailedError: 1 of 1 scope\(s\) could not be read: .*HssAuthError: .*APIGW\.0301/,
+    );
     expect(output).not.toContain('a-wrong-secret-key');
   }, 120_000);
 });

@@ -8,7 +8,8 @@ import { inflateRawSync } from 'node:zlib';
 // Packages the real serverless.yml offline (no AWS call) and checks the CloudFormation it produces.
 
 const ROOT = join(__dirname, '..');
-const BUNDLE_LIMIT_BYTES = 400 * 1024;
+// The YAML parser of DESTINATIONS_FILE is a third of it, evaluated only when a file is read.
+const BUNDLE_LIMIT_BYTES = 480 * 1024;
 const run = promisify(execFile);
 
 /** `serverless package` of the real serverless.yml into `out`, with fake credentials and no profile. */
@@ -423,7 +424,7 @@ describe('serverless.yml, packaged offline', () => {
         { NODE_OPTIONS: '--enable-source-maps' },
       );
       expect(failed.stdout).toMatch(/^ConfigError: Invalid configuration: /);
-      expect(failed.stdout).toMatch(/at parseConfig \(.*lib\/config\.ts:\d+:\d+\)/);
+      expect(failed.stdout).toMatch(/at parseConfig \(.*lib\/config\/index\.ts:\d+:\d+\)/);
     });
   });
 

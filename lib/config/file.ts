@@ -2,7 +2,6 @@
 // holds it): YAML or JSON, read with the `yaml` package. This module reads the text and walks it with
 // paths (`destinations[2].url`) so that every problem names the file, the place and what was expected.
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { lookupParameter, type SsmParameters } from './inputs';
 import type { Problem } from './problems';
 import { check, type Rule } from './rules';
@@ -198,7 +197,11 @@ function optional<K extends string, T>(key: K, value: T | undefined): Partial<Re
 
 function parseText(text: string): { ok: true; data: unknown } | { ok: false; error: string } {
   try {
-    return { ok: true, data: parseYaml(text) };
+    // Required here, not imported: the YAML parser (a third of the bundle) is evaluated only when a
+    // destinations file is read, never on a cold start without one.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { parse } = require('yaml') as typeof import('yaml');
+    return { ok: true, data: parse(text) };
   } catch (error) {
     // The parser's message quotes the offending line after ":\n": keep only the reason and position.
     const message = error instanceof Error ? error.message.split(':\n')[0]!.trim() : String(error);

@@ -49,7 +49,6 @@ export function leftoverOrder(states: ReadonlyArray<ScopeState>, now: number): S
   const sweeps: Array<{ job: SweepJob; readAt: number }> = [];
   const followUps: Array<{ job: SweepJob; dueAt: number; key: string }> = [];
   for (const s of states) {
-    if (s.health !== undefined) continue; // its alert lists are failing: spend nothing more on it
     for (const list of IN_FLIGHT_STATUSES) {
       sweeps.push({ job: { kind: 'sweep', scopeId: s.scopeId, list }, readAt: s.cursors[list]?.readAt ?? 0 });
     }

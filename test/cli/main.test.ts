@@ -90,9 +90,10 @@ describe('hss-restore-alerts CLI', () => {
     const real = await cli(['poll']);
     expect(dry.code).toBe(0);
     expect(dry.out[0]).toBe(
-      'would alert: ecs-dry (ecs-dry-id) autobk_1: new -> failed [HSS.5021] agent offline',
+      'would send: alert ecs-dry (ecs-dry-id) autobk_1: new -> failed [HSS.5021 agent offline] in endpoint/demo-project/0',
     );
-    expect(dry.out[1]).toMatch(/^dry run: .* 0 WCU/);
+    // A dry run writes only its HSS call reservations (the shared budget), never state or the outbox.
+    expect(dry.out[1]).toMatch(/^dry run: .*1 new alerts/);
     expect(real.out[0]).toMatch(/1 new alerts/);
   });
 
@@ -107,29 +108,33 @@ describe('hss-restore-alerts CLI', () => {
     expect(result.err.join('\n')).not.toContain('secretpath');
   });
 
-  it('exits 1 with one line and no stack trace when HSS rejects the credentials', async () => {
+  it('exits 1 naming the scope HSS refused, in one summary line, never echoing the key', async () => {
     const result = await cli(['poll'], env({ CLOUD_SDK_SK: 'wrong-secret-key-value' }));
     expect(result.code).toBe(1);
-    expect(result.err).toHaveLength(1);
-    expect(result.err[0]).toMatch(/APIGW\.0301/);
-    expect(result.err[0]).not.toContain('wrong-secret-key-value');
-    expect(result.err[0]).not.toMatch(/\n\s+at /);
+    expect(result.out).toHaveLength(1);
+    expect(result.out[0]).toMatch(/; scope endpoint\/demo-project\/0 failed: HssAuthError: .*APIGW\.0301/);
+    expect([...result.out, ...result.err].join('\n')).not.toContain('wrong-secret-key-value');
   });
 
-  it('shows the stack trace only with --verbose', async () => {
-    const result = await cli(['poll', '--verbose'], env({ CLOUD_SDK_SK: 'wrong-secret-key-value' }));
-    expect(result.code).toBe(1);
-    expect(result.err.join('\n')).toMatch(/\n\s+at /);
-    expect(result.err.join('\n')).not.toContain('wrong-secret-key-value');
+  it('shows a stack trace only with --verbose', async () => {
+    const dead = env({ DYNAMODB_ENDPOINT: 'http://127.0.0.1:9' });
+    const quiet = await cli(['poll'], dead);
+    const verbose = await cli(['poll', '--verbose'], dead);
+    expect(quiet.code).toBe(1);
+    expect(quiet.err.join('\n')).not.toMatch(/\n\s+at /);
+    expect(verbose.err.join('\n')).toMatch(/\n\s+at /);
   });
 
   it('sends a clearly marked test notice to every destination and reports each result', async () => {
     webhook.failNext({ kind: 'status', status: 410, body: 'gone' });
     const result = await cli(['test-notify']);
     expect(result.code).toBe(1);
-    expect(result.out[0]).toMatch(/^Slack webhook http:\/\/127\.0\.0\.1:\d+\/…: ok$/);
-    expect(result.out[1]).toMatch(/^webhook http:\/\/127\.0\.0\.1:\d+\/… \(signed\): permanent: HTTP 410/);
-    expect(JSON.stringify(slack.received.at(-1)?.json)).toMatch(/TEST/);
+    expect(result.out[0]).toMatch(/^slack http:\/\/127\.0\.0\.1:\d+\/…: ok$/);
+    expect(result.out[1]).toMatch(/^webhook http:\/\/127\.0\.0\.1:\d+\/… \(signed\): failed: HTTP 410/);
+    const slackTexts = slack.received.slice(-2).map((r) => JSON.stringify(r.json));
+    expect(slackTexts[0]).toMatch(/TEST/);
+    // The webhook's 410 is permanent: the other destinations hear that it is failing.
+    expect(slackTexts[1]).toMatch(/Webhook is failing permanently/);
   });
 
   it('creates the state table on DYNAMODB_ENDPOINT, and says so when it exists', async () => {

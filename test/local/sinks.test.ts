@@ -116,7 +116,7 @@ describe('Slack sink', () => {
 });
 
 describe('webhook sink', () => {
-  const SECRET = 'whsec_c2luay1zZWNyZXQ=';
+  const SECRET = 'whsec_c2luay1zZWNyZXQtb2YtdHdlbnR5LWZvdXItYnl0ZXM=';
   const NOW_SEC = 1_741_239_000;
   let sink: Sink;
   beforeEach(async () => {

@@ -13,7 +13,7 @@ import type { ChannelLimits, ChannelRequest, Destination } from '../../lib/notif
 import { createPostJson, type PostJson } from '../../lib/notify/http';
 import { createOutbox, type OutboxDeps } from '../../lib/outbox';
 import { createTableClient, type TableClient } from '../../lib/state/table-client';
-import { recordingLog } from '../support/fakes';
+import { recordingLog } from '../support/log';
 
 export const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
 export const SEC = 1_000;
