@@ -48,7 +48,8 @@ const DEFAULTS = { timeoutMs: 10_000, pageSize: 200 } as const;
  * the query against a programming error that would cost a call (offset, limit, last_days, empty
  * resource name, unknown credential, a target with neither region nor endpoint): HssValidationError.
  * An unknown region throws ConfigError. After a credential is refused (401, APIGW.0301...), later
- * calls with it throw HssAuthError without calling: 5 refusals in a row lock the AK for 5 minutes.
+ * calls with it until that call's deadline (the rest of the run) throw HssAuthError without calling:
+ * 5 refusals in a row lock the AK for 5 minutes. The next run tries it again.
  */
 export function createPageReader(settings: PageReaderSettings): PageReader {
   const { credentials, budget, clock, sleep, log, random } = settings;
@@ -56,7 +57,9 @@ export function createPageReader(settings: PageReaderSettings): PageReader {
   const pageSize = settings.pageSize ?? DEFAULTS.pageSize;
   const transport = settings.transport ?? createTransport({ timeoutMs, clock, log });
   const stats = { calls: 0, throttled: 0, retries: 0 };
-  const refused = new Map<string, CallFailure>();
+  // A refused credential is not called again until the deadline of the run that was refused: the
+  // reader outlives runs (a warm container), and the next run must try again (the AK may be fixed).
+  const refused = new Map<string, { failure: CallFailure; until: number }>();
   const warned = { zoneless: false, unreadable: false };
 
   function endpointOf(target: HssTarget): string {
@@ -84,9 +87,9 @@ export function createPageReader(settings: PageReaderSettings): PageReader {
     }
     const endpoint = endpointOf(target);
     const earlier = refused.get(target.credential);
-    if (earlier !== undefined) {
+    if (earlier !== undefined && clock() <= earlier.until) {
       throw failureError(
-        earlier,
+        earlier.failure,
         `not called again: credential "${target.credential}" was refused earlier in this run`,
       );
     }
@@ -128,7 +131,7 @@ export function createPageReader(settings: PageReaderSettings): PageReader {
         await budget.penalize(target.credential, holdMs);
       }
       if (!decision.retry) {
-        if (refusesCredential(failure)) refused.set(target.credential, failure);
+        if (refusesCredential(failure)) refused.set(target.credential, { failure, until: deadline });
         throw giveUp(failure, attempt);
       }
       if (clock() + decision.afterMs > latestStart) {

@@ -301,6 +301,24 @@ describe('PageReader: failures', () => {
     expect(emulator.requests.map((r) => r.status)).toEqual([401, 200]);
   });
 
+  it('calls a refused credential again in the next run (a warm container keeps its reader)', async () => {
+    // Prepare: one refusal (a transient 401), in a run whose reads end at T0 + 1 min.
+    const { emulator, reader, time } = await setup({ tasks: makeTasks(3, { now: T0 }) });
+    emulator.injectFault({
+      kind: 'status',
+      status: 401,
+      body: { error_code: 'APIGW.0301', error_msg: 'Incorrect IAM authentication information' },
+    });
+    const firstRunEnds = T0 + MIN;
+    await rejectionOf(reader.fetchPage(TARGET, QUERY, 0, firstRunEnds));
+    // Act: the next scheduled run, after the first one's deadline.
+    await time.sleep(2 * MIN);
+    const next = await reader.fetchPage(TARGET, QUERY, 0, time.clock() + MIN);
+    // Assess
+    expect(next.kind).toBe('page');
+    expect(emulator.requests.map((r) => r.status)).toEqual([401, 200]);
+  });
+
   it('reports a permission refusal (403 HSS.0010) as HssAuthError without blocking the credential for other projects', async () => {
     // Prepare
     const { emulator, reader } = await setup({
