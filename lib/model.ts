@@ -169,7 +169,8 @@ export type MessageKind = Message['kind'];
 export type DeliveryOutcome =
   | { kind: 'ok' }
   | { kind: 'retryable'; error: string; retryAfterMs?: number }
-  | { kind: 'permanent'; error: string };
+  /** `endpoint`: the endpoint refuses every message (gone, unauthorised, misconfigured), not just this one. */
+  | { kind: 'permanent'; error: string; endpoint?: true };
 
 export const DELIVERY_STATES = ['pending', 'held', 'done', 'failed', 'expired', 'skipped'] as const;
 /**

@@ -199,9 +199,14 @@ function numberProp(err: unknown, name: string): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
-/** What a vendor's body code means: retryable (optionally after `afterMs`) or permanent, with a hint. */
+/**
+ * What a vendor's body code means: retryable (optionally after `afterMs`) or permanent, with a hint;
+ * `endpoint` when the code refuses the endpoint itself (gone, wrong secret, IP allow-list), so that
+ * every message to it fails and the destination is reported as failing.
+ */
 export type CodeMeaning =
-  { kind: 'retryable'; hint: string; afterMs?: number } | { kind: 'permanent'; hint: string };
+  | { kind: 'retryable'; hint: string; afterMs?: number }
+  | { kind: 'permanent'; hint: string; endpoint?: true };
 
 /** Vendors that answer HTTP 200 with an error code in a JSON body (Feishu `code`, DingTalk/WeCom `errcode`). */
 export interface BodyCodeRules {
@@ -232,7 +237,8 @@ export function classifyBodyCode(answer: HttpAnswer, nowMs: number, rules: BodyC
   const meaning = rules.codes[code];
   const said = vendorMessage ? ` "${bounded(vendorMessage, 100)}"` : '';
   const error = `HTTP ${answer.status}, ${rules.vendor} code ${code}${said}: ${meaning?.hint ?? 'unknown code, retried'}`;
-  if (meaning?.kind === 'permanent') return { kind: 'permanent', error };
+  if (meaning?.kind === 'permanent')
+    return meaning.endpoint ? { kind: 'permanent', error, endpoint: true } : { kind: 'permanent', error };
   const afterMs = meaning?.afterMs ?? parseRetryAfter(header(answer.headers, 'retry-after'), nowMs);
   return afterMs === undefined
     ? { kind: 'retryable', error }
@@ -290,10 +296,12 @@ export interface SendResult {
 /**
  * True when later messages to the same endpoint should not be tried in this batch: every retryable
  * failure (do not hammer a throttled or failing receiver) and permanent failures of the endpoint
- * itself (401/403/404/410). A 400 concerns one payload only, so the batch goes on.
+ * itself (401/403/404/410, or a vendor's code or word saying so in any status). A 400 concerns one
+ * payload only, so the batch goes on.
  */
 export function haltsBatch(result: SendResult): boolean {
   if (result.outcome.kind === 'ok') return false;
   if (result.outcome.kind === 'retryable') return true;
+  if (result.outcome.endpoint) return true;
   return result.status !== undefined && ENDPOINT_WIDE_STATUSES.has(result.status);
 }

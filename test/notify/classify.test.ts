@@ -227,3 +227,27 @@ describe('classifyNetworkError', () => {
     });
   });
 });
+
+describe('haltsBatch', () => {
+  it.each<[string, Parameters<typeof haltsBatch>[0], boolean]>([
+    ['a delivery goes on to the next message', { outcome: { kind: 'ok' }, status: 200 }, false],
+    ['a throttled or failing receiver is not hammered', { outcome: { kind: 'retryable', error: 'x' } }, true],
+    [
+      'a refused payload concerns that message only',
+      { outcome: { kind: 'permanent', error: 'x' }, status: 400 },
+      false,
+    ],
+    [
+      'a gone endpoint refuses every message',
+      { outcome: { kind: 'permanent', error: 'x' }, status: 410 },
+      true,
+    ],
+    [
+      'a vendor code in a 200 that condemns the endpoint (wrong secret, robot removed)',
+      { outcome: { kind: 'permanent', error: 'x', endpoint: true }, status: 200 },
+      true,
+    ],
+  ])('%s', (_why, result, halts) => {
+    expect(haltsBatch(result)).toBe(halts);
+  });
+});

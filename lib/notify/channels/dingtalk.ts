@@ -74,14 +74,20 @@ export const DINGTALK_CODES: BodyCodeRules = {
       hint: 'sending too fast: the robot is muted for 10 minutes',
       afterMs: 600_000,
     },
+    300001: {
+      kind: 'permanent',
+      hint: 'the access token does not exist (the robot was removed)',
+      endpoint: true,
+    },
     310000: {
       kind: 'permanent',
       hint: 'refused by the robot security settings (keyword "HSS", signature/secret, clock, or IP allow-list)',
+      endpoint: true,
     },
   },
 };
 
-/** HTTP 200 with errcode 0 ok; 130101 retryable after 10 min; 310000 permanent; unknown codes retryable. */
+/** HTTP 200 with errcode 0 ok; 130101 retryable after 10 min; 300001/310000 permanent for the endpoint; unknown codes retryable. */
 export function classifyDingtalk(answer: HttpAnswer, now: number): DeliveryOutcome {
   return classifyBodyCode(answer, now, DINGTALK_CODES);
 }

@@ -102,17 +102,26 @@ export const FEISHU_CODES: BodyCodeRules = {
   messageFields: ['msg', 'StatusMessage'],
   codes: {
     11232: { kind: 'retryable', hint: 'throttled (5/s, 100/min per bot)', afterMs: 60_000 },
+    19001: { kind: 'permanent', hint: 'the webhook token is invalid (the bot was removed)', endpoint: true },
     19021: {
       kind: 'permanent',
       hint: 'signature refused (wrong secret, or the clock is off by more than 1 h)',
+      endpoint: true,
     },
-    19022: { kind: 'permanent', hint: 'this IP is not on the bot allow-list' },
-    19024: { kind: 'permanent', hint: 'the message lacks the keyword the bot requires (use "HSS")' },
+    19022: { kind: 'permanent', hint: 'this IP is not on the bot allow-list', endpoint: true },
+    19024: {
+      kind: 'permanent',
+      hint: 'the message lacks the keyword the bot requires (use "HSS")',
+      endpoint: true,
+    },
     9499: { kind: 'permanent', hint: 'bad request (the card was refused)' },
   },
 };
 
-/** HTTP 200 with code 0 ok; 11232 retryable; 19021/19022/19024/9499 permanent; unknown codes retryable. */
+/**
+ * HTTP 200 with code 0 ok; 11232 retryable; 19001/19021/19022/19024 permanent for the endpoint (the
+ * destination is reported failing), 9499 for the message; unknown codes retryable.
+ */
 export function classifyFeishu(answer: HttpAnswer, now: number): DeliveryOutcome {
   return classifyBodyCode(answer, now, FEISHU_CODES);
 }

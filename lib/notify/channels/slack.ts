@@ -100,6 +100,15 @@ export function slackBody(card: Card): string {
   return JSON.stringify({ text: clip(slackText(card.fallback), SLACK_LIMITS.text), blocks });
 }
 
+/** Slack's error words that refuse the payload, not the webhook (the others refuse every message). */
+const PAYLOAD_WORDS: ReadonlySet<string> = new Set([
+  'invalid_payload',
+  'invalid_blocks',
+  'invalid_blocks_format',
+  'no_text',
+  'too_many_attachments',
+]);
+
 /** Slack's documented error words: a 2xx whose whole body is one of these is not a delivery. */
 export const SLACK_ERROR_WORDS: ReadonlySet<string> = new Set([
   'invalid_payload',
@@ -122,7 +131,8 @@ export const SLACK_ERROR_WORDS: ReadonlySet<string> = new Set([
 /**
  * Any 2xx is delivered (Slack answers `ok`, Slack-compatible receivers `{"ok":true}` or other bodies)
  * unless the whole body is one of Slack's error words (`rollup_error` retryable, the others
- * permanent); other statuses as classifyHttp (404 `no_service`/410 permanent, 429/5xx retryable).
+ * permanent, and for the webhook itself but the payload words); other statuses as classifyHttp (404
+ * `no_service`/410 permanent, 429/5xx retryable).
  */
 export function classifySlack(answer: HttpAnswer, now: number): DeliveryOutcome {
   const word = answer.bodyText.trim();
@@ -130,7 +140,11 @@ export function classifySlack(answer: HttpAnswer, now: number): DeliveryOutcome 
     // Judged as the status Slack itself pairs with the word (rollup_error 500, the others 4xx).
     const outcome = classifyHttp(word === 'rollup_error' ? 500 : 400, {}, word, now);
     if (outcome.kind === 'ok') return outcome;
-    return { ...outcome, error: `HTTP ${answer.status} ${outcome.error.replace(/^HTTP \d+ /, '')}` };
+    const error = `HTTP ${answer.status} ${outcome.error.replace(/^HTTP \d+ /, '')}`;
+    // no_service, channel_is_archived...: the webhook itself refuses, so the destination is failing.
+    if (outcome.kind === 'permanent' && !PAYLOAD_WORDS.has(word))
+      return { ...outcome, error, endpoint: true };
+    return { ...outcome, error };
   }
   return classifyHttp(answer.status, answer.headers, answer.bodyText, now);
 }

@@ -66,10 +66,11 @@ export const WECOM_CODES: BodyCodeRules = {
   messageFields: ['errmsg'],
   codes: {
     45009: { kind: 'retryable', hint: 'frequency limit (20/min per robot)', afterMs: 60_000 },
+    93000: { kind: 'permanent', hint: 'invalid webhook URL (the robot was removed)', endpoint: true },
   },
 };
 
-/** HTTP 200 with errcode 0 ok; 45009 retryable after a minute; unknown codes retryable. */
+/** HTTP 200 with errcode 0 ok; 45009 retryable after a minute; 93000 permanent for the endpoint; unknown codes retryable. */
 export function classifyWecom(answer: HttpAnswer, now: number): DeliveryOutcome {
   return classifyBodyCode(answer, now, WECOM_CODES);
 }

@@ -31,8 +31,15 @@ it.each<[string, Classify, HttpAnswer, Partial<DeliveryOutcome> & { kind: Delive
       'slack',
       classifySlack,
       answer(200, 'no_service'),
+      { kind: 'permanent', endpoint: true },
+      'an error word is not a delivery, whatever the status; this one condemns the webhook',
+    ],
+    [
+      'slack',
+      classifySlack,
+      answer(200, 'invalid_blocks'),
       { kind: 'permanent' },
-      'an error word is not a delivery, whatever the status',
+      'a refused payload says nothing of the next message',
     ],
     [
       'slack',
@@ -91,11 +98,30 @@ it.each<[string, Classify, HttpAnswer, Partial<DeliveryOutcome> & { kind: Delive
       'feishu',
       classifyFeishu,
       answer(200, '{"code":19021,"msg":"sign match fail"}'),
-      { kind: 'permanent' },
-      'bad signature or clock',
+      { kind: 'permanent', endpoint: true },
+      'bad signature or clock: every message will be refused',
     ],
-    ['feishu', classifyFeishu, answer(200, '{"code":19022}'), { kind: 'permanent' }, 'IP not allowed'],
-    ['feishu', classifyFeishu, answer(200, '{"code":19024}'), { kind: 'permanent' }, 'keyword missing'],
+    [
+      'feishu',
+      classifyFeishu,
+      answer(200, '{"code":19022}'),
+      { kind: 'permanent', endpoint: true },
+      'IP not allowed',
+    ],
+    [
+      'feishu',
+      classifyFeishu,
+      answer(200, '{"code":19024}'),
+      { kind: 'permanent', endpoint: true },
+      'keyword missing (it is in every message or in none)',
+    ],
+    [
+      'feishu',
+      classifyFeishu,
+      answer(404, '{"code":19001,"msg":"param invalid: incoming webhook access token invalid"}'),
+      { kind: 'permanent', endpoint: true },
+      'the bot was removed',
+    ],
     [
       'feishu',
       classifyFeishu,
@@ -129,10 +155,24 @@ it.each<[string, Classify, HttpAnswer, Partial<DeliveryOutcome> & { kind: Delive
       'dingtalk',
       classifyDingtalk,
       answer(200, '{"errcode":310000,"errmsg":"sign not match"}'),
-      { kind: 'permanent' },
-      'security settings refuse it',
+      { kind: 'permanent', endpoint: true },
+      'security settings refuse it, and every message after it',
+    ],
+    [
+      'dingtalk',
+      classifyDingtalk,
+      answer(200, '{"errcode":300001,"errmsg":"token is not exist"}'),
+      { kind: 'permanent', endpoint: true },
+      'the robot was removed',
     ],
     ['wecom', classifyWecom, answer(200, '{"errcode":0,"errmsg":"ok"}'), { kind: 'ok' }, 'errcode 0'],
+    [
+      'wecom',
+      classifyWecom,
+      answer(200, '{"errcode":93000,"errmsg":"invalid webhook url"}'),
+      { kind: 'permanent', endpoint: true },
+      'the robot was removed',
+    ],
     [
       'wecom',
       classifyWecom,
@@ -172,7 +212,10 @@ it.each<[string, Classify, HttpAnswer, Partial<DeliveryOutcome> & { kind: Delive
     ],
   ],
 )('%s: %j -> %j (%s)', (_channel, classify, a, expected) => {
-  expect(classify(a, 0)).toMatchObject(expected);
+  const outcome = classify(a, 0);
+  expect(outcome).toMatchObject(expected);
+  // Only a refusal of the endpoint itself reports the destination as failing.
+  expect(outcome.kind === 'permanent' && outcome.endpoint === true).toBe('endpoint' in expected);
 });
 
 it('names the vendor code and message in the error, without URLs', () => {
@@ -182,6 +225,7 @@ it('names the vendor code and message in the error, without URLs', () => {
   );
   expect(outcome).toEqual({
     kind: 'permanent',
+    endpoint: true,
     error:
       'HTTP 200, Feishu code 19024 "Key Words Not Found https://open.feishu.cn/…": the message lacks the keyword the bot requires (use "HSS")',
   });
