@@ -1,9 +1,11 @@
 // Where the scan of one list (one scope, one status) stands, and which offset to read next. A
 // cycle reads a list from offset 0 until a page comes back short; a list too long for one poll is
 // continued by the next from the cursor, stepping back a little (records that age out shift the
-// rest forward) and re-reading the head first when asked (new records may be inserted there: the
-// API does not say in which order it lists). Nothing here trusts `total_num`: a full page always
-// asks for the next. Pure apart from the object's own state.
+// rest forward; never a whole page, so every continued poll makes progress) and re-reading the head
+// once it has read on, when asked (new records may be inserted there: the API does not say in which
+// order it lists; reading on first means a poll that gets one call for the list still advances).
+// Nothing here trusts `total_num`: a full page always asks for the next. Pure apart from the
+// object's own state.
 import type { Page } from '../hss/pages';
 import type { KnownStatus } from '../model';
 import { DAY_MS } from '../retention';
@@ -18,7 +20,7 @@ export interface ScanOptions {
   /** Window of this poll's reads, days. */
   lastDays: number;
   pageSize: number;
-  /** Re-read the head before continuing a cycle (alert lists: new failures may be inserted there). */
+  /** Re-read the head once a continued cycle has read on (alert lists: new failures may be inserted there). */
   rereadHead: boolean;
   /** Schedule period, ms: sizes the step-back of a continued cycle. */
   periodMs: number;
@@ -66,6 +68,9 @@ export function createScan(o: ScanOptions): ListScan {
   let offset = continuing ? prev.offset : 0;
   let cycleStart = continuing ? prev.cycleStart : 0;
   let headPending = continuing && o.rereadHead;
+  // The head waits until the continued cycle has read one page on: a poll that can afford a single
+  // call for this list must advance it, or a list longer than a page is never read to its end.
+  let readOn = false;
   let complete = false;
   let lastTotal = 0;
   let pagesRead = 0;
@@ -83,7 +88,7 @@ export function createScan(o: ScanOptions): ListScan {
 
   return {
     list: o.list,
-    next: () => (complete ? undefined : headPending ? 0 : offset),
+    next: () => (complete ? undefined : headPending && readOn ? 0 : offset),
     accept(at, page, pageHash, keys, now) {
       pagesRead += 1;
       readAt = now;
@@ -100,6 +105,7 @@ export function createScan(o: ScanOptions): ListScan {
         if (short) finish(now);
         return { unchanged, complete };
       }
+      readOn = true;
       if (short) finish(now);
       else offset = at + page.rows;
       return { unchanged, complete };
@@ -135,9 +141,11 @@ export function createScan(o: ScanOptions): ListScan {
         return { cursor: { ...base, offset: 0, cycleStart: 0 }, seen: undefined };
       }
       // Records that age out of the window before the next poll shift the rest forward: step back
-      // by about that many (estimated from the list's size), so none slips past the cursor.
+      // by about that many (estimated from the list's size), so none slips past the cursor; at most
+      // half a page, so a poll that reads one page still advances (a record skipped by a list that
+      // ages faster than that is read by the next cycle).
       const agingPerPeriod = Math.ceil((lastTotal * o.periodMs) / (o.lastDays * DAY_MS));
-      const stepBack = Math.min(o.pageSize, agingPerPeriod + 10);
+      const stepBack = Math.min(Math.floor(o.pageSize / 2), agingPerPeriod + 10);
       return {
         cursor: { ...base, offset: Math.max(1, offset - stepBack), cycleStart, cycleChanged },
         seen: [...seen],
