@@ -2,7 +2,7 @@
 // per-credential rate limit), a DynamoDB engine, one local sink per destination, and the app built
 // by createApp exactly as the Lambda and the CLI build it. `tick()` runs one poll the way the
 // scheduler does (it must end before the next tick) and moves the clock to the next tick.
-import { createApp, runPoll, type App } from '../../lib/app';
+import { createApp, runPoll, type App, type AppOverrides } from '../../lib/app';
 import type { Config, DestinationConfig, LifecycleConfig, ScopeConfig } from '../../lib/config/types';
 import type { Log } from '../../lib/log';
 import type { PollSummary } from '../../lib/poll';
@@ -13,12 +13,19 @@ import {
   type HssEmulatorOptions,
 } from '../../local/hss-emulator';
 import {
+  startDingtalkSink,
+  startDiscordSink,
   startFeishuSink,
+  startGoogleChatSink,
   startPagerdutySink,
   startSlackSink,
+  startSmnSink,
   startTeamsSink,
   startWebhookSink,
+  startWecomSink,
   PAGERDUTY_ROUTING_KEY,
+  SMN_PROJECT_ID,
+  SMN_TOPIC_URN,
   type Sink,
 } from '../../local/sinks';
 import type { Engine } from '../support/engines';
@@ -31,8 +38,31 @@ export const AK = 'EMULATORAK';
 export const SK = 'EMULATORSK';
 export const WEBHOOK_SECRET = 'whsec_c2VjcmV0LWZvci10ZXN0cy1vbmx5LTEyMzQ1Njc4';
 export const PROJECT = 'demo-project';
+export const FEISHU_SECRET = 'feishu-secret';
+export const DINGTALK_SECRET = 'SEC0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
 
-export type SinkName = 'slack' | 'webhook' | 'teams' | 'feishu' | 'pagerduty';
+/** Every destination type has a local sink; a world starts the ones it is given. */
+export const SINK_NAMES = [
+  'slack',
+  'webhook',
+  'teams',
+  'feishu',
+  'pagerduty',
+  'dingtalk',
+  'wecom',
+  'smn',
+  'googlechat',
+  'discord',
+] as const;
+export type SinkName = (typeof SINK_NAMES)[number];
+
+/** A clock and a sleep that moves it (test/hss/virtual-time.ts for actors that run at once). */
+export interface WorldTime {
+  clock: () => number;
+  sleep: (ms: number) => Promise<void>;
+  /** Runs polls at once (virtual time moves when all of them sleep); default Promise.all. */
+  run?: <T>(...actors: Array<() => Promise<T>>) => Promise<T[]>;
+}
 
 export interface WorldOptions {
   engine: Engine;
@@ -46,6 +76,14 @@ export interface WorldOptions {
   credentials?: Config['credentials'];
   baseline?: boolean;
   log?: Log;
+  /** Records per HSS page (10..200; default the poll's 200): small pages make paging cheap to test. */
+  pageSize?: number;
+  /** HSS request timeout, ms (default 2000). */
+  hssTimeoutMs?: number;
+  /** Destination request timeout, ms (default 2000). */
+  deliveryTimeoutMs?: number;
+  /** Virtual time to run on (default: a plain clock that every sleep moves at once). */
+  time?: WorldTime;
 }
 
 export interface World {
@@ -56,22 +94,46 @@ export interface World {
   tasks: EmulatedTask[];
   sinks: Partial<Record<SinkName, Sink>>;
   config: Config;
-  /** A fresh app, as a new Lambda container or CLI process would build it (same table). */
-  newApp(): App;
+  /** The state table's name. */
+  tableName: string;
+  /**
+   * A fresh app, as a new Lambda container or CLI process would build it (same table); `overrides`
+   * replace the world's (its own DynamoDB client, HTTP leg or log).
+   */
+  newApp(overrides?: Partial<AppOverrides>): App;
   app: App;
   /** One poll on `app` (default: the world's), ending before the next tick; then the clock moves to it. */
   tick(app?: App): Promise<PollSummary>;
+  /**
+   * One poll on each of `apps` started at the same moment (overlapping invocations), each ending
+   * before the next tick; then the clock moves to it. A poll that throws gives its error.
+   */
+  together(apps: readonly App[]): Promise<Array<PollSummary | Error>>;
   close(): Promise<void>;
 }
 
 const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
 export async function openWorld(o: WorldOptions): Promise<World> {
-  const time = { now: T0 };
-  const clock = () => time.now;
-  const sleep = async (ms: number) => {
-    time.now += Math.max(0, ms);
+  let plain = T0;
+  const base: WorldTime = o.time ?? {
+    clock: () => plain,
+    sleep: async (ms: number) => {
+      plain += Math.max(0, ms);
+    },
   };
+  // Tests move the clock by setting `time.now`: an offset over the underlying virtual time.
+  let offset = o.time ? T0 - o.time.clock() : 0;
+  const time = {
+    get now() {
+      return base.clock() + offset;
+    },
+    set now(value: number) {
+      offset += value - (base.clock() + offset);
+    },
+  };
+  const clock = () => time.now;
+  const sleep = base.sleep;
   const tasks: EmulatedTask[] = [];
   const emulator = await startHssEmulator({
     projects: [PROJECT, 'project-b', 'project-c'],
@@ -94,8 +156,38 @@ export async function openWorld(o: WorldOptions): Promise<World> {
       sinks.teams = await startTeamsSink({ clock });
       destinations.push({ type: 'teams', name, url: sinks.teams.url, routing });
     } else if (name === 'feishu') {
-      sinks.feishu = await startFeishuSink({ secret: 'feishu-secret', clock });
-      destinations.push({ type: 'feishu', name, url: sinks.feishu.url, secret: 'feishu-secret', routing });
+      sinks.feishu = await startFeishuSink({ secret: FEISHU_SECRET, clock });
+      destinations.push({ type: 'feishu', name, url: sinks.feishu.url, secret: FEISHU_SECRET, routing });
+    } else if (name === 'dingtalk') {
+      sinks.dingtalk = await startDingtalkSink({ secret: DINGTALK_SECRET, clock });
+      destinations.push({
+        type: 'dingtalk',
+        name,
+        url: sinks.dingtalk.url,
+        secret: DINGTALK_SECRET,
+        routing,
+      });
+    } else if (name === 'wecom') {
+      sinks.wecom = await startWecomSink({ clock });
+      destinations.push({ type: 'wecom', name, url: sinks.wecom.url, routing });
+    } else if (name === 'smn') {
+      const sink = await startSmnSink({ auth: { ak: AK, sk: SK }, clock });
+      sinks.smn = sink;
+      destinations.push({
+        type: 'smn',
+        name,
+        topicUrn: SMN_TOPIC_URN,
+        endpoint: sink.endpoint,
+        projectId: SMN_PROJECT_ID,
+        credential: 'default',
+        routing,
+      });
+    } else if (name === 'googlechat') {
+      sinks.googlechat = await startGoogleChatSink({ clock });
+      destinations.push({ type: 'googlechat', name, url: sinks.googlechat.url, routing });
+    } else if (name === 'discord') {
+      sinks.discord = await startDiscordSink({ clock });
+      destinations.push({ type: 'discord', name, url: sinks.discord.url, routing });
     } else {
       const sink = await startPagerdutySink({ clock });
       sinks.pagerduty = sink;
@@ -134,18 +226,27 @@ export async function openWorld(o: WorldOptions): Promise<World> {
     },
   };
   const client = o.engine.newClient();
-  const newApp = () =>
+  const newApp = (overrides: Partial<AppOverrides> = {}) =>
     createApp(config, {
       log: o.log ?? quiet,
       clock,
       sleep,
       random: () => 0.5,
       dynamo: client,
-      hssTimeoutMs: 2_000,
-      deliveryTimeoutMs: 2_000,
+      hssTimeoutMs: o.hssTimeoutMs ?? 2_000,
+      deliveryTimeoutMs: o.deliveryTimeoutMs ?? 2_000,
+      ...overrides,
     });
   const app = newApp();
   const periodMs = config.periodSeconds * 1000;
+  const extra = o.pageSize ? { pageSize: o.pageSize } : {};
+  /** One poll from `start`, as the scheduler runs it: it must end before the next tick. */
+  const pollFrom = async (on: App, start: number): Promise<PollSummary> => {
+    // The Lambda's timeout sits below the period (serverless.yml: 50 s of 60 s).
+    const summary = await runPoll(on, start + periodMs - 10_000, extra);
+    if (clock() > start + periodMs) throw new Error(`poll ran past its period: ${clock() - start} ms`);
+    return summary;
+  };
   return {
     time,
     clock,
@@ -154,21 +255,34 @@ export async function openWorld(o: WorldOptions): Promise<World> {
     tasks,
     sinks,
     config,
+    tableName,
     newApp,
     app,
     async tick(on = app) {
       const start = clock();
-      // The Lambda's timeout sits below the period (serverless.yml: 50 s of 60 s).
-      const summary = await runPoll(on, start + periodMs - 10_000);
-      if (clock() > start + periodMs) throw new Error(`poll ran past its period: ${clock() - start} ms`);
+      const summary = await pollFrom(on, start);
       time.now = start + periodMs;
       return summary;
+    },
+    async together(apps) {
+      const start = clock();
+      const run =
+        base.run ?? (<T>(...actors: Array<() => Promise<T>>) => Promise.all(actors.map((a) => a())));
+      const results = await run(
+        ...apps.map((on) => () => pollFrom(on, start).catch((err: unknown) => toError(err))),
+      );
+      time.now = start + periodMs;
+      return results;
     },
     async close() {
       await emulator.close();
       for (const sink of Object.values(sinks)) await sink?.close();
     },
   };
+}
+
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 /** A raw HSS record for the emulator. */

@@ -10,8 +10,11 @@ type Json = Record<string, unknown>;
 export type Reply =
   { answer: { status: number; body: Json } } | { forward: Json; amend?: (output: Json) => Json };
 
-/** Decides per request; `undefined` forwards it untouched. `operation` is e.g. `BatchWriteItem`. */
-export type Rule = (operation: string, input: Json) => Reply | undefined;
+/**
+ * Decides per request; `undefined` forwards it untouched. `operation` is e.g. `BatchWriteItem`. A rule
+ * may be async: it can act on the engine first (a rival's write), then let the request through.
+ */
+export type Rule = (operation: string, input: Json) => Reply | undefined | Promise<Reply | undefined>;
 
 export interface DynamoProxy {
   endpoint: string;
@@ -32,7 +35,15 @@ export async function startDynamoProxy(upstream: string): Promise<DynamoProxy> {
       const raw = Buffer.concat(chunks);
       const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
       operations.push(operation);
-      const reply = proxy.rule?.(operation, JSON.parse(raw.toString('utf8') || '{}') as Json);
+      void Promise.resolve(proxy.rule?.(operation, JSON.parse(raw.toString('utf8') || '{}') as Json)).then(
+        (reply) => answer(reply, raw),
+        (err: Error) => {
+          res.writeHead(502);
+          res.end(err.message);
+        },
+      );
+    });
+    const answer = (reply: Reply | undefined, raw: Buffer): void => {
       if (reply && 'answer' in reply) {
         res.writeHead(reply.answer.status, { 'content-type': 'application/x-amz-json-1.0' });
         res.end(JSON.stringify(reply.answer.body));
@@ -57,11 +68,16 @@ export async function startDynamoProxy(upstream: string): Promise<DynamoProxy> {
           res.end(err.message);
         },
       );
-    });
+    };
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   proxy.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  proxy.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  proxy.close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // Keep-alive sockets of SDK clients would otherwise hold close() open until they idle out.
+      server.closeAllConnections();
+    });
   return proxy;
 }
 
