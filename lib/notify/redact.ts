@@ -19,3 +19,12 @@ const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
 export function scrubUrls(text: string): string {
   return text.replace(URL_IN_TEXT, (match) => redactUrl(match));
 }
+
+/** `text` with each of `values` (longest first, so one containing another goes whole) replaced by `[redacted]`. */
+export function redactValues(text: string, values: readonly string[]): string {
+  let out = text;
+  for (const value of [...new Set(values)].filter((v) => v.length > 0).sort((a, b) => b.length - a.length)) {
+    out = out.split(value).join('[redacted]');
+  }
+  return out;
+}

@@ -1,4 +1,4 @@
-import { redactUrl, scrubUrls } from '../../lib/notify/redact';
+import { redactUrl, redactValues, scrubUrls } from '../../lib/notify/redact';
 
 describe('redactUrl', () => {
   it.each([
@@ -25,6 +25,14 @@ describe('scrubUrls', () => {
   it('redacts every URL inside free text and leaves the rest', () => {
     expect(scrubUrls('POST https://a.example/s1 then http://b.example:81/s2?k=v failed')).toBe(
       'POST https://a.example/… then http://b.example:81/… failed',
+    );
+  });
+});
+
+describe('redactValues', () => {
+  it('replaces every occurrence of each value, the longest first', () => {
+    expect(redactValues('key ABCDEF in ABCDEFGH and ABCDEF', ['ABCDEF', 'ABCDEFGH'])).toBe(
+      'key [redacted] in [redacted] and [redacted]',
     );
   });
 });

@@ -1,5 +1,7 @@
 // What each vendor's answer means for delivery, one line of "why" per case.
+import type { DestinationConfig } from '../../../lib/config/types';
 import type { DeliveryOutcome } from '../../../lib/model';
+import { createDestination } from '../../../lib/notify/channels';
 import { classifyDingtalk } from '../../../lib/notify/channels/dingtalk';
 import { classifyDiscord } from '../../../lib/notify/channels/discord';
 import { classifyFeishu } from '../../../lib/notify/channels/feishu';
@@ -228,5 +230,70 @@ it('names the vendor code and message in the error, without URLs', () => {
     endpoint: true,
     error:
       'HTTP 200, Feishu code 19024 "Key Words Not Found https://open.feishu.cn/…": the message lacks the keyword the bot requires (use "HSS")',
+  });
+});
+
+describe("a receiver's echo of the destination's own secrets", () => {
+  const AK = { kind: 'aksk' as const, ak: 'AKECHO00000000000000', sk: 'SKECHO-secret-key-0000000000000' };
+  const WHSEC = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  it.each<[string, DestinationConfig, string[]]>([
+    [
+      'Slack: the token of its URL',
+      {
+        type: 'slack',
+        name: 'slack',
+        url: 'https://hooks.slack.com/services/T0/B0/tokenSECRET1234567890',
+        routing: {},
+      },
+      ['tokenSECRET1234567890'],
+    ],
+    [
+      'PagerDuty: the routing key',
+      {
+        type: 'pagerduty',
+        name: 'pagerduty',
+        routingKey: 'R0123456789abcdef0123456789abcde',
+        eventsUrl: 'https://events.pagerduty.com/v2/enqueue',
+        severity: {},
+        routing: {},
+      },
+      ['R0123456789abcdef0123456789abcde'],
+    ],
+    [
+      'webhook: the signing secret and its key',
+      { type: 'webhook', name: 'webhook', url: 'https://hooks.example.com/in', secret: WHSEC, routing: {} },
+      [WHSEC, WHSEC.slice(6)],
+    ],
+    [
+      'Feishu: the bot token and the signing secret',
+      {
+        type: 'feishu',
+        name: 'feishu',
+        url: 'https://open.feishu.cn/open-apis/bot/v2/hook/0f0e0d0c-0b0a-4908-8706-050403020100',
+        secret: 'feishuSigningSecret',
+        routing: {},
+      },
+      ['0f0e0d0c-0b0a-4908-8706-050403020100', 'feishuSigningSecret'],
+    ],
+    [
+      'SMN: the AK and SK it signs with',
+      {
+        type: 'smn',
+        name: 'smn',
+        topicUrn: 'urn:smn:ap-southeast-1:0123456789abcdef0123456789abcdef:alerts',
+        endpoint: 'https://smn.ap-southeast-1.myhuaweicloud.com',
+        projectId: '0123456789abcdef0123456789abcdef',
+        credential: 'default',
+        routing: {},
+      },
+      [AK.ak, AK.sk],
+    ],
+  ])('%s is redacted from the outcome', (_why, config, secrets) => {
+    const destination = createDestination(config, { credentials: { default: AK } });
+    const echo = `unknown: ${secrets.join(' and ')}`;
+    const outcome = destination.classify(answer(410, echo), 0);
+    expect(outcome.kind).toBe('permanent');
+    expect(secrets.filter((s) => JSON.stringify(outcome).includes(s))).toEqual([]);
+    expect(JSON.stringify(outcome)).toContain('[redacted]');
   });
 });
