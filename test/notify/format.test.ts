@@ -108,7 +108,13 @@ describe('durationText and stuckText', () => {
 describe('inert', () => {
   it.each([
     ['https://evil.example/x', 'https[:]//evil.example/x', 'no auto-link'],
+    [
+      '_it_https://evil.example/x',
+      '_it_https[:]//evil.example/x',
+      'no auto-link after a word character either',
+    ],
     ['see www.evil.example', 'see www[.]evil.example', 'no www. auto-link'],
+    ['_www.evil.example', '_www[.]evil.example', 'nor once a channel escapes the `_` before www.'],
     ['<!channel> <at id=all>', '‹!channel› ‹at id=all›', 'no markup tag survives'],
     ['@everyone', '@\u200beveryone', 'no mention word'],
     ['a\nb\r\nc\td', 'a b c d', 'one line'],
