@@ -1,5 +1,6 @@
 // The DynamoDB engines the state tests run on: dynalite (in-process, a reimplementation) and
 // Amazon's DynamoDB Local (the reference, one Java process per jest run, see dynamodb-local.ts).
+import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { createStateTable } from '../../lib/state/table';
 import { LOCAL_AWS, startLocalDynamo, type LocalDynamo } from '../../local/dynamo';
@@ -21,6 +22,9 @@ export interface Engine {
 }
 
 let tables = 0;
+// A jest worker runs many test files, each with a fresh copy of this module (so `tables` starts at 0
+// again) but the same pid: without a per-file token, two files would share DynamoDB Local tables.
+const FILE_TOKEN = randomBytes(4).toString('hex');
 
 /**
  * Registers `beforeAll`/`afterAll` in the calling describe block that bring up `name` and returns
@@ -63,8 +67,8 @@ export function useEngine(name: EngineName): Engine {
     client,
     newClient,
     async freshTable(prefix = 'state') {
-      // Worker pid + counter: unique across the parallel jest workers sharing DynamoDB Local.
-      const tableName = `${prefix}-${process.pid}-${++tables}`;
+      // Worker pid + file token + counter: unique across workers and test files sharing DynamoDB Local.
+      const tableName = `${prefix}-${process.pid}-${FILE_TOKEN}-${++tables}`;
       await createStateTable(client(), tableName);
       return tableName;
     },
