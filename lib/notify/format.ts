@@ -72,7 +72,7 @@ const ANSI = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g;
 // No word boundary before the scheme or `www.`: `_https://x` and `_www.x` are auto-linked all the
 // same once a channel escapes the `_` (a look-alike, a backslash) and so makes a boundary there.
-const URL_SCHEME = /([a-z][a-z0-9+.-]{1,30}):\/\//gi;
+const URL_SCHEME = /([a-z][a-z0-9+.-]{0,30}):\/\//gi;
 const WWW = /www\./gi;
 // `@everyone`, `@here`, `@all`, `@channel`: defused with a zero-width space so no channel reads a mention.
 const AT_WORD = /@(?=[\p{L}\p{N}_])/gu;

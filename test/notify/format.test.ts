@@ -114,6 +114,7 @@ describe('inert', () => {
       'no auto-link after a word character either',
     ],
     ['see www.evil.example', 'see www[.]evil.example', 'no www. auto-link'],
+    ['C://Users/x', 'C[:]//Users/x', 'nor after a one-letter scheme'],
     ['_www.evil.example', '_www[.]evil.example', 'nor once a channel escapes the `_` before www.'],
     ['<!channel> <at id=all>', '‹!channel› ‹at id=all›', 'no markup tag survives'],
     ['@everyone', '@\u200beveryone', 'no mention word'],
