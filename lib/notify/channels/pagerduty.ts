@@ -84,7 +84,8 @@ export function pagerdutyEvent(
           summary: text(
             `${alertTitle(m)}: backup ${t.backupName || '—'}, ${transitionText(m)}${error ? `, HSS error ${error}` : ''}`,
           ),
-          source: text(hostText(t), 255),
+          // PagerDuty refuses an event without a source: a name that is all control characters is none.
+          source: text(hostText(t), 255).trim() || text(t.hostId, 255).trim() || '(no host)',
           severity: severity[m.status] ?? DEFAULT_SEVERITY[m.status] ?? 'warning',
           component: text(t.backupName || 'backup', 255),
           group: text(scopeText(m.scope), 255),

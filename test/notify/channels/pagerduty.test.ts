@@ -42,6 +42,14 @@ describe('PagerDuty destination', () => {
     ]);
   });
 
+  it('pages a task whose host name is nothing but control characters, with its host id as the source', async () => {
+    // Act
+    const report = await send(config(), [alert(1, {}, { hostName: '\u001b[31m\u0007' })]);
+    // Assess
+    expect(report.outcomes).toEqual([{ kind: 'ok' }]);
+    expect((sink.received[0]!.json as { payload: { source: string } }).payload.source).toBe('host-id-1');
+  });
+
   it('takes the severity per status from the config, failed=error and timeout=warning by default', async () => {
     // Act
     await send(config({ failed: 'critical' }), [
