@@ -66,15 +66,20 @@ export function discordBody(card: Card): string {
     parts.push(card.lines.map((l) => `• ${clip(discordText(l), 200)}`).join('\n'));
   const more = moreText(card.more);
   if (more) parts.push(more);
-  if (card.link && /^https:\/\/[^\s()]+$/.test(card.link.url))
-    parts.push(`[${card.link.label}](${card.link.url})`);
+  const link =
+    card.link && /^https:\/\/[^\s()]+$/.test(card.link.url)
+      ? `[${card.link.label}](${card.link.url})`
+      : undefined;
   const budget = Math.min(DISCORD_LIMITS.description, DISCORD_LIMITS.embedTotal - 100 - used);
+  // The link goes after the clipped text, whole: clipped, its `(` would stay open for API text to close.
+  const text = clip(parts.join('\n\n'), link ? Math.max(0, budget - link.length - 2) : budget);
+  const description = link ? [text, link].filter(Boolean).join('\n\n') : text;
   return JSON.stringify({
     allowed_mentions: { parse: [] },
     embeds: [
       {
         title,
-        description: clip(parts.join('\n\n'), budget),
+        description,
         color: COLOR[card.tone],
         fields,
         footer: { text: footer },

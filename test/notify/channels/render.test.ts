@@ -93,6 +93,13 @@ describe('Discord', () => {
       );
     expect(total).toBeLessThanOrEqual(6000);
   });
+
+  it('keeps the console link whole when the description is cut (API text cannot close a cut link)', () => {
+    const description: string = body(discord, [
+      alert(1, {}, { hostName: 'h)'.repeat(600), errorMessage: 'x'.repeat(4000) }),
+    ]).embeds[0].description;
+    expect(description).toMatch(/\[[^\]]+\]\(https:\/\/console\.huaweicloud\.com\/[^\s()]+\)$/);
+  });
 });
 
 describe('SMN', () => {
