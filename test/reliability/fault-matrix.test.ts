@@ -106,6 +106,8 @@ interface Row {
   polls?: number;
   /** Stages the fault; returns the app the first poll runs on (default the world's own). */
   arrange?: (c: Case) => void | App | Promise<void | App>;
+  /** Runs after the first poll, before its crash window is read (requests still on the wire land). */
+  afterFirst?: (c: Case) => Promise<void>;
   /** What the first poll does: returns a summary, throws, or its process dies. */
   first: 'succeeds' | 'fails' | 'dies';
   /** The first poll may leave 2xx answers unrecorded (a crash, or a failed outcome write): they repeat once. */
@@ -151,6 +153,12 @@ function dying(c: Case, point: DeathPoint): App {
 }
 
 const ALL_SINKS = (c: Case) => Object.values(c.w.sinks);
+
+/** Waits (on the real clock: it is the sinks' own) until every request a sink got has been answered. */
+async function answered(c: Case): Promise<void> {
+  const pending = () => ALL_SINKS(c).some((s) => s!.attempts.some((a) => a.status === undefined));
+  for (let i = 0; i < 500 && pending(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+}
 
 // ---- the rows ------------------------------------------------------------------------------------
 
@@ -198,6 +206,32 @@ const hssRows: Row[] = [
       const [throttled, next] = c.w.emulator.requests;
       expect(next!.at - throttled!.at).toBeGreaterThanOrEqual(20_000);
       expect(polls[0]!.summary).toMatchObject({ alertsNew: 6, hssThrottled: 1 });
+    },
+  },
+  {
+    layer: 'HSS',
+    fault: 'another tool on the same user: every call of a poll throttled (429, Retry-After: 20)',
+    arrange: (c) =>
+      c.w.emulator.injectFault(
+        {
+          kind: 'status',
+          status: 429,
+          headers: { 'Retry-After': '20' },
+          body: { error_code: 'APIGW.0308', error_msg: 'The throttling threshold has been reached' },
+        },
+        Infinity,
+      ),
+    first: 'succeeds',
+    check: (c, polls) => {
+      expect(polls[0]!.summary!.hssThrottled).toBeGreaterThan(0);
+      // Held back as told: no two calls of the throttled poll less than 20 s apart.
+      const at = c.w.emulator.requests.filter((r) => r.status === 429).map((r) => r.at);
+      expect(
+        at
+          .slice(1)
+          .map((t, i) => t - at[i]!)
+          .filter((gap) => gap < 20_000),
+      ).toEqual([]);
     },
   },
   {
@@ -564,6 +598,15 @@ const destinationRows: Row[] = [
   },
   {
     layer: 'destination',
+    fault: 'every destination answers 2xx only after the 3 s timeout (delivered, but not known to be)',
+    arrange: everySink({ kind: 'delay', ms: TIMEOUT_MS + 1_000 }),
+    afterFirst: answered,
+    first: 'succeeds',
+    // The same window as a crash between a 2xx and its record: the next poll sends it again.
+    window: true,
+  },
+  {
+    layer: 'destination',
     fault:
       'vendor throttling codes in 200 bodies (Feishu 11232, DingTalk 130101: muted 10 minutes, WeCom 45009)',
     polls: 13,
@@ -646,6 +689,28 @@ const crashRows: Row[] = [
   },
   {
     layer: 'crash',
+    fault: 'dies between the digest write and the scope state write (cursors not saved)',
+    arrange: (c) =>
+      dying(c, {
+        dynamo: 'before',
+        match: (s) => s.command === 'PutItemCommand' && keyOf(s.input).sk === 'C#state',
+        label: 'before the state write',
+      }),
+    first: 'dies',
+  },
+  {
+    layer: 'crash',
+    fault: 'dies with everything recorded, at its first index query (before it delivers)',
+    arrange: (c) =>
+      dying(c, {
+        dynamo: 'before',
+        match: (s) => s.command === 'QueryCommand' && s.input.IndexName !== undefined,
+        label: 'before delivering',
+      }),
+    first: 'dies',
+  },
+  {
+    layer: 'crash',
     fault: 'dies after a 2xx, before its outcome is recorded',
     arrange: (c) => dying(c, { afterOk: 1, label: 'after a 2xx' }),
     first: 'dies',
@@ -723,6 +788,7 @@ describe(`fault matrix on ${engine.name}: one fault per row, polls until it clea
         );
         w.time.now = start + PERIOD_MS;
         if (i === 0) {
+          await row.afterFirst?.(c);
           w.emulator.clearFaults();
           for (const sink of ALL_SINKS(c)) sink!.clearFaults();
           if (c.proxy) c.proxy.rule = undefined;
