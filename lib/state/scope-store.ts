@@ -239,7 +239,7 @@ export function createScopeStore({ table, namespace }: ScopeStoreOptions): Scope
                 sk: { S: `${DIGEST_PREFIX}${shard}` },
                 e: { B: encodeEntries(entries) },
                 v: { N: String(version + 1) },
-                ttl: { N: String(ttlAfter(now, RETENTION.scopeStateDays)) },
+                ttl: { N: String(ttlAfter(now, RETENTION.digestDays)) },
               },
               ConditionExpression: version === 0 ? 'attribute_not_exists(v)' : 'v = :v',
               ...(version === 0 ? {} : { ExpressionAttributeValues: { ':v': { N: String(version) } } }),
