@@ -21,7 +21,7 @@ import {
   type StuckRules,
 } from '../diff/decide';
 import { entryKey, hash32, toSec, type Entry } from '../diff/entry';
-import { HssAuthError, HssError } from '../hss/errors';
+import { HssAuthError, HssError, HssThrottledError } from '../hss/errors';
 import type { CallBudget, Page, PageReader } from '../hss/pages';
 import type { Clock, Log } from '../log';
 import type { AlertMessage, KnownStatus, Message, NoticeMessage, Scope, Task } from '../model';
@@ -480,24 +480,33 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     let found: Task | undefined;
     let offset = ref.offset;
     let exhausted = false;
+    let failed = false;
     if (queryable) {
-      for (let pages = 0; pages < FOLLOW_UP_PAGES && !found && !exhausted; pages++) {
-        const result = await reader.fetchPage(
-          targetOf(run.scope),
-          { lastDays: Math.max(1, ageDays), resourceName: task.hostName },
-          offset,
-          options.fetchDeadline,
-          pageSize,
-        );
-        if (result.kind === 'out-of-time') {
-          summary.outOfTime = true;
-          if (pages === 0) return 'out-of-time';
-          break;
+      try {
+        for (let pages = 0; pages < FOLLOW_UP_PAGES && !found && !exhausted; pages++) {
+          const result = await reader.fetchPage(
+            targetOf(run.scope),
+            { lastDays: Math.max(1, ageDays), resourceName: task.hostName },
+            offset,
+            options.fetchDeadline,
+            pageSize,
+          );
+          if (result.kind === 'out-of-time') {
+            summary.outOfTime = true;
+            if (pages === 0) return 'out-of-time';
+            break;
+          }
+          summary.pagesRead += 1;
+          found = result.page.tasks.find((t) => entryKey(run.scope.projectId, taskKey(t)) === ref.key);
+          offset += result.page.rows;
+          if (result.page.rows < pageSize) exhausted = true;
         }
-        summary.pagesRead += 1;
-        found = result.page.tasks.find((t) => entryKey(run.scope.projectId, taskKey(t)) === ref.key);
-        offset += result.page.rows;
-        if (result.page.rows < pageSize) exhausted = true;
+      } catch (err) {
+        // A query HSS keeps failing (for this host name) counts as a try like any other, so it backs
+        // off and ends in one lost-track notice; throttling is ours, not the task's: not counted.
+        if (!(err instanceof HssError) || err instanceof HssThrottledError) throw err;
+        log.warn(`A follow-up query failed for scope ${run.scope.id}: ${oneLine(err)}`);
+        failed = true;
       }
     }
     const decision = decideFollowUp(entry, found, queryable, ctx());
@@ -507,7 +516,7 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
         ? 'HSS gave it no host name to search by'
         : ageDays > MAX_WINDOW_DAYS
           ? 'it started more than 30 days ago'
-          : `still unresolved after ${decision.entry.tries} follow-up queries`;
+          : `still unresolved after ${decision.entry.tries} follow-up queries${failed ? ', the last of which HSS failed' : ''}`;
     if (dry) return 'done';
     switch (decision.decision) {
       case 'ended': {
