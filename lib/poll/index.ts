@@ -16,6 +16,7 @@ import {
   observedHash,
   stuckDueAt,
   vanished,
+  ZONE_MARGIN_MS,
   type AlertFacts,
   type DecideContext,
   type StuckRules,
@@ -476,6 +477,11 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     const now = clock();
     const ageDays =
       startedMs === undefined ? MAX_WINDOW_DAYS : Math.ceil((now - startedMs + HOUR_MS) / DAY_MS);
+    // A zone-less start may be up to 14 h earlier than read: the query window covers any zone.
+    const queryDays =
+      entry.zoneless && startedMs !== undefined
+        ? Math.min(MAX_WINDOW_DAYS, Math.ceil((now - startedMs + HOUR_MS + ZONE_MARGIN_MS) / DAY_MS))
+        : ageDays;
     const queryable = task !== undefined && task.hostName.trim() !== '' && ageDays <= MAX_WINDOW_DAYS;
     let found: Task | undefined;
     let offset = ref.offset;
@@ -486,7 +492,7 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
         for (let pages = 0; pages < FOLLOW_UP_PAGES && !found && !exhausted; pages++) {
           const result = await reader.fetchPage(
             targetOf(run.scope),
-            { lastDays: Math.max(1, ageDays), resourceName: task.hostName },
+            { lastDays: Math.max(1, queryDays), resourceName: task.hostName },
             offset,
             options.fetchDeadline,
             pageSize,
