@@ -87,12 +87,27 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       };
       const created = await store.putMessage(record, record.expiresAt);
       if (created && Object.values(deliveries).some((d) => d.state === 'pending')) fresh.add(message.id);
+      if (created && message.kind === 'notice' && message.supersedes?.length)
+        await skipSuperseded(message.supersedes, Object.keys(deliveries));
       return created;
     });
     return {
       created: unique.filter((_, i) => outcomes[i]).map((m) => m.id),
       existing: unique.filter((_, i) => !outcomes[i]).map((m) => m.id),
     };
+  }
+
+  /** Skips the deliveries of `ids` still waiting for one of `destinations` (a newer notice made them moot). */
+  async function skipSuperseded(ids: readonly string[], destinations: readonly string[]): Promise<void> {
+    for (const record of await store.getMessages(ids, true)) {
+      for (const destination of destinations) {
+        const state = record.deliveries[destination];
+        if (!state || !isWaiting(state)) continue;
+        record.deliveries[destination] = { ...state, state: 'skipped', nextAt: 0 };
+        if ((await store.saveDelivery(record, destination)) === 'index-stale')
+          await store.reconcileIndex(record);
+      }
+    }
   }
 
   async function deliver(
