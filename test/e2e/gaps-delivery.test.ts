@@ -3,12 +3,13 @@
 // on a virtual clock.
 import { pollExitCode } from '../../cli/main';
 import { createApp, runPoll } from '../../lib/app';
+import type { Config } from '../../lib/config/types';
 import { silentLog } from '../../lib/log';
 import { createPostJson, type PostJson } from '../../lib/notify/http';
 import type { PollSummary } from '../../lib/poll';
 import { useEngine } from '../support/engines';
-import { matching, texts, webhookEvents } from './gaps-support';
-import { HOUR, MIN, openWorld, record, type World } from './world';
+import { expireItems, matching, stopFor, texts, webhookAlerts, webhookEvents } from './gaps-support';
+import { DAY, HOUR, MIN, openWorld, record, type World } from './world';
 
 const engine = useEngine('dynalite');
 let world: World | undefined;
@@ -195,5 +196,72 @@ describe('10. lease expiry during a slow delivery', () => {
     expect(overlapping.length).toBeGreaterThan(0);
     expect(overlapping.every((s) => s.delivery.leaseBusy)).toBe(true);
     expect([cli, ...overlapping, ...after].reduce((n, s) => n + s.delivery.sent, 0)).toBe(70);
+  });
+});
+
+describe('11. scope and window changes', () => {
+  /** The same deployment redeployed with another config: same table, same destinations. */
+  function redeploy(w: World, change: Partial<Config>) {
+    return createApp(
+      { ...w.config, ...change },
+      {
+        log: silentLog,
+        clock: w.clock,
+        sleep: w.sleep,
+        random: () => 0.5,
+        dynamo: engine.newClient(),
+        hssTimeoutMs: 2_000,
+        deliveryTimeoutMs: 2_000,
+      },
+    );
+  }
+
+  function alertCount(w: World): number {
+    return webhookEvents(w.sinks.webhook!, 'hss.task.status_alert').length;
+  }
+
+  it('re-alerts nothing when HSS_ENTERPRISE_PROJECT_ID switches from 0 to all_granted_eps, and still alerts what is new in the other projects', async () => {
+    world = await openWorld({ engine });
+    world.tasks.push(
+      record('db-a', 'failed', world.clock() - HOUR),
+      record('db-b', 'timeout', world.clock() - 2 * HOUR),
+    );
+    await ticks(world, 2);
+    const before = alertCount(world);
+    const all = redeploy(world, {
+      scopes: [{ ...world.config.scopes[0]!, enterpriseProjectId: 'all_granted_eps' }],
+    });
+    world.tasks.push(
+      record('db-finance', 'failed', world.clock() - 30 * MIN, { enterprise_project_id: 'finance' }),
+    );
+
+    const polls = [await world.tick(all), await world.tick(all), await world.tick(all)];
+
+    expect(before).toBe(2);
+    expect(webhookAlerts(world.sinks.webhook!, 'db-a')).toHaveLength(1);
+    expect(webhookAlerts(world.sinks.webhook!, 'db-b')).toHaveLength(1);
+    expect(webhookAlerts(world.sinks.webhook!, 'db-finance')).toHaveLength(1);
+    expect(matching(world.sinks.slack!, /db-a/)).toHaveLength(1);
+    expect(polls.reduce((n, p) => n + p.alertsNew, 0)).toBe(1);
+  });
+
+  it('re-alerts nothing when LAST_DAYS is raised from 3 to 30 twelve days later, after DynamoDB expired what outlived its TTL', async () => {
+    world = await openWorld({ engine, lastDays: 3 });
+    world.tasks.push(record('db-old', 'failed', world.clock() - 2 * DAY));
+    await ticks(world, 2);
+    // Twelve days of polls (one every 6 h is enough for the state), TTL deletions included.
+    for (let i = 0; i < 48; i++) {
+      stopFor(world, 6 * HOUR - MIN);
+      await world.tick();
+      await expireItems(engine.client(), world.config.stateTable, world.clock());
+    }
+    const wide = redeploy(world, { lastDays: 30 });
+
+    const polls = [await world.tick(wide), await world.tick(wide)];
+
+    expect(polls[0]!.tasksSeen).toBe(1);
+    expect(webhookAlerts(world.sinks.webhook!, 'db-old')).toHaveLength(1);
+    expect(matching(world.sinks.slack!, /db-old/)).toHaveLength(1);
+    expect(polls.map((p) => p.alertsNew)).toEqual([0, 0]);
   });
 });
