@@ -156,6 +156,8 @@ describe('2. follow-up starvation', () => {
       ]),
     );
     expect(matching(world.sinks.slack!, /Lost track[^]*stuck-01/)).toHaveLength(1);
+    // Bounded: at most 12 tries (one page each: the name matches one task).
+    expect(followUpHosts(world).filter((h) => h === 'stuck-01').length).toBeLessThanOrEqual(12);
     expect(followUpHosts(world).filter((h) => h === 'later-01').length).toBeLessThanOrEqual(4);
     expect(world.emulator.maxCallsInAnyMinute()).toBeLessThanOrEqual(5);
   });
@@ -168,7 +170,7 @@ describe('3. follow-ups that cannot succeed', () => {
     world.tasks.push(record('', 'running', T - 23 * HOUR - 55 * MIN, { host_id: 'nameless-id' }));
     const polls = await ticks(world, 8);
     world.tasks.push(failedAt('db-new', world.clock() - MIN));
-    polls.push(...(await ticks(world, 2)));
+    polls.push(await world.tick());
 
     expect(polls.map(pollExitCode)).toEqual(polls.map(() => 0));
     expect(polls.every((p) => p.scopesFailed.length === 0)).toBe(true);
@@ -189,7 +191,8 @@ describe('3. follow-ups that cannot succeed', () => {
     };
     const polls = await ticks(world, 8);
     world.tasks.push(failedAt('db-new', world.clock() - MIN));
-    polls.push(...(await ticks(world, 2)));
+    polls.push(await world.tick());
+    const newAlertedAfterOnePoll = webhookAlerts(world.sinks.webhook!, 'db-new').length;
     for (let i = 0; i < 16; i++) {
       stopFor(world, 3 * HOUR - MIN);
       polls.push(await world.tick());
@@ -197,6 +200,7 @@ describe('3. follow-ups that cannot succeed', () => {
 
     expect(polls.map(pollExitCode)).toEqual(polls.map(() => 0));
     expect(webhookAlerts(world.sinks.webhook!, 'db-new').map((e) => e.status)).toEqual(['failed']);
+    expect(newAlertedAfterOnePoll).toBe(1);
     expect(webhookEvents(world.sinks.webhook!, 'hss.monitoring.lost-track')).toHaveLength(1);
     // Counted like any try: a bounded number of queries, not one (or four) every poll.
     expect(followUpHosts(world).length).toBeLessThanOrEqual(4 * 12);
@@ -219,6 +223,7 @@ describe('3. follow-ups that cannot succeed', () => {
     }
     const polls = await ticks(world, 8);
     Object.assign(web, { status: 'failed', ended_at: new Date(world.clock()).toISOString() });
+    let newAlertedAfterOnePoll = 0;
     for (
       let i = 0;
       i < 20 && webhookAlerts(world.sinks.webhook!, 'web').every((e) => e.status !== 'failed');
@@ -226,6 +231,7 @@ describe('3. follow-ups that cannot succeed', () => {
     ) {
       if (i === 2) world.tasks.push(failedAt('db-new', world.clock() - MIN));
       polls.push(await world.tick());
+      if (i === 2) newAlertedAfterOnePoll = webhookAlerts(world.sinks.webhook!, 'db-new').length;
     }
 
     expect(polls.map(pollExitCode)).toEqual(polls.map(() => 0));
@@ -234,6 +240,7 @@ describe('3. follow-ups that cannot succeed', () => {
       expect.objectContaining({ reason: 'resolved-after-window' }),
     ]);
     expect(webhookAlerts(world.sinks.webhook!, 'db-new').map((e) => e.status)).toEqual(['failed']);
+    expect(newAlertedAfterOnePoll).toBe(1);
     // The 10 pages the name matches were read across several tries, never more than 2 a poll.
     expect(followUpHosts(world).length).toBeGreaterThanOrEqual(10);
     expect(Math.max(...polls.map((p) => p.followUps.tried))).toBe(1);
