@@ -25,6 +25,7 @@ import { HssAuthError, HssError } from '../hss/errors';
 import type { CallBudget, Page, PageReader } from '../hss/pages';
 import type { Clock, Log } from '../log';
 import type { AlertMessage, KnownStatus, Message, NoticeMessage, Scope, Task, TaskStatus } from '../model';
+import { emptyDeliverySummary } from '../outbox';
 import type { DeliverySummary, Outbox } from '../outbox/types';
 import type { LifecycleConfig } from '../config/types';
 import type { LifecycleStore } from '../state/lifecycle-store';
@@ -169,7 +170,7 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     outOfTime: false,
     hssCalls: 0,
     hssThrottled: 0,
-    delivery: emptyDelivery(),
+    delivery: emptyDeliverySummary(),
     dynamoRequests: 0,
     readCapacity: 0,
     writeCapacity: 0,
@@ -788,20 +789,6 @@ export function alertMessage(
     ...(facts.stuck ? { stuck: facts.stuck } : {}),
     ...(facts.wasStuck ? { wasStuck: facts.wasStuck } : {}),
     taskRef: stableId('task', scope.projectId, key),
-  };
-}
-
-export function emptyDelivery(): DeliverySummary {
-  return {
-    sent: 0,
-    requests: 0,
-    retrying: 0,
-    failed: 0,
-    expired: 0,
-    pending: 0,
-    leaseBusy: false,
-    stoppedEarly: false,
-    destinationsFailing: [],
   };
 }
 
