@@ -56,6 +56,21 @@ export interface OutboxDeps {
 export const DEFAULT_RECORD_MARGIN_MS = 5_000;
 export const DEFAULT_PARALLELISM = 16;
 
+/** A DeliverySummary of a run that did nothing (yet). */
+export function emptyDeliverySummary(): DeliverySummary {
+  return {
+    sent: 0,
+    requests: 0,
+    retrying: 0,
+    failed: 0,
+    expired: 0,
+    pending: 0,
+    leaseBusy: false,
+    stoppedEarly: false,
+    destinationsFailing: [],
+  };
+}
+
 /** Creates the outbox of one namespace; the table client, HTTP leg, clock and sleep are the caller's. */
 export function createOutbox(deps: OutboxDeps): Outbox {
   const { table, namespace, destinations, clock, log, random } = deps;
@@ -114,17 +129,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     deadline: number,
     context: { listsIncomplete?: boolean } = {},
   ): Promise<DeliverySummary> {
-    const summary: DeliverySummary = {
-      sent: 0,
-      requests: 0,
-      retrying: 0,
-      failed: 0,
-      expired: 0,
-      pending: 0,
-      leaseBusy: false,
-      stoppedEarly: false,
-      destinationsFailing: [],
-    };
+    const summary = emptyDeliverySummary();
     const start = clock();
     const due = await store.queryDue(start);
     const health = new Map<string, HealthRow>(

@@ -78,6 +78,8 @@ export interface ScopeState {
   summaryDay?: string;
   /** When this scope was first polled, epoch ms (0 = never). */
   firstPollAt: number;
+  /** Earliest time an in-flight task was marked gone and is not judged yet, epoch ms (0 = none). */
+  goneAt: number;
 }
 
 /** A follow-up to run: the task's digest key, when it is due, and where its last try stopped reading. */
@@ -113,6 +115,7 @@ export function emptyScopeState(scopeId: string): ScopeState {
     followUps: [],
     stuckDueAt: 0,
     firstPollAt: 0,
+    goneAt: 0,
   };
 }
 
