@@ -583,8 +583,8 @@ export function noticeCard(m: NoticeMessage): Card {
 
 /**
  * Groups a batch into cards the way every chat channel (and SMN) sends them: more than
- * DIGEST_THRESHOLD alerts become ONE digest (likewise resolved messages), all reminders ONE
- * digest, each summary and notice its own card. `listed` is how many tasks a digest names.
+ * DIGEST_THRESHOLD alerts become ONE digest (likewise resolved messages; more than one when quiet
+ * hours held the batch), all reminders ONE digest, each summary and notice its own card. `listed` is how many tasks a digest names.
  * Every index of `batch` is in exactly one group; `skip` indexes (not accepted) are in none.
  */
 export function cardGroups(
@@ -608,7 +608,9 @@ export function cardGroups(
   });
   const groups: CardGroup[] = [];
   const pick = <T extends Message>(indexes: number[]): T[] => indexes.map((i) => batch[i] as T);
-  if (alerts.length > DIGEST_THRESHOLD) {
+  // Held by quiet hours, a batch ends its quiet period in one message.
+  const digestFrom = context.released ? 1 : DIGEST_THRESHOLD;
+  if (alerts.length > digestFrom) {
     groups.push({ covers: alerts, card: alertDigestCard(pick<AlertMessage>(alerts), listed, context) });
   } else {
     for (const i of alerts) {
@@ -616,7 +618,7 @@ export function cardGroups(
       groups.push({ covers: [i], card: alertCard(m), message: m });
     }
   }
-  if (resolved.length > DIGEST_THRESHOLD) {
+  if (resolved.length > digestFrom) {
     groups.push({ covers: resolved, card: resolvedDigestCard(pick<ResolvedMessage>(resolved), listed) });
   } else {
     for (const i of resolved) {
