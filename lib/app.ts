@@ -85,7 +85,12 @@ export function createApp(config: Config, overrides: AppOverrides): App {
         ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
         : {}),
     });
-  const table = createTableClient({ client: dynamo, tableName: config.stateTable, sleep });
+  const table = createTableClient({
+    client: dynamo,
+    tableName: config.stateTable,
+    region: config.awsRegion,
+    sleep,
+  });
   const namespace = config.stateNamespace;
   const budget = createTableBudget({
     table,

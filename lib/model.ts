@@ -153,6 +153,12 @@ export interface NoticeMessage {
   /** Destination ids that must not get it (a failing destination is not told that it is failing). */
   skipDestinations?: string[];
   /**
+   * Ids of earlier notices this one makes moot (the `monitoring-down` a `monitoring-recovered` ends):
+   * when it is recorded, their deliveries still pending or held for a destination it goes to are
+   * skipped, so no destination hears "NOT working" after "working again".
+   */
+  supersedes?: string[];
+  /**
    * Ties the notices of one incident together: `monitoring-down` and the `monitoring-recovered` that
    * ends it share it (one per outage, e.g. `{scope.id}#{blind since}`), likewise `destination-failing`
    * and `destination-recovered`. PagerDuty's dedup_key (trigger, then resolve); when absent, PagerDuty

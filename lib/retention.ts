@@ -16,8 +16,14 @@ export const RETENTION = {
   messageDays: 7,
   /** A delivery still failing this long after its message was recorded is given up (expired). */
   deliveryRetryMs: 24 * HOUR_MS,
-  /** Scope state (cursor, watermark, health, digest): kept while the scope is polled, dropped 35 days after. */
-  scopeStateDays: MAX_WINDOW_DAYS + 5,
+  /**
+   * A scope's state item (cursors, watermark, health): a year and a month after its last write, so a
+   * poller stopped for longer than the API's 30 days still finds its watermark and announces the
+   * possible loss; the state of a scope no longer polled is dropped after that.
+   */
+  scopeStateDays: 400,
+  /** A scope's digest (what its lists showed): the API's 30 days + 5 after its last write. */
+  digestDays: MAX_WINDOW_DAYS + 5,
   /** A task's detail item: the API's 30 days + 2 after it was last written. */
   taskDays: MAX_WINDOW_DAYS + 2,
   /** A credential's call-budget item: a day after its last write or the end of its throttle hold (it matters for a minute). */

@@ -73,7 +73,8 @@ export function observe(prev: Entry | undefined, task: Task, key: string, ctx: D
   const hash = observedHash(task);
   const detail = detailHash(task);
   if (prev && prev.stateHash === hash && prev.status === task.status) {
-    return { decision: 'unchanged', entry: prev };
+    // Seen again after a cycle missed it (a paging shift): no longer gone, nothing else changed.
+    return { decision: 'unchanged', entry: prev.goneSec === 0 ? prev : { ...prev, goneSec: 0 } };
   }
   const isAlertStatus =
     task.status !== 'unknown' && (ctx.alertStatuses as readonly TaskStatus[]).includes(task.status);
@@ -85,6 +86,7 @@ export function observe(prev: Entry | undefined, task: Task, key: string, ctx: D
         detailHash: detail,
         changedSec: nowSec,
         followUp: false,
+        goneSec: 0,
       }
     : {
         key,
@@ -101,6 +103,7 @@ export function observe(prev: Entry | undefined, task: Task, key: string, ctx: D
         followUp: false,
         tries: 0,
         triedSec: 0,
+        goneSec: 0,
       };
   if (task.process === undefined) delete base.process;
   else base.process = task.process;

@@ -1,4 +1,4 @@
-// What a scope remembers of each task its lists showed, in 40 bytes: enough to decide every change
+// What a scope remembers of each task its lists showed, in 44 bytes: enough to decide every change
 // (alert, status change, progress, vanished, follow-up due, stuck) without reading an item per task.
 // A scope's entries are kept in a few digest items (lib/state/scope-store.ts), so a poll reads its
 // whole last-seen state in one Query of a few RCU whatever the window holds.
@@ -42,9 +42,15 @@ export interface Entry {
   tries: number;
   /** Last follow-up try, epoch s (least recently tried goes first). */
   triedSec: number;
+  /**
+   * When a whole cycle of its in-flight list last missed it, epoch s (0 = seen). It is judged
+   * (finished, or a follow-up) only once the alert lists were read after that: a task that failed
+   * meanwhile shows up there instead of looking finished.
+   */
+  goneSec: number;
 }
 
-export const ENTRY_BYTES = 40;
+export const ENTRY_BYTES = 44;
 
 const FLAG_IN_ALERT = 1;
 const FLAG_ZONELESS = 2;
@@ -89,6 +95,7 @@ export function encodeEntries(entries: Iterable<Entry>): Buffer {
     );
     buf.writeUInt8(clampByte(e.tries), o + 33);
     buf.writeUInt32BE(e.detailHash >>> 0, o + 36);
+    buf.writeUInt32BE(clampU32(e.goneSec), o + 40);
   });
   return buf;
 }
@@ -122,6 +129,7 @@ export function decodeEntries(buf: Uint8Array): Entry[] {
       followUp: (flags & FLAG_FOLLOW_UP) !== 0,
       tries: b.readUInt8(o + 33),
       detailHash: b.readUInt32BE(o + 36),
+      goneSec: b.readUInt32BE(o + 40),
     });
   }
   return out;

@@ -33,20 +33,8 @@ export function remind(
 ): { message: ReminderMessage; next: OpenAlert } | undefined {
   if (open.remindAt <= 0 || open.remindAt > now || open.silencedBy) return undefined;
   const n = open.reminders + 1;
-  const { alert } = open;
   return {
-    message: {
-      kind: 'reminder',
-      id: `${alert.id}.r${n}`,
-      at: now,
-      scope: alert.scope,
-      alertId: alert.id,
-      alertStatus: alert.status,
-      alertAt: alert.at,
-      task: alert.task,
-      taskRef: alert.taskRef,
-      n,
-    },
+    message: { kind: 'reminder', id: `${open.alert.id}.r${n}`, at: now, ...aboutAlert(open.alert), n },
     // Next reminder one interval after this one was due, so a late poll does not shift the rhythm.
     next: { ...open, reminders: n, remindAt: open.remindAt + remindAfterHours * HOUR_MS },
   };
@@ -77,19 +65,25 @@ export function resolvedMessage(
   by: Task | undefined,
   now: number,
 ): ResolvedMessage {
-  const { alert } = open;
   return {
     kind: 'resolved',
-    id: stableId('resolved', alert.id),
+    id: stableId('resolved', open.alert.id),
     at: now,
+    ...aboutAlert(open.alert),
+    how,
+    ...(how === 'later-success' && by ? { resolvedBy: by } : {}),
+  };
+}
+
+/** What a reminder or a resolved notice says about the alert it follows up. */
+function aboutAlert(alert: AlertMessage) {
+  return {
     scope: alert.scope,
     alertId: alert.id,
     alertStatus: alert.status,
     alertAt: alert.at,
     task: alert.task,
     taskRef: alert.taskRef,
-    how,
-    ...(how === 'later-success' && by ? { resolvedBy: by } : {}),
   };
 }
 

@@ -166,6 +166,8 @@ function toTask(record: unknown): TaskReading | string {
     [record.started_at, startedAt, 'startedMs'],
   ];
   if (task.endedAt !== undefined) times.push([endedRaw, task.endedAt, 'endedMs']);
+  const zoneless: Array<'startedMs' | 'endedMs'> = [];
+  let offsetMs: number | undefined;
   for (const [raw, shown, field] of times) {
     const time = parseTime(raw);
     if (time === undefined) {
@@ -175,10 +177,24 @@ function toTask(record: unknown): TaskReading | string {
     task[field] = time.ms;
     if (time.zoneless) {
       task.zoneless = true;
+      zoneless.push(field);
       reading.zonelessValue ??= shown;
-    }
+    } else offsetMs ??= offsetOf(raw, time.ms);
   }
+  // HSS writes both times of a task in one zone: a zone-less one is read in the other's offset when
+  // that has one (else as UTC), so the start and end of a task stay in order. Still flagged zoneless.
+  if (offsetMs !== undefined) for (const field of zoneless) task[field] = task[field]! - offsetMs;
   return reading;
+}
+
+/** The UTC offset (ms) of an ISO time written with an explicit offset (`+08:00` = 8 h); undefined for Z, epochs and the rest. */
+function offsetOf(raw: unknown, ms: number): number | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const text = raw.trim();
+  const zone = ISO.exec(text)?.[8];
+  if (zone === undefined || zone.toUpperCase() === 'Z') return undefined;
+  const wall = parseTime(text.slice(0, text.length - zone.length).trim());
+  return wall === undefined ? undefined : wall.ms - ms;
 }
 
 /** Text of a string or finite number field (lone surrogates made well-formed); undefined otherwise. */

@@ -40,6 +40,11 @@ export interface RenderContext {
    * that more may follow.
    */
   listsIncomplete?: boolean;
+  /**
+   * The batch releases messages that quiet hours held: chat channels send its alerts (and resolved
+   * messages) as one digest however few they are, so a quiet period ends in one message.
+   */
+  released?: boolean;
 }
 
 /** How fast a channel may be sent to; the outbox paces and caps per poll accordingly. */

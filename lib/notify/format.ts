@@ -200,14 +200,29 @@ export function utcText(ms: number): string {
   return Number.isNaN(d.getTime()) ? String(ms) : `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
+// The zone designator that ends an ISO time (`Z`, `+08:00`, `-0500`, `+08`).
+const ZONE_AT_END = /\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$/i;
+const EPOCH_TEXT = /^\d{10,13}(?:\.\d+)?$/;
+
 /**
- * A task time: from the parsed epoch ms as UTC (`(sent without a zone, read as UTC)` when it had
- * none), else the raw value marked `(as sent)`, else `—`. Start and end are always rendered the same
- * way, so a task never seems to end before it starts.
+ * A task time: from the parsed epoch ms as UTC, noting how a time sent without a zone was read (as
+ * UTC, or in the zone of `other`, the task's other time, when that had an offset: lib/hss/parse.ts
+ * reads it so), else the raw value marked `(as sent)`, else `—`. Start and end are always rendered
+ * the same way, so a task never seems to end before it starts. `zoneless`: the task had such a time.
  */
-export function taskTimeText(ms: number | undefined, raw: string | undefined, zoneless?: boolean): string {
+export function taskTimeText(
+  ms: number | undefined,
+  raw: string | undefined,
+  zoneless?: boolean,
+  other?: string,
+): string {
   if (ms !== undefined && Number.isFinite(ms)) {
-    return zoneless ? `${utcText(ms)} (sent without a zone, read as UTC)` : utcText(ms);
+    const text = raw?.trim() ?? '';
+    if (!zoneless || ZONE_AT_END.test(text) || EPOCH_TEXT.test(text)) return utcText(ms);
+    const zone = ZONE_AT_END.exec(other?.trim() ?? '')?.[1];
+    return zone !== undefined && zone.toUpperCase() !== 'Z'
+      ? `${utcText(ms)} (sent without a zone, read in the other time's zone, UTC${zone})`
+      : `${utcText(ms)} (sent without a zone, read as UTC)`;
   }
   if (raw !== undefined && raw.trim() !== '') return `${raw} (as sent)`;
   return '—';
@@ -283,8 +298,8 @@ function taskFacts(task: Task): Fact[] {
     { label: 'Host ID', value: task.hostId || '—', mono: true },
     { label: 'Backup', value: task.backupName || '—' },
     { label: 'Progress', value: task.process === undefined ? 'unknown' : `${task.process}%` },
-    { label: 'Started', value: taskTimeText(task.startedMs, task.startedAt, task.zoneless) },
-    { label: 'Ended', value: taskTimeText(task.endedMs, task.endedAt, task.zoneless) },
+    { label: 'Started', value: taskTimeText(task.startedMs, task.startedAt, task.zoneless, task.endedAt) },
+    { label: 'Ended', value: taskTimeText(task.endedMs, task.endedAt, task.zoneless, task.startedAt) },
   ];
 }
 
@@ -344,7 +359,7 @@ export function resolvedCard(m: ResolvedMessage): Card {
   if (m.resolvedBy) {
     facts.push({
       label: 'Resolved by',
-      value: `${m.resolvedBy.status} task started ${taskTimeText(m.resolvedBy.startedMs, m.resolvedBy.startedAt, m.resolvedBy.zoneless)}`,
+      value: `${m.resolvedBy.status} task started ${taskTimeText(m.resolvedBy.startedMs, m.resolvedBy.startedAt, m.resolvedBy.zoneless, m.resolvedBy.endedAt)}`,
     });
   }
   facts.push({ label: 'Scope', value: scopeText(m.scope) });
@@ -527,7 +542,7 @@ export function summaryCard(m: SummaryMessage, listed: number): Card {
     facts,
     lines: slowest.map(
       (s) =>
-        `Slow: ${hostText(s.task)} · ${s.task.backupName || '—'} · ${durationText(s.durationMs)} (started ${taskTimeText(s.task.startedMs, s.task.startedAt, s.task.zoneless)})`,
+        `Slow: ${hostText(s.task)} · ${s.task.backupName || '—'} · ${durationText(s.durationMs)} (started ${taskTimeText(s.task.startedMs, s.task.startedAt, s.task.zoneless, s.task.endedAt)})`,
     ),
     more: m.slowest.length - slowest.length,
     ...(consoleLink(m.scopes[0]?.scope) ? { link: consoleLink(m.scopes[0]?.scope) } : {}),
@@ -570,8 +585,8 @@ export function noticeCard(m: NoticeMessage): Card {
 
 /**
  * Groups a batch into cards the way every chat channel (and SMN) sends them: more than
- * DIGEST_THRESHOLD alerts become ONE digest (likewise resolved messages), all reminders ONE
- * digest, each summary and notice its own card. `listed` is how many tasks a digest names.
+ * DIGEST_THRESHOLD alerts become ONE digest (likewise resolved messages; more than one when quiet
+ * hours held the batch), all reminders ONE digest, each summary and notice its own card. `listed` is how many tasks a digest names.
  * Every index of `batch` is in exactly one group; `skip` indexes (not accepted) are in none.
  */
 export function cardGroups(
@@ -595,7 +610,9 @@ export function cardGroups(
   });
   const groups: CardGroup[] = [];
   const pick = <T extends Message>(indexes: number[]): T[] => indexes.map((i) => batch[i] as T);
-  if (alerts.length > DIGEST_THRESHOLD) {
+  // Held by quiet hours, a batch ends its quiet period in one message.
+  const digestFrom = context.released ? 1 : DIGEST_THRESHOLD;
+  if (alerts.length > digestFrom) {
     groups.push({ covers: alerts, card: alertDigestCard(pick<AlertMessage>(alerts), listed, context) });
   } else {
     for (const i of alerts) {
@@ -603,7 +620,7 @@ export function cardGroups(
       groups.push({ covers: [i], card: alertCard(m), message: m });
     }
   }
-  if (resolved.length > DIGEST_THRESHOLD) {
+  if (resolved.length > digestFrom) {
     groups.push({ covers: resolved, card: resolvedDigestCard(pick<ResolvedMessage>(resolved), listed) });
   } else {
     for (const i of resolved) {

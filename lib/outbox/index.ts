@@ -56,6 +56,21 @@ export interface OutboxDeps {
 export const DEFAULT_RECORD_MARGIN_MS = 5_000;
 export const DEFAULT_PARALLELISM = 16;
 
+/** A DeliverySummary of a run that did nothing (yet). */
+export function emptyDeliverySummary(): DeliverySummary {
+  return {
+    sent: 0,
+    requests: 0,
+    retrying: 0,
+    failed: 0,
+    expired: 0,
+    pending: 0,
+    leaseBusy: false,
+    stoppedEarly: false,
+    destinationsFailing: [],
+  };
+}
+
 /** Creates the outbox of one namespace; the table client, HTTP leg, clock and sleep are the caller's. */
 export function createOutbox(deps: OutboxDeps): Outbox {
   const { table, namespace, destinations, clock, log, random } = deps;
@@ -87,6 +102,8 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       };
       const created = await store.putMessage(record, record.expiresAt);
       if (created && Object.values(deliveries).some((d) => d.state === 'pending')) fresh.add(message.id);
+      if (created && message.kind === 'notice' && message.supersedes?.length)
+        await skipSuperseded(message.supersedes, Object.keys(deliveries));
       return created;
     });
     return {
@@ -95,21 +112,24 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     };
   }
 
+  /** Skips the deliveries of `ids` still waiting for one of `destinations` (a newer notice made them moot). */
+  async function skipSuperseded(ids: readonly string[], destinations: readonly string[]): Promise<void> {
+    for (const record of await store.getMessages(ids, true)) {
+      for (const destination of destinations) {
+        const state = record.deliveries[destination];
+        if (!state || !isWaiting(state)) continue;
+        record.deliveries[destination] = { ...state, state: 'skipped', nextAt: 0 };
+        if ((await store.saveDelivery(record, destination)) === 'index-stale')
+          await store.reconcileIndex(record);
+      }
+    }
+  }
+
   async function deliver(
     deadline: number,
     context: { listsIncomplete?: boolean } = {},
   ): Promise<DeliverySummary> {
-    const summary: DeliverySummary = {
-      sent: 0,
-      requests: 0,
-      retrying: 0,
-      failed: 0,
-      expired: 0,
-      pending: 0,
-      leaseBusy: false,
-      stoppedEarly: false,
-      destinationsFailing: [],
-    };
+    const summary = emptyDeliverySummary();
     const start = clock();
     const due = await store.queryDue(start);
     const health = new Map<string, HealthRow>(

@@ -77,6 +77,7 @@ export function recoveredNotice(
     notice: 'destination-recovered',
     id: noticeId('destination-recovered', destination.id, health.failingSince),
     at: now,
+    supersedes: [noticeId('destination-failing', destination.id, health.failingSince)],
     summary: `${name} works again (it was failing since ${minuteUtc(health.failingSince)}); ${health.undelivered} deliver${health.undelivered === 1 ? 'y' : 'ies'} refused meanwhile are not repeated`,
     facts: [
       ['Destination', destination.description],

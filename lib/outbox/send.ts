@@ -88,6 +88,7 @@ export async function sendRound(
       {
         now: ctx.clock(),
         ...(ctx.listsIncomplete ? { listsIncomplete: true } : {}),
+        ...(batch.some((r) => r.deliveries[destination.id]?.state === 'held') ? { released: true } : {}),
       },
     );
   } catch (err) {

@@ -16,15 +16,17 @@ import {
   observedHash,
   stuckDueAt,
   vanished,
+  ZONE_MARGIN_MS,
   type AlertFacts,
   type DecideContext,
   type StuckRules,
 } from '../diff/decide';
 import { entryKey, hash32, toSec, type Entry } from '../diff/entry';
-import { HssAuthError, HssError } from '../hss/errors';
+import { HssAuthError, HssError, HssThrottledError } from '../hss/errors';
 import type { CallBudget, Page, PageReader } from '../hss/pages';
 import type { Clock, Log } from '../log';
-import type { AlertMessage, KnownStatus, Message, NoticeMessage, Scope, Task } from '../model';
+import type { AlertMessage, KnownStatus, Message, NoticeMessage, Scope, Task, TaskStatus } from '../model';
+import { emptyDeliverySummary } from '../outbox';
 import type { DeliverySummary, Outbox } from '../outbox/types';
 import type { LifecycleConfig } from '../config/types';
 import type { LifecycleStore } from '../state/lifecycle-store';
@@ -47,6 +49,8 @@ import { createScan, type ListScan } from './scan';
 export const PAGE_SIZE = 200;
 /** Pages one follow-up try reads before it gives its turn back (a host name can match thousands). */
 export const FOLLOW_UP_PAGES = 2;
+/** Every this many polls, one HSS call is kept for the in-flight sweep before the alert lists. */
+export const SWEEP_EVERY = 5;
 /** Least time between two deliveries interleaved with reading (chat digests stay few in an incident). */
 export const INTERLEAVED_DELIVERY_MS = 60_000;
 
@@ -167,13 +171,15 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     outOfTime: false,
     hssCalls: 0,
     hssThrottled: 0,
-    delivery: emptyDelivery(),
+    delivery: emptyDeliverySummary(),
     dynamoRequests: 0,
     readCapacity: 0,
     writeCapacity: 0,
     durationMs: 0,
   };
   let lastDelivery = 0;
+  /** False once the budget or the fetch deadline stopped reading. */
+  let inTime = true;
 
   // ---- prepare: scope states, gaps ---------------------------------------------------------
   const states = await store.readStates(options.scopes.map((s) => s.id));
@@ -329,25 +335,57 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     }
   }
 
+  /**
+   * A cycle completed: alert-status tasks older than the window are forgotten; in-flight tasks it
+   * missed are marked gone, to be judged once the alert lists were read after this (judgeGone).
+   */
   async function judgeVanished(run: ScopeRun, scan: ListScan): Promise<void> {
+    if (dry) return;
     const digest = await digestOf(run);
     const now = clock();
     const inFlight = (IN_FLIGHT_STATUSES as readonly KnownStatus[]).includes(scan.list);
-    const days = inFlight ? options.lastDays : run.windowDays;
     for (const entry of [...digest.entries.values()]) {
       if (entry.status !== scan.list || scan.seen.has(entry.key) || entry.followUp) continue;
-      if (inFlight && run.inFlightSeen.has(entry.key)) continue;
-      const outcome = vanished(entry, scan.list, now, days);
-      if (outcome === 'finished' || outcome === 'aged-out') {
-        if (dry) continue;
-        if (outcome === 'finished') life!.finished(run.scope, entry.key, now);
+      if (inFlight) {
+        if (run.inFlightSeen.has(entry.key) || entry.goneSec !== 0) continue;
+        putEntry(digest, { ...entry, goneSec: toSec(now) });
+        run.state.goneAt = run.state.goneAt === 0 ? now : Math.min(run.state.goneAt, now);
+      } else if (vanished(entry, scan.list, now, run.windowDays) === 'aged-out') {
         dropEntry(digest, entry.key, toSec(now));
-      } else if (outcome === 'follow-up') {
-        if (dry) continue;
-        putEntry(digest, { ...entry, followUp: true, changedSec: toSec(now) });
+      }
+    }
+  }
+
+  /**
+   * In-flight tasks marked gone before the alert lists' cycles that just completed started: had
+   * they failed or timed out, those lists would have shown them. Well inside the window they
+   * finished; near its edge they get a follow-up.
+   */
+  async function judgeGone(run: ScopeRun): Promise<void> {
+    const scans = options.alertStatuses.map((l) => run.scans.get(l));
+    if (dry || !scans.every((s) => s?.complete)) return;
+    const readSince = Math.min(...scans.map((s) => s!.cycleStart));
+    if (run.state.goneAt === 0 || run.state.goneAt >= readSince) return;
+    const digest = await digestOf(run);
+    const now = clock();
+    let pending = 0;
+    for (const entry of [...digest.entries.values()]) {
+      if (entry.goneSec === 0 || entry.followUp) continue;
+      if (entry.goneSec * 1000 >= readSince) {
+        pending = pending === 0 ? entry.goneSec * 1000 : Math.min(pending, entry.goneSec * 1000);
+        continue;
+      }
+      if (!(IN_FLIGHT_STATUSES as readonly TaskStatus[]).includes(entry.status)) continue;
+      const outcome = vanished(entry, entry.status as KnownStatus, entry.goneSec * 1000, options.lastDays);
+      if (outcome === 'finished') {
+        life!.finished(run.scope, entry.key, now);
+        dropEntry(digest, entry.key, toSec(now));
+      } else {
+        putEntry(digest, { ...entry, followUp: true, goneSec: 0, changedSec: toSec(now) });
         run.state.followUps.push({ key: entry.key, dueAt: now, offset: 0 });
       }
     }
+    run.state.goneAt = pending;
   }
 
   async function deliverBetweenReads(): Promise<void> {
@@ -369,6 +407,9 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
   }
 
   // ---- 1. detect: alert lists of every scope, round-robin page by page -----------------------
+  // Every SWEEP_EVERY-th poll, one call goes to the in-flight sweep first: when the alert lists of
+  // many scopes take the whole budget, the sweep is stretched, never stopped.
+  if (Math.floor(startedAt / options.periodMs) % SWEEP_EVERY === 0) await leftover(1);
   const order = alertOrder(
     [...runs.values()].map((r) => r.state),
     options.alertStatuses,
@@ -389,7 +430,6 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     run.scans.set(list, scan);
     detect.push({ run, scan });
   }
-  let inTime = true;
   while (inTime && detect.some((d) => !d.scan.complete && !d.run.failed)) {
     for (const { run, scan } of detect) {
       if (scan.complete || run.failed) continue;
@@ -406,37 +446,33 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
   }
 
   const now1 = clock();
-  for (const run of runs.values()) if (run.failed) countFailure(run, now1);
+  for (const run of runs.values()) {
+    if (run.failed) countFailure(run, now1);
+    else await judgeGone(run);
+  }
 
   // ---- 2. sweep and follow-ups with what is left ---------------------------------------------
-  if (inTime) {
+  if (inTime) await leftover(Infinity);
+
+  /**
+   * Spends calls on in-flight sweeps and due follow-ups, in turn, until they are done, time runs
+   * out or `maxCalls` pages were read. A sweep or follow-up never fails the poll.
+   */
+  async function leftover(maxCalls: number): Promise<void> {
     const jobs = leftoverOrder(
       [...runs.values()].filter((r) => !r.failed).map((r) => r.state),
       clock(),
     );
     summary.followUps.due = jobs.filter((j) => j.kind === 'follow-up').length;
-    const sweeps = new Map<string, ListScan>();
     const active: SweepJob[] = [...jobs];
-    while (inTime && active.length > 0) {
+    let calls = 0;
+    while (inTime && active.length > 0 && calls < maxCalls) {
       for (const job of [...active]) {
         const run = runs.get(job.scopeId)!;
+        calls += 1;
         try {
           if (job.kind === 'sweep') {
-            const id = `${job.scopeId}\n${job.list}`;
-            let scan = sweeps.get(id);
-            if (!scan) {
-              scan = createScan({
-                list: job.list,
-                cursor: run.state.cursors[job.list],
-                seen: run.state.seen[job.list],
-                lastDays: options.lastDays,
-                pageSize,
-                rereadHead: false,
-                periodMs: options.periodMs,
-              });
-              sweeps.set(id, scan);
-              run.scans.set(job.list, scan);
-            }
+            const scan = sweepScan(run, job.list);
             if (!(await readPage(run, scan, options.lastDays))) inTime = false;
             if (scan.complete || !inTime) active.splice(active.indexOf(job), 1);
           } else {
@@ -445,14 +481,30 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
             active.splice(active.indexOf(job), 1);
           }
         } catch (err) {
-          // A sweep or follow-up never fails the poll: counted, logged, tried again next time.
+          // Counted, logged, tried again next time.
           if (!(err instanceof HssError)) throw err;
           log.warn(`In-flight sweep or follow-up failed for scope ${run.scope.id}: ${oneLine(err)}`);
           active.splice(active.indexOf(job), 1);
         }
-        if (!inTime) break;
+        if (!inTime || calls >= maxCalls) break;
       }
     }
+  }
+
+  function sweepScan(run: ScopeRun, list: KnownStatus): ListScan {
+    const existing = run.scans.get(list);
+    if (existing) return existing;
+    const scan = createScan({
+      list,
+      cursor: run.state.cursors[list],
+      seen: run.state.seen[list],
+      lastDays: options.lastDays,
+      pageSize,
+      rereadHead: false,
+      periodMs: options.periodMs,
+    });
+    run.scans.set(list, scan);
+    return scan;
   }
 
   /** One follow-up try: ask HSS by host name how a task that left the window ended. */
@@ -476,28 +528,42 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     const now = clock();
     const ageDays =
       startedMs === undefined ? MAX_WINDOW_DAYS : Math.ceil((now - startedMs + HOUR_MS) / DAY_MS);
+    // A zone-less start may be up to 14 h earlier than read: the query window covers any zone.
+    const queryDays =
+      entry.zoneless && startedMs !== undefined
+        ? Math.min(MAX_WINDOW_DAYS, Math.ceil((now - startedMs + HOUR_MS + ZONE_MARGIN_MS) / DAY_MS))
+        : ageDays;
     const queryable = task !== undefined && task.hostName.trim() !== '' && ageDays <= MAX_WINDOW_DAYS;
     let found: Task | undefined;
     let offset = ref.offset;
     let exhausted = false;
+    let failed = false;
     if (queryable) {
-      for (let pages = 0; pages < FOLLOW_UP_PAGES && !found && !exhausted; pages++) {
-        const result = await reader.fetchPage(
-          targetOf(run.scope),
-          { lastDays: Math.max(1, ageDays), resourceName: task.hostName },
-          offset,
-          options.fetchDeadline,
-          pageSize,
-        );
-        if (result.kind === 'out-of-time') {
-          summary.outOfTime = true;
-          if (pages === 0) return 'out-of-time';
-          break;
+      try {
+        for (let pages = 0; pages < FOLLOW_UP_PAGES && !found && !exhausted; pages++) {
+          const result = await reader.fetchPage(
+            targetOf(run.scope),
+            { lastDays: Math.max(1, queryDays), resourceName: task.hostName },
+            offset,
+            options.fetchDeadline,
+            pageSize,
+          );
+          if (result.kind === 'out-of-time') {
+            summary.outOfTime = true;
+            if (pages === 0) return 'out-of-time';
+            break;
+          }
+          summary.pagesRead += 1;
+          found = result.page.tasks.find((t) => entryKey(run.scope.projectId, taskKey(t)) === ref.key);
+          offset += result.page.rows;
+          if (result.page.rows < pageSize) exhausted = true;
         }
-        summary.pagesRead += 1;
-        found = result.page.tasks.find((t) => entryKey(run.scope.projectId, taskKey(t)) === ref.key);
-        offset += result.page.rows;
-        if (result.page.rows < pageSize) exhausted = true;
+      } catch (err) {
+        // A query HSS keeps failing (for this host name) counts as a try like any other, so it backs
+        // off and ends in one lost-track notice; throttling is ours, not the task's: not counted.
+        if (!(err instanceof HssError) || err instanceof HssThrottledError) throw err;
+        log.warn(`A follow-up query failed for scope ${run.scope.id}: ${oneLine(err)}`);
+        failed = true;
       }
     }
     const decision = decideFollowUp(entry, found, queryable, ctx());
@@ -507,7 +573,7 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
         ? 'HSS gave it no host name to search by'
         : ageDays > MAX_WINDOW_DAYS
           ? 'it started more than 30 days ago'
-          : `still unresolved after ${decision.entry.tries} follow-up queries`;
+          : `still unresolved after ${decision.entry.tries} follow-up queries${failed ? ', the last of which HSS failed' : ''}`;
     if (dry) return 'done';
     switch (decision.decision) {
       case 'ended': {
@@ -738,20 +804,6 @@ export function alertMessage(
     ...(facts.stuck ? { stuck: facts.stuck } : {}),
     ...(facts.wasStuck ? { wasStuck: facts.wasStuck } : {}),
     taskRef: stableId('task', scope.projectId, key),
-  };
-}
-
-export function emptyDelivery(): DeliverySummary {
-  return {
-    sent: 0,
-    requests: 0,
-    retrying: 0,
-    failed: 0,
-    expired: 0,
-    pending: 0,
-    leaseBusy: false,
-    stoppedEarly: false,
-    destinationsFailing: [],
   };
 }
 

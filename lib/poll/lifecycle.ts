@@ -19,6 +19,7 @@ import type { AlertMessage, Message, Scope, SummaryMessage, Task } from '../mode
 import type { Outbox } from '../outbox/types';
 import type { DayCounts, LifecycleStore, SlowTask } from '../state/lifecycle-store';
 import type { ScopeStore } from '../state/scope-store';
+import { IN_FLIGHT_STATUSES } from '../task';
 
 export interface LifecycleDeps {
   lifecycle: LifecycleStore;
@@ -151,7 +152,7 @@ export async function startLifecycle(deps: LifecycleDeps, config: LifecycleConfi
             if (!how) continue;
             resolvedNow.push(open);
             if (config.notifyResolved && !open.silencedBy)
-              messages.push(resolvedMessage(open, how, task, at));
+              messages.push(resolvedMessage(open, how, ended(task), at));
           }
         }
         if (resolvedNow.length > 0) {
@@ -255,6 +256,16 @@ export async function startLifecycle(deps: LifecycleDeps, config: LifecycleConfi
       slowest: slowest.sort((a, b) => b.durationMs - a.durationMs).slice(0, 5),
     };
   }
+}
+
+/**
+ * A finished task as a resolved notice names it: its record holds the status it was last read in
+ * (running, waiting), but it left the in-flight lists without entering an alert list: it succeeded.
+ */
+function ended(task: Task): Task {
+  return (IN_FLIGHT_STATUSES as readonly string[]).includes(task.status)
+    ? { ...task, status: 'success', rawStatus: 'success' }
+    : task;
 }
 
 function withoutSilence(open: OpenAlert): OpenAlert {

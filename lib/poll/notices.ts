@@ -69,6 +69,7 @@ export function recoveredNotice(
     incidentKey: `${scope.id}#${health.since}`,
     at: now,
     scope,
+    ...(health.downNoticeId ? { supersedes: [health.downNoticeId] } : {}),
     summary: `HSS restore alerting is working again for ${scopeLabel(scope)} after ${health.failures} failed polls. It was blind for ${duration(blind)} (since ${utcMinute(blindSince)}); that gap has been read with a ${windowDays}-day window and any failure in it is alerted now.`,
     facts: [
       ['Blind since', utcMinute(blindSince)],

@@ -78,16 +78,19 @@ function cmp(a: string, b: string): number {
 
 /**
  * The scheduler's promise: the longest a new failure in any scope can wait to be read, when every
- * alert list fits one page: the alert lists of all scopes are read round-robin, `ratePerMinute`
- * calls a minute (each poll spends what the budget allows), so a list comes round at least every
- * `ceil(lists / calls per poll)` polls, plus the poll in which the failure appears.
+ * alert list fits one page. The alert lists of all scopes are read round-robin with the calls each
+ * poll may make (`ratePerMinute` over the period), less the one call every `sweepEvery` polls keeps
+ * for the in-flight sweep; a list comes round within `ceil(lists / calls per poll)` polls, plus the
+ * poll in which the failure appears.
  */
 export function latencyBoundMs(
   scopes: number,
   alertLists: number,
   ratePerMinute: number,
   periodMs: number,
+  sweepEvery = 5,
 ): number {
   const callsPerPoll = Math.max(1, Math.floor((ratePerMinute * periodMs) / 60_000));
-  return (Math.ceil((scopes * alertLists) / callsPerPoll) + 1) * periodMs;
+  const forAlerts = Math.max(0.5, callsPerPoll - 1 / sweepEvery);
+  return (Math.ceil((scopes * alertLists) / forAlerts) + 1) * periodMs;
 }

@@ -78,6 +78,8 @@ export interface ScopeState {
   summaryDay?: string;
   /** When this scope was first polled, epoch ms (0 = never). */
   firstPollAt: number;
+  /** Earliest time an in-flight task was marked gone and is not judged yet, epoch ms (0 = none). */
+  goneAt: number;
 }
 
 /** A follow-up to run: the task's digest key, when it is due, and where its last try stopped reading. */
@@ -113,6 +115,7 @@ export function emptyScopeState(scopeId: string): ScopeState {
     followUps: [],
     stuckDueAt: 0,
     firstPollAt: 0,
+    goneAt: 0,
   };
 }
 
@@ -239,7 +242,7 @@ export function createScopeStore({ table, namespace }: ScopeStoreOptions): Scope
                 sk: { S: `${DIGEST_PREFIX}${shard}` },
                 e: { B: encodeEntries(entries) },
                 v: { N: String(version + 1) },
-                ttl: { N: String(ttlAfter(now, RETENTION.scopeStateDays)) },
+                ttl: { N: String(ttlAfter(now, RETENTION.digestDays)) },
               },
               ConditionExpression: version === 0 ? 'attribute_not_exists(v)' : 'v = :v',
               ...(version === 0 ? {} : { ExpressionAttributeValues: { ':v': { N: String(version) } } }),

@@ -44,6 +44,8 @@ export interface TableClient {
 export interface TableClientOptions {
   client: DynamoDBClient;
   tableName: string;
+  /** AWS region of the table, named in errors (a missing table). */
+  region?: string;
   sleep?: Sleep;
   /** Attempts for unprocessed batch items before giving up (default 5). */
   maxBatchAttempts?: number;
@@ -77,7 +79,7 @@ export function createTableClient(options: TableClientOptions): TableClient {
     } catch (err) {
       stats.requests += 1;
       if (isConditionalCheckFailed(err)) throw err;
-      throw toStateError(operation, tableName, err);
+      throw toStateError(operation, tableName, err, options.region);
     }
   }
 

@@ -149,13 +149,31 @@ describe('hss-restore-alerts CLI', () => {
     expect(result.err[0]).toMatch(/Unknown command "pol"/);
   });
 
-  it('runs the embedded demo and exits 0', async () => {
+  it('runs the embedded demo: a scripted day people can read, every self-check ok, exit 0', async () => {
     const result = await cli(['demo']);
     expect(result.code).toBe(0);
     const text = result.out.join('\n');
-    expect(text).toMatch(/throttled by HSS: 0/);
-    expect(text).toMatch(/unescaped mentions or links in Slack payloads: 0/);
-    expect(text).toMatch(/12 BACKUP\/RESTORE TASKS NEED ATTENTION/);
+    // What people read: a failure, a timeout, one digest for a burst, a stuck task, a resolution, a reminder.
+    const seen = [
+      /RESTORE\/BACKUP FAILED ON ECS-WEB-01/,
+      /RESTORE\/BACKUP TIMED OUT ON ECS-DB-01/,
+      /12 RESTORE\/BACKUP TASKS NEED ATTENTION/,
+      /RESTORE\/BACKUP IS STUCK ON ECS-FILES-02/,
+      /RESOLVED: RESTORE\/BACKUP ON ECS-WEB-01/,
+      /16 RESTORE\/BACKUP TASKS STILL NEED ATTENTION/,
+      /Teams {6}12 restore\/backup tasks need attention/,
+      /Feishu {5}Resolved: restore\/backup on ecs-web-01/,
+      /PagerDuty {2}resolve dedup_key/,
+      /Scope: ap-southeast-1 · project proj-sg-19c4 · enterprise project all_granted_eps/,
+      /Webhook {4}3 signed event\(s\) delivered, 2 of them alerts that waited while it was down/,
+    ];
+    expect(seen.filter((re) => !re.test(text))).toEqual([]);
+    // The self-checks.
+    expect(text).toMatch(/ok {3}throttled by HSS: 0/);
+    expect(text).toMatch(/ok {3}unescaped mentions: 0 /);
+    expect(text).toMatch(/ok {3}signatures verified (\d+) of \1 /);
+    expect(text).toMatch(/ok {3}duplicates: 0/);
+    expect(text).not.toMatch(/^ +FAIL /m);
   });
 
   it('works as the installed bin (npx hss-restore-alerts) in the clone', async () => {

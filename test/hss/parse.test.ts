@@ -67,6 +67,19 @@ describe('parseTime', () => {
 });
 
 describe('parsePage', () => {
+  it.each([
+    [
+      'a zone-less start beside an end with an offset: read in that offset',
+      '2025-03-06 13:26:18',
+      '2025-03-06T13:27:02+08:00',
+    ],
+    ['a zone-less end beside a start with an offset', '2025-03-06T13:26:18+08:00', '2025-03-06 13:27:02'],
+    ['both zone-less: both read as UTC', '2025-03-06 05:26:18', '2025-03-06 05:27:02'],
+  ])('reads %s, keeping the task flagged zoneless', (_why, started, ended) => {
+    const [task] = parsePage(page(record({ started_at: started, ended_at: ended })), 0).page.tasks;
+    expect(task).toMatchObject({ startedMs: STARTED, endedMs: STARTED + 44_000, zoneless: true });
+  });
+
   it('parses the documented example, which has updated_at instead of ended_at', () => {
     // Prepare
     const body = page(record({ ended_at: undefined, updated_at: '2025-03-06T05:27:02Z' }));

@@ -2,7 +2,9 @@
 // kind renders and is delivered exactly once, bursts are digested (chat, SMN) or sent one by one
 // (PagerDuty, webhook), hostile API text neither pings nor links, size limits hold, answers are
 // classified as the vendor means them, and pacing at `limits.minIntervalMs` never meets the vendor's
-// rate limit. Adding a channel is one entry in CHANNELS.
+// rate limit. Every row runs twice: with a small test sender, and through the product's outbox
+// (recorded in DynamoDB, paced, sent, classified and recorded). Adding a channel is one entry in
+// CHANNELS.
 import type { DestinationConfig } from '../../lib/config/types';
 import type { Message } from '../../lib/model';
 import { createDestination } from '../../lib/notify/channels';
@@ -38,7 +40,8 @@ import {
   summary,
   T0,
 } from './support/messages';
-import { createTestSender, virtualClock, type Sender } from './support/send';
+import { useEngine } from '../support/engines';
+import { createOutboxSender, createTestSender, virtualClock, type Sender } from './support/send';
 
 const AK = { ak: 'AKEXAMPLE0000000000', sk: 'sk-example-secret-key-0000000000000000000' };
 const FEISHU_SECRET = 'feishu-secret-for-tests';
@@ -266,178 +269,224 @@ function everyKind(): Message[] {
   ];
 }
 
-describe.each(CHANNELS)('$type destination against its local sink', (channel) => {
-  let clock: Clock;
-  let sink: Sink;
-  let destination: Destination;
-  let send: Sender;
+// Every row runs with the test sender and again through the outbox (issue 11: "deliver exactly once
+// per alert in the normal case, through the shared outbox").
+const engine = useEngine('dynalite');
+let tableName: string;
+beforeAll(async () => {
+  tableName = await engine.freshTable('conformance');
+});
 
+const SENDERS: Array<{ name: string; create(clock: Clock): Sender }> = [
+  { name: 'the test sender', create: (clock) => createTestSender(clock) },
+  {
+    name: 'the outbox',
+    create: (clock) => createOutboxSender({ ...clock, dynamo: engine.client(), tableName }),
+  },
+];
+
+/** A sink and its destination, fresh for each test. */
+function useChannel(channel: Channel): { clock: Clock; sink: Sink; destination: Destination } {
+  const at: { clock: Clock; sink: Sink; destination: Destination } = {} as never;
   beforeEach(async () => {
-    clock = virtualClock(T0 + 2 * 3_600_000);
-    const started = await channel.start(clock);
-    sink = started.sink;
-    destination = createDestination(started.config, { credentials: { default: { kind: 'aksk', ...AK } } });
-    send = createTestSender(clock);
+    at.clock = virtualClock(T0 + 2 * 3_600_000);
+    const started = await channel.start(at.clock);
+    at.sink = started.sink;
+    at.destination = createDestination(started.config, {
+      credentials: { default: { kind: 'aksk', ...AK } },
+    });
   });
   afterEach(async () => {
-    await sink.close();
+    await at.sink.close();
   });
+  return at;
+}
 
-  const accepted = (batch: readonly Message[]): Message[] => batch.filter((m) => destination.accepts(m));
+describe.each(CHANNELS)('$type destination against its local sink', (channel) => {
+  describe('sent without pacing', () => {
+    const at = useChannel(channel);
 
-  it('renders every message kind it accepts and the sink delivers each request exactly once', async () => {
-    // Prepare
-    const batch = accepted(everyKind());
-    // Act
-    const report = await send(destination, batch);
-    // Assess
-    expect(report.outcomes.map((o) => o.kind)).toEqual(batch.map(() => 'ok'));
-    expect(report.requests.flatMap((r) => r.covers).sort((a, b) => a - b)).toEqual(batch.map((_, i) => i));
-    expect(sink.attempts).toHaveLength(report.requests.length);
-    expect(sink.received).toHaveLength(report.requests.length);
-    expect(batch.map((m) => m.kind)).toContain('notice');
-  });
-
-  it('names the host, what happened, the transition, times, HSS error, scope, console link and alert id', async () => {
-    // Act
-    await send(destination, [alert(3)]);
-    // Assess
-    const request = sink.received[0]!;
-    const text = `${request.body}\n${sink.visibleText(request)}`;
-    const link = channel.type === 'slack' ? CONSOLE_URL.replace(/&/g, '&amp;') : CONSOLE_URL;
-    const parts = [
-      'web-03',
-      'failed',
-      channel.type === 'webhook' ? '"previous_status":"running"' : 'running → failed',
-      channel.type === 'webhook' ? '2026-11-29T17:00:03.000Z' : '2026-11-29 17:00:03 UTC',
-      channel.type === 'webhook' ? '2026-11-29T17:41:10.000Z' : '2026-11-29 17:41:10 UTC',
-      '41',
-      'HSS.0102',
-      'vault not reachable',
-      'cn-north-4',
-      SCOPE.projectId,
-      link,
-      alert(3).id,
-    ];
-    expect(parts.filter((p) => !text.includes(p))).toEqual([]);
-  });
-
-  it('digests a burst of 60 alerts the way its channel should, saying how many need attention by status', async () => {
-    // Act
-    const report = await send(destination, burst(60), { context: { listsIncomplete: true } });
-    // Assess
-    expect(report.outcomes.filter((o) => o.kind !== 'ok')).toEqual([]);
-    expect(sink.received).toHaveLength(channel.digests ? 1 : 60);
-    expect(report.requests.map((r) => r.covers.length)).toEqual(channel.digests ? [60] : Array(60).fill(1));
-    const shown = sink.received.map((r) => sink.visibleText(r)).join('\n');
-    const wanted = [
-      '60 restore/backup tasks need attention',
-      '40 failed',
-      '20 timeout',
-      'more may follow',
-      '…and ',
-    ];
-    expect(wanted.filter((w) => shown.includes(w))).toEqual(channel.digests ? wanted : []);
-  });
-
-  it('sends a batch of reminders as one digest (chat, SMN), one event each (webhook) or not at all (PagerDuty)', async () => {
-    // Act
-    const report = await send(destination, accepted([reminder(1), reminder(2), reminder(3)]));
-    // Assess
-    expect(sink.received).toHaveLength(channel.digests ? 1 : channel.type === 'pagerduty' ? 0 : 3);
-    const shown = sink.received.map((r) => sink.visibleText(r)).join('\n');
-    expect(shown.includes('3 restore/backup tasks still failing')).toBe(channel.digests);
-    expect(report.outcomes.filter((o) => o.kind !== 'ok')).toEqual([]);
-  });
-
-  it('neutralises hostile API text: nothing pings, links or formats', async () => {
-    // Prepare
-    const hostile = alert(
-      7,
-      {},
-      { hostName: HOSTILE, backupName: HOSTILE, errorCode: HOSTILE, errorMessage: HOSTILE },
-    );
-    const digest = burst(8).map((a) => ({
-      ...a,
-      task: { ...a.task, hostName: HOSTILE, backupName: HOSTILE },
-    }));
-    const down = notice('monitoring-down', { detail: HOSTILE, facts: [['From HSS', HOSTILE]] });
-    // Act
-    const report = await send(destination, [hostile, down, ...digest]);
-    // Assess
-    expect(report.outcomes.filter((o) => o.kind !== 'ok')).toEqual([]);
-    expect(sink.received.flatMap((r) => r.flags)).toEqual([]);
-    // The webhook is machine data: receivers get the exact values (JSON-escaped) and render them themselves.
-    const shown = channel.type === 'webhook' ? '' : sink.received.map((r) => sink.visibleText(r)).join('\n');
-    const forbidden = [...HOSTILE_MARKERS, ...(channel.markdown ? HOSTILE_FORMATTING : [])];
-    expect(forbidden.filter((marker) => shown.includes(marker))).toEqual([]);
-    expect(sink.received[0]!.body.toLowerCase()).toContain(
-      (channel.type === 'webhook' ? JSON.stringify(HOSTILE) : 'restore/backup').toLowerCase(),
-    );
-  });
-
-  it('stays inside its size limits with a 4,000-character error message and with a 60-alert batch of them', async () => {
-    // Prepare
-    const long = `${'E'.repeat(3990)} ünïcødé`;
-    // Act
-    const single = await send(destination, [alert(1, {}, { errorMessage: long, hostName: 'h'.repeat(500) })]);
-    clock.advance(60_000);
-    const many = await send(destination, burst(60, long));
-    // Assess
-    expect([...single.outcomes, ...many.outcomes].filter((o) => o.kind !== 'ok')).toEqual([]);
-    expect(sink.received.filter((r) => Buffer.byteLength(r.body) > channel.maxBodyBytes)).toEqual([]);
-    expect(sink.received).toHaveLength(channel.digests ? 2 : 61);
-  });
-
-  it('classifies the vendor answers as the vendor means them', async () => {
-    for (const [fault, expected] of [
-      ...channel.vendorFaults,
-      [{ kind: 'reset' }, 'retryable'] as const,
-      [{ kind: 'status', status: 503 }, 'retryable'] as const,
-    ]) {
+    it('meets the vendor rate limit (the sink enforces it), which pacing must avoid', async () => {
       // Prepare
-      sink.failNext(fault);
+      const n = Math.min(at.destination.limits.perMinute + 30, 160);
+      const notices = Array.from({ length: n }, (_, i) => notice('test', { id: `t${i}` }));
+      // Act
+      const unpaced = await createTestSender(at.clock)(at.destination, notices, { pace: false });
+      // Assess
+      expect(unpaced.outcomes.some((o) => o.kind === 'retryable')).toBe(channel.rateLimited);
+    });
+  });
+
+  describe.each(SENDERS)('through $name', (sender) => {
+    let clock: Clock;
+    let sink: Sink;
+    let destination: Destination;
+    let send: Sender;
+    const at = useChannel(channel);
+
+    beforeEach(() => {
+      ({ clock, sink, destination } = at);
+      send = sender.create(clock);
+    });
+
+    const accepted = (batch: readonly Message[]): Message[] => batch.filter((m) => destination.accepts(m));
+
+    it('renders every message kind it accepts and the sink delivers each request exactly once', async () => {
+      // Prepare
+      const batch = accepted(everyKind());
+      // Act
+      const report = await send(destination, batch);
+      // Assess
+      expect(report.outcomes.map((o) => o.kind)).toEqual(batch.map(() => 'ok'));
+      expect(report.requests.flatMap((r) => r.covers).sort((a, b) => a - b)).toEqual(batch.map((_, i) => i));
+      expect(sink.attempts).toHaveLength(report.requests.length);
+      expect(sink.received).toHaveLength(report.requests.length);
+      expect(batch.map((m) => m.kind)).toContain('notice');
+    });
+
+    it('names the host, what happened, the transition, times, HSS error, scope, console link and alert id', async () => {
+      // Act
+      await send(destination, [alert(3)]);
+      // Assess
+      const request = sink.received[0]!;
+      const text = `${request.body}\n${sink.visibleText(request)}`;
+      const link = channel.type === 'slack' ? CONSOLE_URL.replace(/&/g, '&amp;') : CONSOLE_URL;
+      const parts = [
+        'web-03',
+        'failed',
+        channel.type === 'webhook' ? '"previous_status":"running"' : 'running → failed',
+        channel.type === 'webhook' ? '2026-11-29T17:00:03.000Z' : '2026-11-29 17:00:03 UTC',
+        channel.type === 'webhook' ? '2026-11-29T17:41:10.000Z' : '2026-11-29 17:41:10 UTC',
+        '41',
+        'HSS.0102',
+        'vault not reachable',
+        'cn-north-4',
+        SCOPE.projectId,
+        link,
+        alert(3).id,
+      ];
+      expect(parts.filter((p) => !text.includes(p))).toEqual([]);
+    });
+
+    it('digests a burst of 60 alerts the way its channel should, saying how many need attention by status', async () => {
+      // Act
+      const report = await send(destination, burst(60), { context: { listsIncomplete: true } });
+      // Assess
+      expect(report.outcomes.filter((o) => o.kind !== 'ok')).toEqual([]);
+      expect(sink.received).toHaveLength(channel.digests ? 1 : 60);
+      expect(report.requests.map((r) => r.covers.length)).toEqual(channel.digests ? [60] : Array(60).fill(1));
+      const shown = sink.received.map((r) => sink.visibleText(r)).join('\n');
+      const wanted = [
+        '60 restore/backup tasks need attention',
+        '40 failed',
+        '20 timeout',
+        'more may follow',
+        '…and ',
+      ];
+      expect(wanted.filter((w) => shown.includes(w))).toEqual(channel.digests ? wanted : []);
+    });
+
+    it('sends a batch of reminders as one digest (chat, SMN), one event each (webhook) or not at all (PagerDuty)', async () => {
+      // Act
+      const report = await send(destination, accepted([reminder(1), reminder(2), reminder(3)]));
+      // Assess
+      expect(sink.received).toHaveLength(channel.digests ? 1 : channel.type === 'pagerduty' ? 0 : 3);
+      const shown = sink.received.map((r) => sink.visibleText(r)).join('\n');
+      expect(shown.includes('3 restore/backup tasks still failing')).toBe(channel.digests);
+      expect(report.outcomes.filter((o) => o.kind !== 'ok')).toEqual([]);
+    });
+
+    it('neutralises hostile API text: nothing pings, links or formats', async () => {
+      // Prepare
+      const hostile = alert(
+        7,
+        {},
+        { hostName: HOSTILE, backupName: HOSTILE, errorCode: HOSTILE, errorMessage: HOSTILE },
+      );
+      const digest = burst(8).map((a) => ({
+        ...a,
+        task: { ...a.task, hostName: HOSTILE, backupName: HOSTILE },
+      }));
+      const down = notice('monitoring-down', { detail: HOSTILE, facts: [['From HSS', HOSTILE]] });
+      // Act
+      const report = await send(destination, [hostile, down, ...digest]);
+      // Assess
+      expect(report.outcomes.filter((o) => o.kind !== 'ok')).toEqual([]);
+      expect(sink.received.flatMap((r) => r.flags)).toEqual([]);
+      // The webhook is machine data: receivers get the exact values (JSON-escaped) and render them themselves.
+      const shown =
+        channel.type === 'webhook' ? '' : sink.received.map((r) => sink.visibleText(r)).join('\n');
+      const forbidden = [...HOSTILE_MARKERS, ...(channel.markdown ? HOSTILE_FORMATTING : [])];
+      expect(forbidden.filter((marker) => shown.includes(marker))).toEqual([]);
+      // Whichever order the batch went out in (the outbox sends oldest first), the alerts arrived.
+      expect(sink.received.map((r) => r.body.toLowerCase()).join('\n')).toContain(
+        (channel.type === 'webhook' ? JSON.stringify(HOSTILE) : 'restore/backup').toLowerCase(),
+      );
+    });
+
+    it('stays inside its size limits with a 4,000-character error message and with a 60-alert batch of them', async () => {
+      // Prepare
+      const long = `${'E'.repeat(3990)} ünïcødé`;
+      // Act
+      const single = await send(destination, [
+        alert(1, {}, { errorMessage: long, hostName: 'h'.repeat(500) }),
+      ]);
+      clock.advance(60_000);
+      const many = await send(destination, burst(60, long));
+      // Assess
+      expect([...single.outcomes, ...many.outcomes].filter((o) => o.kind !== 'ok')).toEqual([]);
+      expect(sink.received.filter((r) => Buffer.byteLength(r.body) > channel.maxBodyBytes)).toEqual([]);
+      expect(sink.received).toHaveLength(channel.digests ? 2 : 61);
+    });
+
+    it('classifies the vendor answers as the vendor means them', async () => {
+      for (const [fault, expected] of [
+        ...channel.vendorFaults,
+        [{ kind: 'reset' }, 'retryable'] as const,
+        [{ kind: 'status', status: 503 }, 'retryable'] as const,
+      ]) {
+        // Prepare
+        sink.failNext(fault);
+        // Act
+        const report = await send(destination, [notice('test')]);
+        clock.advance(60_000);
+        // Assess
+        expect([fault, report.outcomes[0]!.kind]).toEqual([fault, expected]);
+      }
+    });
+
+    it('never meets the vendor rate limit when paced at limits.minIntervalMs', async () => {
+      // Prepare: one request per message, well past a minute of traffic.
+      const n = Math.min(destination.limits.perMinute + 30, 160);
+      const notices = Array.from({ length: n }, (_, i) => notice('test', { id: `t${i}` }));
+      // Act
+      const paced = await send(destination, notices);
+      // Assess
+      expect(destination.limits.minIntervalMs * destination.limits.perMinute).toBeLessThanOrEqual(60_000);
+      expect(paced.outcomes.filter((o) => o.kind !== 'ok')).toEqual([]);
+      expect(sink.attempts).toHaveLength(n);
+    });
+
+    it('shows neither its URL path nor its keys in its description or its errors', async () => {
+      // Prepare
+      sink.failNext({ kind: 'status', status: 404, body: `not here: ${sink.url}` });
       // Act
       const report = await send(destination, [notice('test')]);
-      clock.advance(60_000);
       // Assess
-      expect([fault, report.outcomes[0]!.kind]).toEqual([fault, expected]);
-    }
-  });
-
-  it('never meets the vendor rate limit when paced at limits.minIntervalMs, and does when not paced', async () => {
-    // Prepare: one request per message, well past a minute of traffic.
-    const n = Math.min(destination.limits.perMinute + 30, 160);
-    const notices = Array.from({ length: n }, (_, i) => notice('test', { id: `t${i}` }));
-    // Act
-    const paced = await send(destination, notices);
-    clock.advance(15 * 60_000);
-    const unpaced = await send(destination, notices, { pace: false });
-    // Assess
-    expect(destination.limits.minIntervalMs * destination.limits.perMinute).toBeLessThanOrEqual(60_000);
-    expect(paced.outcomes.filter((o) => o.kind !== 'ok')).toEqual([]);
-    expect(unpaced.outcomes.some((o) => o.kind === 'retryable')).toBe(channel.rateLimited);
-  });
-
-  it('shows neither its URL path nor its keys in its description or its errors', async () => {
-    // Prepare
-    sink.failNext({ kind: 'status', status: 404, body: `not here: ${sink.url}` });
-    // Act
-    const report = await send(destination, [notice('test')]);
-    // Assess
-    const said = `${destination.description} ${JSON.stringify(report.outcomes)}`;
-    const url = new URL(sink.url);
-    expect(said).toContain('127.0.0.1');
-    expect(said).not.toContain(url.pathname);
-    const secrets = [
-      FEISHU_SECRET,
-      DINGTALK_SECRET,
-      WEBHOOK_SECRET,
-      PAGERDUTY_ROUTING_KEY,
-      AK.sk,
-      // Query values that are secrets (`sig=`, `key=`, `access_token=`), not `api-version=1`.
-      ...[...url.searchParams.values()].filter((v) => v.length >= 8),
-    ];
-    expect(secrets.filter((secret) => said.includes(secret))).toEqual([]);
+      const said = `${destination.description} ${JSON.stringify(report.outcomes)}`;
+      const url = new URL(sink.url);
+      expect(said).toContain('127.0.0.1');
+      expect(said).not.toContain(url.pathname);
+      const secrets = [
+        FEISHU_SECRET,
+        DINGTALK_SECRET,
+        WEBHOOK_SECRET,
+        PAGERDUTY_ROUTING_KEY,
+        AK.sk,
+        // Query values that are secrets (`sig=`, `key=`, `access_token=`), not `api-version=1`.
+        ...[...url.searchParams.values()].filter((v) => v.length >= 8),
+      ];
+      expect(secrets.filter((secret) => said.includes(secret))).toEqual([]);
+    });
   });
 });

@@ -150,6 +150,11 @@ describe('cardGroups', () => {
     expect(cardGroups(burst(5), { now: 0 }, 10).map((g) => g.covers)).toEqual([[0], [1], [2], [3], [4]]);
   });
 
+  it('digests as few as 2 alerts when quiet hours held them, so the quiet period ends in one message', () => {
+    expect(cardGroups(burst(2), { now: 0, released: true }, 10).map((g) => g.covers)).toEqual([[0, 1]]);
+    expect(cardGroups(burst(1), { now: 0, released: true }, 10).map((g) => g.covers)).toEqual([[0]]);
+  });
+
   it('names an alert with host, status change, stuck facts, times, error, scope and id', () => {
     const card = alertCard(
       alert(3, {

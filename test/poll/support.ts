@@ -4,7 +4,7 @@
 import type { CallBudget, HssTarget, ListQuery, PageReader, PageResult } from '../../lib/hss/pages';
 import type { Message, Scope, Task } from '../../lib/model';
 import type { DeliverySummary, Outbox, OutboxRecord } from '../../lib/outbox/types';
-import { emptyDelivery } from '../../lib/poll';
+import { emptyDeliverySummary as emptyDelivery } from '../../lib/outbox';
 
 export const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
 export const MIN = 60_000;
