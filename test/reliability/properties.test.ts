@@ -272,6 +272,7 @@ const entry: fc.Arbitrary<Entry> = fc
     followUp: fc.boolean(),
     tries: fc.integer({ min: 0, max: 255 }),
     triedSec: u32,
+    goneSec: u32,
   })
   .map(({ process, ...rest }) => (process === undefined ? rest : { ...rest, process }));
 
