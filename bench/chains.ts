@@ -88,8 +88,9 @@ export interface ChainResult {
   blind?: string;
   /** Alerts due at the webhook (the window's failures, the 20 new ones, the probes that appeared), how many got there, how many more than once. */
   alerts: { due: number; delivered: number; duplicated: number };
+  /** Most calls the emulator saw in any minute over the chain. */
   maxCallsInAnyMinute: number;
-  /** Tasks the chain's window started with, per status. */
+  /** Wall time of the whole chain, ms. */
   wallMs: number;
 }
 

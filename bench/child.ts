@@ -3,13 +3,12 @@
 // createApp -> runPoll with the function's timeout, exactly as handlers/poll.ts wires it (the
 // handler's middy and Powertools layers aside); `naive` is bench/baseline.ts on the same page reader.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createApp, runPoll } from '../lib/app';
+import { createApp, runPoll, scopeOf } from '../lib/app';
 import { parseConfig } from '../lib/config';
 import { createMemoryBudget } from '../lib/hss/budget-memory';
 import { createPageReader } from '../lib/hss/reader';
 import { createDestinations } from '../lib/notify/channels';
 import { createPostJson } from '../lib/notify/http';
-import { scopeOf } from '../lib/app';
 import { baselinePoll } from './baseline';
 import { childClock, countDynamo, recordingLog, serve, type ChildInit, type ChildPoller } from './protocol';
 
