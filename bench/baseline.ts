@@ -1,28 +1,34 @@
-// The naive poller the benchmark compares against: what a typical first version does. Every tick it
-// reads the whole window (no status filter, every page of 200), then for each task one GetItem of
-// its last status and one PutItem of the current one, and alerts when a task moved into (or was
-// first seen in) an alert status. It is correct, just expensive; it is never used outside bench/.
+// The naive poller the benchmark compares against: what a typical first version does. Every poll it
+// reads the whole window (no status filter, every page of 200, through the same page reader and a
+// 5-a-minute call budget), then for each task one GetItem of its last status and one PutItem of the
+// current one, and alerts when a task moved into (or was first seen in) an alert status, sending
+// straight to the destinations (no outbox) once the window is read. It is correct, just expensive;
+// it is never used outside bench/.
 import {
   CreateTableCommand,
   GetItemCommand,
   PutItemCommand,
   type AttributeValue,
-  type ConsumedCapacity,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { alertId, type Alert } from '../lib/diff/alert';
-import type { TaskSource } from '../lib/hss/types';
-import type { Clock } from '../lib/log';
-import type { Notifier } from '../lib/notify/types';
-import { taskKey, type KnownStatus, type Scope, type Task } from '../lib/task';
+import type { PageReader } from '../lib/hss/pages';
+import { stableId } from '../lib/ids';
+import type { Clock, Sleep } from '../lib/log';
+import type { AlertMessage, KnownStatus, Scope, Task } from '../lib/model';
+import type { Destination } from '../lib/notify/destination';
+import type { PostJson } from '../lib/notify/http';
+import { mapBounded } from '../lib/state/table-client';
+import { taskKey } from '../lib/task';
 
 export interface BaselineDeps {
-  hss: TaskSource;
+  reader: PageReader;
   dynamo: DynamoDBClient;
   tableName: string;
-  notifiers: readonly Notifier[];
+  destinations: readonly Destination[];
+  post: PostJson;
   clock: Clock;
-  /** Tasks in flight at once (default 16): kinder to the baseline's wall time than a plain loop; counts are the same. */
+  sleep: Sleep;
+  /** Tasks in flight at once (default 32): kinder to its wall time than a plain loop; counts are the same. */
   concurrency?: number;
 }
 
@@ -32,16 +38,13 @@ export interface BaselineOptions {
   alertStatuses: readonly KnownStatus[];
 }
 
-/** The same counters as lib/poll.ts PollSummary, counted by hand. */
+/** What one naive poll did. */
 export interface BaselineSummary {
   tasksSeen: number;
   alertsNew: number;
-  alertsSent: number;
-  hssCalls: number;
-  dynamoRequests: number;
-  readCapacity: number;
-  writeCapacity: number;
-  durationMs: number;
+  /** Requests the destinations answered 2xx. */
+  requestsSent: number;
+  requestsFailed: number;
 }
 
 /** A one-key table: `pk` = task key. */
@@ -56,72 +59,96 @@ export async function createBaselineTable(client: DynamoDBClient, tableName: str
   );
 }
 
+const PAGE = 200;
+
 /** One naive poll: fetch everything, GetItem + PutItem per task, alert on moves into an alert status. */
 export async function baselinePoll(deps: BaselineDeps, options: BaselineOptions): Promise<BaselineSummary> {
   const { dynamo, tableName, clock } = deps;
-  const startedAt = clock();
-  const summary: BaselineSummary = {
-    tasksSeen: 0,
-    alertsNew: 0,
-    alertsSent: 0,
-    hssCalls: 0,
-    dynamoRequests: 0,
-    readCapacity: 0,
-    writeCapacity: 0,
-    durationMs: 0,
+  const { scope } = options;
+  const target = {
+    projectId: scope.projectId,
+    ...(scope.region ? { region: scope.region } : {}),
+    enterpriseProjectId: scope.enterpriseProjectId,
+    credential: scope.credential,
   };
-  const units = (c: ConsumedCapacity | undefined): number => c?.CapacityUnits ?? 0;
+  const tasks: Task[] = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const result = await deps.reader.fetchPage(
+      target,
+      { lastDays: options.lastDays },
+      offset,
+      Infinity,
+      PAGE,
+    );
+    if (result.kind !== 'page')
+      throw new Error('the naive poller has no deadline: out-of-time cannot happen');
+    tasks.push(...result.page.tasks);
+    if (result.page.rows < PAGE) break;
+  }
 
-  const list = await deps.hss.listTasks({ lastDays: options.lastDays });
-  summary.hssCalls = list.calls;
-  summary.tasksSeen = list.tasks.length;
-
-  const alerts: Alert[] = [];
-  async function handle(task: Task): Promise<void> {
+  const alerts: AlertMessage[] = [];
+  await mapBounded(tasks, deps.concurrency ?? 32, async (task) => {
     const key = taskKey(task);
     const got = await dynamo.send(
       new GetItemCommand({ TableName: tableName, Key: { pk: { S: key } }, ReturnConsumedCapacity: 'TOTAL' }),
     );
-    summary.dynamoRequests += 1;
-    summary.readCapacity += units(got.ConsumedCapacity);
     const previous = got.Item?.status?.S;
     if (previous !== task.status && (options.alertStatuses as readonly string[]).includes(task.status)) {
-      alerts.push({
-        id: alertId(options.scope, task, task.status),
-        scope: options.scope,
-        task,
-        status: task.status,
-        ...(previous ? { previousStatus: previous as Task['status'] } : {}),
-        reason: previous ? 'moved' : 'first-seen',
-        detectedAt: clock(),
-      });
+      alerts.push(alertOf(scope, key, task, previous, clock()));
     }
-    const put = await dynamo.send(
+    await dynamo.send(
       new PutItemCommand({
         TableName: tableName,
         Item: itemOf(key, task, clock()),
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
-    summary.dynamoRequests += 1;
-    summary.writeCapacity += units(put.ConsumedCapacity);
-  }
+  });
 
-  const concurrency = deps.concurrency ?? 16;
-  for (let i = 0; i < list.tasks.length; i += concurrency) {
-    await Promise.all(list.tasks.slice(i, i + concurrency).map(handle));
+  // Straight to each destination, paced as the channel asks, once the whole window is read.
+  let requestsSent = 0;
+  let requestsFailed = 0;
+  for (const destination of deps.destinations) {
+    const batch = alerts.filter((a) => destination.accepts(a));
+    if (batch.length === 0) continue;
+    let last = -Infinity;
+    for (const request of destination.render(batch, { now: clock() })) {
+      const wait = last + destination.limits.minIntervalMs - clock();
+      if (wait > 0) await deps.sleep(wait);
+      last = clock();
+      const signed = destination.sign ? destination.sign(request, clock()) : request;
+      const answer = await deps.post(
+        signed.url,
+        signed.body,
+        signed.headers ? { headers: signed.headers } : {},
+      );
+      if (destination.classify(answer, clock()).kind === 'ok') requestsSent += 1;
+      else requestsFailed += 1;
+    }
   }
+  return { tasksSeen: tasks.length, alertsNew: alerts.length, requestsSent, requestsFailed };
+}
 
-  summary.alertsNew = alerts.length;
-  // One batch per destination at the end, through the same notifiers as the real poll, so the
-  // latency difference measures fetching and state, not message formatting.
-  for (const notifier of deps.notifiers) {
-    if (alerts.length === 0) break;
-    const outcomes = await notifier.deliver(alerts);
-    summary.alertsSent += outcomes.filter((o) => o.kind === 'ok').length;
-  }
-  summary.durationMs = clock() - startedAt;
-  return summary;
+function alertOf(
+  scope: Scope,
+  key: string,
+  task: Task,
+  previous: string | undefined,
+  now: number,
+): AlertMessage {
+  const status = task.status as KnownStatus;
+  return {
+    kind: 'alert',
+    id: stableId('alert', scope.projectId, key, status, 1),
+    at: now,
+    scope,
+    task,
+    status,
+    ...(previous ? { previousStatus: previous as Task['status'] } : {}),
+    reason: previous ? 'moved' : 'first-seen',
+    episode: 1,
+    taskRef: stableId('task', scope.projectId, key),
+  };
 }
 
 function itemOf(key: string, task: Task, now: number): Record<string, AttributeValue> {

@@ -1,39 +1,12 @@
-// Cold start: the deployed bundle of handlers/poll.ts built as `serverless package` builds it
-// (serverless-esbuild with serverless.yml's custom.esbuild), the same handler bundled with no size
-// work, and how long a fresh `node` takes to load each, against a bare `node -e ''`.
-import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, symlinkSync } from 'node:fs';
-import { builtinModules } from 'node:module';
-import { join, relative, resolve } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+// What the bench reads from serverless.yml: the esbuild options serverless-esbuild derives from
+// `custom.esbuild` (the deployed bundle, for the cold start) and the deployed params (the limits the
+// measured polls run under).
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { BuildOptions } from 'esbuild';
 
 /** The repository root (bench/..). */
 export const ROOT = resolve(__dirname, '..');
-const HANDLER = 'handlers/poll.ts';
-const BUILTINS = new Set(builtinModules);
-
-/** One built bundle. */
-export interface BundleFacts {
-  label: string;
-  /** The esbuild options that differ from esbuild's defaults, as used. */
-  options: Record<string, unknown>;
-  path: string;
-  bytes: number;
-  gzipBytes: number;
-  /** Biggest contributors (package or source folder) by bytes in the output. */
-  top: Array<{ name: string; bytes: number }>;
-  /** Modules the bundle requires at run time rather than containing them. */
-  externals: string[];
-}
-
-/** Median process wall times of `node -e "require(bundle)"` and of a bare `node -e ''`. */
-export interface LoadFacts {
-  runs: number;
-  bareMs: number;
-  /** By bundle label; `error` when the bundle would not load. */
-  bundles: Record<string, { ms: number; error?: string }>;
-}
 
 /**
  * Reads `custom.esbuild` from serverless.yml: `key: scalar`, `key:` + `- item` lists and `key:` +
@@ -151,135 +124,6 @@ export function serverlessEsbuildOptions(custom: Record<string, unknown>): Build
     options.plugins = require(join(ROOT, options.plugins)) as BuildOptions['plugins'];
   }
   return { ...(options as BuildOptions), external };
-}
-
-/** Builds the deployed bundle and the no-size-work bundle of handlers/poll.ts into `outDir`. */
-export async function buildHandlerBundles(outDir: string): Promise<BundleFacts[]> {
-  const deployed = serverlessEsbuildOptions(readServerlessEsbuild());
-  const plain: BuildOptions = { bundle: true, platform: 'node', target: deployed.target, minify: false };
-  const variants: Array<[string, BuildOptions]> = [
-    ['serverless package (minify, @aws-sdk/* external)', deployed],
-    ['no size work (no minify, everything bundled)', plain],
-  ];
-  const facts: BundleFacts[] = [];
-  for (const [i, [label, options]] of variants.entries()) {
-    const dir = join(outDir, `handler-${i}`);
-    const result = await build({
-      ...options,
-      absWorkingDir: ROOT,
-      entryPoints: [HANDLER],
-      outdir: dir,
-      metafile: true,
-      logLevel: 'silent',
-    });
-    const path = join(dir, 'poll.js');
-    const bytes = statSync(path).size;
-    facts.push({
-      label,
-      options: { ...options },
-      path,
-      bytes,
-      gzipBytes: gzipSync(readFileSync(path)).length,
-      top: topInputs(result.metafile!, relative(ROOT, path)),
-      externals: [
-        ...new Set(
-          (result.metafile!.outputs[relative(ROOT, path)]?.imports ?? [])
-            .filter((i) => i.external && !i.path.startsWith('node:') && !BUILTINS.has(i.path))
-            .map((i) => i.path),
-        ),
-      ].sort(),
-    });
-  }
-  // The minified bundle requires @aws-sdk/* at load, as the Lambda runtime provides them.
-  symlinkSync(join(ROOT, 'node_modules'), join(outDir, 'node_modules'), 'dir');
-  return facts;
-}
-
-function topInputs(meta: Metafile, output: string): Array<{ name: string; bytes: number }> {
-  const out = meta.outputs[output];
-  if (!out) return [];
-  const byName = new Map<string, number>();
-  for (const [input, { bytesInOutput }] of Object.entries(out.inputs)) {
-    // The innermost package: a nested node_modules is attributed to the package that is in it.
-    const pkg = /.*node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
-    const name = pkg ? pkg[1]! : input.split('/').slice(0, 1).join('/') + '/';
-    byName.set(name, (byName.get(name) ?? 0) + bytesInOutput);
-  }
-  return [...byName.entries()]
-    .map(([name, bytes]) => ({ name, bytes }))
-    .sort((a, b) => b.bytes - a.bytes)
-    .slice(0, 8);
-}
-
-/** Builds bench/child.ts for the measured child processes: everything in, nothing minified. */
-export async function buildChild(outDir: string): Promise<string> {
-  const outfile = join(outDir, 'child.js');
-  await build({
-    absWorkingDir: ROOT,
-    entryPoints: ['bench/child.ts'],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    // Only local/dynamo's starter needs dynalite, and the child never starts one.
-    external: ['dynalite'],
-    logLevel: 'silent',
-  });
-  return outfile;
-}
-
-/** Something to time: `code` run by `node -e` in `cwd`. */
-export interface LoadProbe {
-  label: string;
-  code: string;
-}
-
-/** A probe that requires a built bundle. */
-export function requireProbe(label: string, path: string): LoadProbe {
-  return { label, code: `require(${JSON.stringify(path)})` };
-}
-
-/**
- * Times `runs` fresh `node -e` processes per probe, interleaved with bare `node -e ''` runs so that
- * machine noise hits all alike; returns the medians. `cwd` is where bare module names resolve.
- */
-export function measureLoad(probes: readonly LoadProbe[], cwd: string, runs = 11): LoadFacts {
-  const env: NodeJS.ProcessEnv = { ...process.env, AWS_REGION: 'us-east-1', NODE_NO_WARNINGS: '1' };
-  delete env.NODE_OPTIONS;
-  const time = (code: string): { ms: number; error?: string } => {
-    const t = performance.now();
-    const r = spawnSync(process.execPath, ['-e', code], { cwd, env, encoding: 'utf8' });
-    const ms = performance.now() - t;
-    return r.status === 0 ? { ms } : { ms, error: firstLine(r.stderr) ?? `exit ${r.status}` };
-  };
-  const bare: number[] = [];
-  const loads = probes.map(() => ({ ms: [] as number[], error: undefined as string | undefined }));
-  time(''); // the first spawn warms the page cache for node itself
-  for (let i = 0; i < runs; i++) {
-    bare.push(time('').ms);
-    for (const [j, p] of probes.entries()) {
-      const r = time(p.code);
-      loads[j]!.ms.push(r.ms);
-      loads[j]!.error ??= r.error;
-    }
-  }
-  return {
-    runs,
-    bareMs: median(bare),
-    bundles: Object.fromEntries(
-      probes.map((p, j) => [
-        p.label,
-        { ms: median(loads[j]!.ms), ...(loads[j]!.error ? { error: loads[j]!.error } : {}) },
-      ]),
-    ),
-  };
-}
-
-function firstLine(text: string | undefined): string | undefined {
-  return text
-    ?.split('\n')
-    .map((l) => l.trim())
-    .find((l) => /Error|error:/.test(l));
 }
 
 /** Median of a non-empty list. */

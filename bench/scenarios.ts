@@ -1,147 +1,160 @@
-// The benchmark's data: the windows of tasks served by the emulator, the schedule ticks the polls
-// run at, and the "1% changed + 20 new failures" mutation. Deterministic: same input, same tasks.
+// The benchmark's data: the grid of windows the emulator serves, the 20 new failures, and the latency
+// probes placed at either end of the failed list. Deterministic: same input, same tasks.
 import { makeTasks, type EmulatedTask } from '../local/hss-emulator';
-import type { KnownStatus, Scope } from '../lib/task';
+import type { PollerId } from './protocol';
 
-/** Window sizes measured (tasks in the look-back window). */
-export const SIZES = [100, 1_000, 10_000] as const;
-
-/** Schedule period of the deployed function (serverless.yml `periodSeconds`). */
-export const PERIOD_MS = 300_000;
-
-/** Virtual time of the bench: a multiple of two periods, so tick 0 sweeps `running` (lib/poll.ts sweepStatus). */
+/** Virtual time every chain starts at (a whole minute). */
 export const T_BASE = Date.UTC(2026, 0, 15, 12, 0, 0);
+export const MIN = 60_000;
+export const HOUR = 60 * MIN;
+/** The emulator's project and the scope every chain polls. */
+export const PROJECT_ID = 'demo-project';
+export const REGION = 'cn-north-4';
+/** Credentials the emulator accepts by default. */
+export const EMULATOR_AK = 'EMULATORAK';
+export const EMULATOR_SK = 'EMULATORSK';
+export const WEBHOOK_SECRET = 'whsec_YmVuY2gtd2ViaG9vay1zZWNyZXQtMDEyMzQ1Njc4OQ==';
 
-/** Where tick `k` of the schedule fires: one minute into its period. */
-export function tickTime(k: number): number {
-  return T_BASE + k * PERIOD_MS + 60_000;
+/** One window of the grid: its size and how many of its tasks failed or are in flight (half running, half waiting). */
+export interface Scenario {
+  id: string;
+  title: string;
+  size: number;
+  failed: number;
+  inFlight: number;
+  /** What the naive poller runs here: everything, only its first poll (its work is the window, every poll), or nothing. */
+  naive: 'full' | 'first-only' | 'skip';
+  /** List orders the latency is measured in, per poller (the naive poller reads every page of one list whatever the order). */
+  orders: Record<PollerId, ReadonlyArray<ListOrder>>;
 }
 
-/** The emulator's default project, and the scope every poll runs for. */
-export const PROJECT_ID = 'demo-project';
-export const SCOPE: Scope = { projectId: PROJECT_ID, enterpriseProjectId: '0', region: 'ap-southeast-1' };
-/** The deployed defaults (serverless.yml params): a one-day window, alerts on failed and timeout. */
-export const LAST_DAYS = 1;
-export const ALERT_STATUSES: readonly KnownStatus[] = ['failed', 'timeout'];
-/** Credentials the emulator accepts by default. */
-export const EMULATOR_AUTH = { kind: 'aksk', ak: 'EMULATORAK', sk: 'EMULATORSK' } as const;
+export type ListOrder = 'newest-first' | 'oldest-first';
 
-/** Status mixes: `realistic` is the one the tables use; `heavy` is makeTasks' own default mix. */
-export const MIXES = {
-  /** Per 200 tasks: 2 failed, 1 timeout, 3 running, 2 waiting, 2 skipped, 190 success. */
-  realistic: 'realistic',
-  /** makeTasks' default: 70% success, 6% each of failed, timeout, running, waiting, skipped. */
-  heavy: 'heavy',
-} as const;
-export type Mix = keyof typeof MIXES;
+const BOTH: ReadonlyArray<ListOrder> = ['newest-first', 'oldest-first'];
+const NEWEST: ReadonlyArray<ListOrder> = ['newest-first'];
 
-/** Shares of the realistic mix, in tasks per 200 (the API's page size, so the arithmetic stays visible). */
-const REALISTIC_PER_200: ReadonlyArray<readonly [string, number]> = [
-  ['failed', 2],
-  ['timeout', 1],
-  ['running', 3],
-  ['waiting', 2],
-  ['skipped', 2],
+/**
+ * The grid: the three window sizes quiet, then the three ways a night goes wrong at 10,000 tasks
+ * (a busy night, a storage incident, a fleet-wide backup window) and all of it at 50,000. Not the
+ * full cross product: the naive poller's cost is the window whatever is in it (measured in full at
+ * 1k and 10k, first poll at 50k), so besides the quiet windows it runs in the incident only.
+ */
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    id: '1k',
+    title: '1,000 tasks, quiet',
+    size: 1_000,
+    failed: 0,
+    inFlight: 0,
+    naive: 'full',
+    orders: { ours: BOTH, today: BOTH, naive: BOTH },
+  },
+  {
+    id: '10k',
+    title: '10,000 tasks, quiet',
+    size: 10_000,
+    failed: 0,
+    inFlight: 0,
+    naive: 'full',
+    orders: { ours: BOTH, today: BOTH, naive: NEWEST },
+  },
+  {
+    id: '50k',
+    title: '50,000 tasks, quiet',
+    size: 50_000,
+    failed: 0,
+    inFlight: 0,
+    naive: 'first-only',
+    orders: { ours: BOTH, today: BOTH, naive: NEWEST },
+  },
+  {
+    id: '10k-busy',
+    title: '10,000 tasks: 500 failed, 2,000 in flight (a busy night)',
+    size: 10_000,
+    failed: 500,
+    inFlight: 2_000,
+    naive: 'skip',
+    orders: { ours: BOTH, today: BOTH, naive: NEWEST },
+  },
+  {
+    id: '10k-incident',
+    title: '10,000 tasks: 3,000 failed (a storage incident)',
+    size: 10_000,
+    failed: 3_000,
+    inFlight: 0,
+    naive: 'full',
+    orders: { ours: BOTH, today: BOTH, naive: NEWEST },
+  },
+  {
+    id: '10k-backups',
+    title: '10,000 tasks: 5,000 in flight (a fleet-wide backup window)',
+    size: 10_000,
+    failed: 0,
+    inFlight: 5_000,
+    naive: 'skip',
+    orders: { ours: BOTH, today: BOTH, naive: NEWEST },
+  },
+  {
+    id: '50k-all',
+    title: '50,000 tasks: 3,000 failed, 5,000 in flight',
+    size: 50_000,
+    failed: 3_000,
+    inFlight: 5_000,
+    naive: 'skip',
+    orders: { ours: BOTH, today: BOTH, naive: NEWEST },
+  },
 ];
 
-/** Status of task `i` in the realistic mix: a fixed share per 200, spread over the window by a multiplicative hash. */
-export function realisticStatus(i: number): string {
-  let bucket = (i * 7919) % 200;
-  for (const [status, count] of REALISTIC_PER_200) {
-    if (bucket < count) return status;
-    bucket -= count;
-  }
+/** Status of task `i` of a scenario: fixed counts, spread over the window by a multiplicative hash. */
+export function statusOf(s: Scenario, i: number): string {
+  const bucket = (i * 7919) % s.size;
+  if (bucket < s.failed) return 'failed';
+  if (bucket < s.failed + s.inFlight / 2) return 'running';
+  if (bucket < s.failed + s.inFlight) return 'waiting';
   return 'success';
 }
 
-/** A fresh window of `n` tasks started within 20 h before T_BASE, newest first. */
-export function windowTasks(n: number, mix: Mix = 'realistic'): EmulatedTask[] {
-  return makeTasks(n, { now: T_BASE, seed: 7, ...(mix === 'realistic' ? { status: realisticStatus } : {}) });
+/**
+ * The window of a scenario: `size` tasks started within 20 h before `now`, but the in-flight ones
+ * started within the last 2 h (tasks in flight are recent: a backup window, not a stuck fleet, so
+ * the stuck rules stay quiet over a chain).
+ */
+export function windowTasks(s: Scenario, now = T_BASE): EmulatedTask[] {
+  const tasks = makeTasks(s.size, { now, seed: 7, status: (i) => statusOf(s, i) });
+  tasks.forEach((t, i) => {
+    if (t.status !== 'running' && t.status !== 'waiting') return;
+    const ago = 2 * MIN + ((i * 7919) % 1_000) * ((2 * HOUR - 2 * MIN) / 1_000);
+    t.started_at = new Date(Math.floor((now - ago) / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  });
+  return tasks;
 }
 
-/** Count of tasks per status in a window. */
+/** Count of tasks per status. */
 export function statusCounts(tasks: readonly EmulatedTask[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const t of tasks) counts[t.status] = (counts[t.status] ?? 0) + 1;
   return counts;
 }
 
-/** What scenario (c) did to the window. */
-export interface Mutation {
-  changed: number;
-  /** How many of the changed tasks moved into an alert status. */
-  changedIntoAlert: number;
-  newFailures: number;
-  /** Alerts a correct poller must raise for this mutation. */
-  expectedAlerts: number;
-}
-
-// Only unfinished tasks change in real life; the cycle says what each changed task becomes.
-const CHANGE_CYCLE = [
-  'running>success',
-  'running>success',
-  'running>success',
-  'running>success',
-  'running>success',
-  'waiting>running',
-  'waiting>running',
-  'running>failed',
-  'running>failed',
-  'running>timeout',
-] as const;
-
-/**
- * Scenario (c): changes 1% of the window (at least one task) and adds 20 tasks that started in the
- * last minutes and already failed. Edits `tasks` in place, because the emulator reads it live.
- */
-export function mutateWindow(tasks: EmulatedTask[], now: number): Mutation {
-  const count = Math.max(1, Math.round(tasks.length / 100));
-  const running = tasks.filter((t) => t.status === 'running');
-  const waiting = tasks.filter((t) => t.status === 'waiting');
-  let changedIntoAlert = 0;
-  let changed = 0;
-  for (let k = 0; k < count; k++) {
-    let [from, to] = CHANGE_CYCLE[k % CHANGE_CYCLE.length]!.split('>') as [string, string];
-    // When a list runs dry the other one supplies the task (as a finish), so the count holds.
-    if (from === 'waiting' && waiting.length === 0) [from, to] = ['running', 'success'];
-    if (from === 'running' && running.length === 0)
-      [from, to] = ['waiting', to === 'success' ? 'running' : to];
-    const task = (from === 'waiting' ? waiting : running).shift();
-    if (!task) break;
-    finish(task, to, now);
-    changed += 1;
-    if ((ALERT_STATUSES as readonly string[]).includes(to)) changedIntoAlert += 1;
-  }
-  const fresh = makeTasks(20, { now, status: 'failed', hostPrefix: 'ecs-new-', seed: 99 }).map((t, i) => {
-    // makeTasks spreads tasks over 20 h; new failures are recent ones.
-    const started = Math.floor((now - (i + 2) * 60_000) / 1000) * 1000;
-    return { ...t, started_at: iso(started), ended_at: iso(started + 45_000) };
-  });
-  tasks.unshift(...fresh);
+/** A failed record as HSS sends it. */
+export function failedTask(host: string, startedAt: number): EmulatedTask {
+  const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return {
-    changed,
-    changedIntoAlert,
-    newFailures: fresh.length,
-    expectedAlerts: changedIntoAlert + fresh.length,
+    host_id: `${host}-id`,
+    host_name: host,
+    backup_name: 'nightly',
+    process: 60,
+    status: 'failed',
+    started_at: iso(Math.floor(startedAt / 1000) * 1000),
+    ended_at: iso(Math.floor(startedAt / 1000) * 1000 + 45_000),
+    error_info: { code: 'BACKUP.0002', message: 'Backup failed: the HSS agent is offline' },
   };
 }
 
-function finish(task: EmulatedTask, status: string, now: number): void {
-  task.status = status;
-  if (status === 'running') {
-    task.process = 35;
-    return;
-  }
-  task.ended_at = iso(Math.floor(now / 1000) * 1000 - 30_000);
-  task.process = status === 'success' ? 100 : 60;
-  task.error_info =
-    status === 'failed'
-      ? { code: 'BACKUP.0002', message: 'Backup failed: the HSS agent is offline' }
-      : status === 'timeout'
-        ? { code: 'BACKUP.0099', message: 'The task did not finish within the time limit' }
-        : { code: '', message: '' };
+/** 20 new failures at `now`, one started every hour back from 30 minutes ago: spread over the whole list. */
+export function newFailures(now: number): EmulatedTask[] {
+  return Array.from({ length: 20 }, (_, k) => failedTask(`new-failure-${k}`, now - 30 * MIN - k * HOUR));
 }
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+/** Oldest start any window task can have: makeTasks spreads them over 20 h before T_BASE. */
+export const OLDEST_START = T_BASE - 20 * HOUR - 2 * MIN;

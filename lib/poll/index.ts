@@ -51,6 +51,8 @@ export const PAGE_SIZE = 200;
 export const FOLLOW_UP_PAGES = 2;
 /** Every this many polls, one HSS call is kept for the in-flight sweep before the alert lists. */
 export const SWEEP_EVERY = 5;
+/** Shortest gap between two HSS calls worth a delivery run (one send and its recording). */
+export const MIN_INTERLEAVED_DELIVERY_MS = 20_000;
 /** Least time between two deliveries interleaved with reading (chat digests stay few in an incident). */
 export const INTERLEAVED_DELIVERY_MS = 60_000;
 
@@ -394,7 +396,8 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     lastDelivery = now;
     // Only until the next HSS call may start: reading stays first.
     const until = Math.min(options.fetchDeadline, await deps.budget.nextSlot(firstCredential()));
-    if (until - now < 1000) return;
+    // Not worth a delivery run that could not fit one send (the outbox keeps 15 s for it).
+    if (until - now < MIN_INTERLEAVED_DELIVERY_MS) return;
     mergeDelivery(summary.delivery, await outbox.deliver(until, { listsIncomplete: true }));
   }
 
