@@ -105,8 +105,8 @@ export function pollExitCode(s: PollSummary): number {
 
 /** Text from HSS made safe for a terminal: control characters (newlines, ANSI escapes) shown as `\uXXXX`. */
 export function terminalSafe(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(
+    // eslint-disable-next-line no-control-regex
     /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );

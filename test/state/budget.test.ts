@@ -94,11 +94,6 @@ describe('DynamoDB call budget', () => {
       caller(time, b.budget, starts, until, 700),
       caller(time, c.budget, starts, until, 3_000),
     );
-    console.log(
-      'DBG',
-      starts.length,
-      [a, b, c].map((x) => x.table.stats),
-    );
     // Assess: never more than 5 in a minute, and at least 5 in every 61 s + 10 s slack.
     expect(maxInAnyMinute(starts)).toBeLessThanOrEqual(5);
     expect(starts.length).toBeGreaterThanOrEqual(Math.floor((10 * MIN) / 71_000) * 5);
