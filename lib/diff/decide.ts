@@ -74,7 +74,10 @@ export function observe(prev: Entry | undefined, task: Task, key: string, ctx: D
   const detail = detailHash(task);
   if (prev && prev.stateHash === hash && prev.status === task.status) {
     // Seen again after a cycle missed it (a paging shift): no longer gone, nothing else changed.
-    return { decision: 'unchanged', entry: prev.goneSec === 0 ? prev : { ...prev, goneSec: 0 } };
+    return {
+      decision: 'unchanged',
+      entry: prev.goneSec === 0 ? prev : { ...prev, goneSec: 0, goneConfirmed: false },
+    };
   }
   const isAlertStatus =
     task.status !== 'unknown' && (ctx.alertStatuses as readonly TaskStatus[]).includes(task.status);
@@ -87,6 +90,7 @@ export function observe(prev: Entry | undefined, task: Task, key: string, ctx: D
         changedSec: nowSec,
         followUp: false,
         goneSec: 0,
+        goneConfirmed: false,
       }
     : {
         key,
@@ -104,6 +108,7 @@ export function observe(prev: Entry | undefined, task: Task, key: string, ctx: D
         tries: 0,
         triedSec: 0,
         goneSec: 0,
+        goneConfirmed: false,
       };
   if (task.process === undefined) delete base.process;
   else base.process = task.process;

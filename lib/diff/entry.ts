@@ -48,6 +48,11 @@ export interface Entry {
    * meanwhile shows up there instead of looking finished.
    */
   goneSec: number;
+  /**
+   * A second whole cycle missed it too: a task hidden once by records shifting between pages is
+   * seen again by the next cycle, so only a task missed twice is judged.
+   */
+  goneConfirmed: boolean;
 }
 
 export const ENTRY_BYTES = 44;
@@ -55,6 +60,7 @@ export const ENTRY_BYTES = 44;
 const FLAG_IN_ALERT = 1;
 const FLAG_ZONELESS = 2;
 const FLAG_FOLLOW_UP = 4;
+const FLAG_GONE_CONFIRMED = 8;
 const NO_PROCESS = 255;
 
 /** The digest key of a task: 16 hex digits of sha256(project id + task key). */
@@ -90,7 +96,10 @@ export function encodeEntries(entries: Iterable<Entry>): Buffer {
     buf.writeUInt32BE(clampU32(e.changedSec), o + 24);
     buf.writeUInt32BE(clampU32(e.triedSec), o + 28);
     buf.writeUInt8(
-      (e.inAlert ? FLAG_IN_ALERT : 0) | (e.zoneless ? FLAG_ZONELESS : 0) | (e.followUp ? FLAG_FOLLOW_UP : 0),
+      (e.inAlert ? FLAG_IN_ALERT : 0) |
+        (e.zoneless ? FLAG_ZONELESS : 0) |
+        (e.followUp ? FLAG_FOLLOW_UP : 0) |
+        (e.goneConfirmed ? FLAG_GONE_CONFIRMED : 0),
       o + 32,
     );
     buf.writeUInt8(clampByte(e.tries), o + 33);
@@ -130,6 +139,7 @@ export function decodeEntries(buf: Uint8Array): Entry[] {
       tries: b.readUInt8(o + 33),
       detailHash: b.readUInt32BE(o + 36),
       goneSec: b.readUInt32BE(o + 40),
+      goneConfirmed: (flags & FLAG_GONE_CONFIRMED) !== 0,
     });
   }
   return out;

@@ -296,7 +296,8 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
   /** A list's cycle completed: judge the tasks it no longer shows, and the in-flight ones that stopped moving. */
   async function settleCycle(run: ScopeRun, scan: ListScan): Promise<void> {
     const inFlightList = (IN_FLIGHT_STATUSES as readonly KnownStatus[]).includes(scan.list);
-    if (scan.cycleChanged) await judgeVanished(run, scan);
+    // A cycle equal to the last one misses exactly what that one missed: only a mark to confirm matters.
+    if (scan.cycleChanged || (inFlightList && run.state.goneMarked > 0)) await judgeVanished(run, scan);
     const due = run.state.stuckDueAt;
     if (inFlightList && options.stuck && due > 0 && due <= scan.cycleStart)
       await judgeStuck(run, scan, options.stuck);
@@ -346,15 +347,30 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     const digest = await digestOf(run);
     const now = clock();
     const inFlight = (IN_FLIGHT_STATUSES as readonly KnownStatus[]).includes(scan.list);
+    let marked = false;
     for (const entry of [...digest.entries.values()]) {
       if (entry.status !== scan.list || scan.seen.has(entry.key) || entry.followUp) continue;
       if (inFlight) {
-        if (run.inFlightSeen.has(entry.key) || entry.goneSec !== 0) continue;
-        putEntry(digest, { ...entry, goneSec: toSec(now) });
-        run.state.goneAt = run.state.goneAt === 0 ? now : Math.min(run.state.goneAt, now);
+        if (run.inFlightSeen.has(entry.key) || entry.goneConfirmed) continue;
+        if (entry.goneSec === 0) {
+          putEntry(digest, { ...entry, goneSec: toSec(now) });
+          marked = true;
+          continue;
+        }
+        // Missed by a second whole cycle: it is gone (judged once the alert lists were read since).
+        putEntry(digest, { ...entry, goneConfirmed: true });
+        const since = entry.goneSec * 1000;
+        run.state.goneAt = run.state.goneAt === 0 ? since : Math.min(run.state.goneAt, since);
       } else if (vanished(entry, scan.list, now, run.windowDays) === 'aged-out') {
         dropEntry(digest, entry.key, toSec(now));
       }
+    }
+    if (inFlight) {
+      // Still waiting for confirmation: any entry missed once and not yet confirmed or seen again.
+      const waiting = [...digest.entries.values()].some(
+        (e) => e.goneSec > 0 && !e.goneConfirmed && !e.followUp,
+      );
+      run.state.goneMarked = marked || waiting ? now : 0;
     }
   }
 
@@ -372,7 +388,7 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     const now = clock();
     let pending = 0;
     for (const entry of [...digest.entries.values()]) {
-      if (entry.goneSec === 0 || entry.followUp) continue;
+      if (!entry.goneConfirmed || entry.followUp) continue;
       if (entry.goneSec * 1000 >= readSince) {
         pending = pending === 0 ? entry.goneSec * 1000 : Math.min(pending, entry.goneSec * 1000);
         continue;
@@ -383,7 +399,13 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
         life!.finished(run.scope, entry.key, now);
         dropEntry(digest, entry.key, toSec(now));
       } else {
-        putEntry(digest, { ...entry, followUp: true, goneSec: 0, changedSec: toSec(now) });
+        putEntry(digest, {
+          ...entry,
+          followUp: true,
+          goneSec: 0,
+          goneConfirmed: false,
+          changedSec: toSec(now),
+        });
         run.state.followUps.push({ key: entry.key, dueAt: now, offset: 0 });
       }
     }
@@ -428,6 +450,7 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
       lastDays: run.windowDays,
       pageSize,
       rereadHead: true,
+      stepBack: true,
       periodMs: options.periodMs,
     });
     run.scans.set(list, scan);
@@ -504,6 +527,7 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
       lastDays: options.lastDays,
       pageSize,
       rereadHead: false,
+      stepBack: false,
       periodMs: options.periodMs,
     });
     run.scans.set(list, scan);

@@ -24,6 +24,13 @@ export interface ScanOptions {
   rereadHead: boolean;
   /** Schedule period, ms: sizes the step-back of a continued cycle. */
   periodMs: number;
+  /**
+   * Continue a cycle a little before where it stopped (alert lists: no failure may slip past the
+   * cursor). In-flight lists continue exactly there: their pages stay aligned with the last pass,
+   * so unchanged ones are recognised, and a task hidden once by a shift is seen by the next cycle
+   * (a task is judged gone only when two cycles missed it).
+   */
+  stepBack: boolean;
 }
 
 /** What reading one page meant for the scan. */
@@ -145,7 +152,7 @@ export function createScan(o: ScanOptions): ListScan {
       // half a page, so a poll that reads one page still advances (a record skipped by a list that
       // ages faster than that is read by the next cycle).
       const agingPerPeriod = Math.ceil((lastTotal * o.periodMs) / (o.lastDays * DAY_MS));
-      const stepBack = Math.min(Math.floor(o.pageSize / 2), agingPerPeriod + 10);
+      const stepBack = o.stepBack ? Math.min(Math.floor(o.pageSize / 2), agingPerPeriod + 10) : 0;
       return {
         cursor: { ...base, offset: Math.max(1, offset - stepBack), cycleStart, cycleChanged },
         seen: [...seen],

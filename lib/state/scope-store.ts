@@ -80,6 +80,8 @@ export interface ScopeState {
   firstPollAt: number;
   /** Earliest time an in-flight task was marked gone and is not judged yet, epoch ms (0 = none). */
   goneAt: number;
+  /** Some in-flight task was missed by one cycle and waits for the next to confirm it (0 = none). */
+  goneMarked: number;
 }
 
 /** A follow-up to run: the task's digest key, when it is due, and where its last try stopped reading. */
@@ -116,6 +118,7 @@ export function emptyScopeState(scopeId: string): ScopeState {
     stuckDueAt: 0,
     firstPollAt: 0,
     goneAt: 0,
+    goneMarked: 0,
   };
 }
 

@@ -19,6 +19,7 @@ function scan(cursor: ListCursor | undefined, seen?: string[]): ListScan {
     lastDays: 1,
     pageSize: PAGE,
     rereadHead: true,
+    stepBack: true,
     periodMs: 60_000,
   };
   return createScan(options);

@@ -273,6 +273,7 @@ const entry: fc.Arbitrary<Entry> = fc
     tries: fc.integer({ min: 0, max: 255 }),
     triedSec: u32,
     goneSec: u32,
+    goneConfirmed: fc.boolean(),
   })
   .map(({ process, ...rest }) => (process === undefined ? rest : { ...rest, process }));
 
@@ -371,6 +372,7 @@ describe('a list scan continued over polls', () => {
               lastDays: 1,
               pageSize: PAGE,
               rereadHead,
+              stepBack: true,
               periodMs: 60_000,
             });
             let cycles = 0;
