@@ -479,6 +479,8 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
 
   // ---- 2. sweep and follow-ups with what is left ---------------------------------------------
   if (inTime) await leftover(Infinity);
+  // Tasks the sweep just confirmed gone were missed since before this poll read the alert lists.
+  for (const run of runs.values()) if (!run.failed) await judgeGone(run);
 
   /**
    * Spends calls on in-flight sweeps and due follow-ups, in turn, until they are done, time runs
