@@ -84,8 +84,9 @@ export function createScan(o: ScanOptions): ListScan {
   let cycleChanged = continuing ? prev.cycleChanged === true : false;
   const seen = new Set<string>(continuing ? (o.seen ?? []) : []);
   const oldPages = new Map<number, number>((prev?.pages ?? []).map((h, i) => [i * o.pageSize, h]));
-  // Pages of this pass by offset; kept across polls of one cycle so its last pages compare too.
-  const pages = new Map<number, number>(continuing ? oldPages : []);
+  // The last hash of every page by offset: this pass's where it read them, the last pass's beyond,
+  // so a cycle spanning polls still compares its later pages with the pass before.
+  const pages = new Map<number, number>(oldPages);
   let completed = {
     at: prev?.completedAt ?? 0,
     start: prev?.completedStart ?? 0,
