@@ -201,7 +201,7 @@ function targets(d: BenchData): string[] {
       (r) => r.t?.steady && r.w.scenario.failed + r.w.scenario.inFlight > 0,
     );
     out.push(
-      `- ${verdict(reading.length === 0)} **Steady reads bounded by what changed, not by the tasks tracked (issue 9)**: a steady poll (nothing changed) reads ${steadyRows.map((r) => `${r.w.scenario.id} ${num(r.c!.steady!.report.dynamo.rcu)}`).join(', ')} RCU.${reading.length > 0 ? ` Where a list spans polls (${reading.map((r) => `${r.w.scenario.id}: ${num(digestRcu(r))} RCU`).join(', ')}) every poll reads the scope's whole digest (\`Query digest\`, one entry per tracked task): a cycle continued from the stored cursor steps back a few records, so its pages no longer sit on the page boundaries whose hashes were kept and the unchanged-page check cannot match (lib/poll/scan.ts).` : ''}${withToday.length > 0 ? ` ${cap(releaseName(d))}, whose one Query reads every tracked task: ${withToday.map((r) => `${r.w.scenario.id} ${num(r.t!.steady!.report.dynamo.rcu)}`).join(', ')} RCU.` : ''}`,
+      `- ${verdict(reading.length === 0)} **Steady reads bounded by what changed, not by the tasks tracked (issue 9)**: a steady poll (nothing changed) reads ${steadyRows.map((r) => `${r.w.scenario.id} ${num(r.c!.steady!.report.dynamo.rcu)}`).join(', ')} RCU.${reading.length > 0 ? ` Where a list spans polls (${reading.map((r) => `${r.w.scenario.id}: ${num(digestRcu(r))} RCU`).join(', ')}) polls read the scope's whole digest (\`Query digest\`, one entry per tracked task): an alert list continued from its cursor steps back a few records (so no failure slips past it), so its pages no longer sit on the page boundaries whose hashes were kept and the unchanged-page check cannot match them (lib/poll/scan.ts); in-flight lists continue on the boundaries.` : ''}${withToday.length > 0 ? ` ${cap(releaseName(d))}, whose one Query reads every tracked task: ${withToday.map((r) => `${r.w.scenario.id} ${num(r.t!.steady!.report.dynamo.rcu)}`).join(', ')} RCU.` : ''}`,
     );
   }
 
@@ -209,7 +209,7 @@ function targets(d: BenchData): string[] {
   const peak = Math.max(...ours.map(peakOf)) / MIB;
   const peakChain = ours.reduce((a, b) => (peakOf(b) > peakOf(a) ? b : a));
   out.push(
-    `- ${verdict(peak <= d.deployed.memorySize)} **The poll fits the deployed memory (${d.deployed.memorySize} MB)**: peak RSS of the whole process ${mib(peak)} MiB (${peakChain.scenario}), unminified bundle with the whole AWS SDK in it, V8 unconstrained (an upper bound: Lambda sizes V8's heap to the function's memory, so it collects sooner); ${peak <= 128 ? 'also under 128 MB' : `over 128 MiB, which serverless.yml's comment says the poll fits in`}.`,
+    `- ${verdict(peak <= d.deployed.memorySize)} **The poll fits the deployed memory (${d.deployed.memorySize} MB)**: peak RSS of the whole process ${mib(peak)} MiB (${peakChain.scenario}), unminified bundle with the whole AWS SDK in it, V8 unconstrained (an upper bound: Lambda sizes V8's heap to the function's memory, so it collects sooner); ${peak <= 128 ? 'also under 128 MB' : 'over 128 MiB, so 128 MB would be too small'}.`,
   );
 
   // Budget cost.
