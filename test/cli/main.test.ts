@@ -137,6 +137,28 @@ describe('hss-restore-alerts CLI', () => {
     expect(slackTexts[1]).toMatch(/Webhook is failing permanently/);
   });
 
+  it('reports healthy monitoring with status (exit 0), and a destination failing for good as unhealthy (exit 1)', async () => {
+    hss.tasks.push(failedTask('ecs-status'));
+    await cli(['poll']);
+    const healthy = await cli(['status']);
+    webhook.failNext({ kind: 'status', status: 410, body: 'gone' });
+    hss.tasks.push(failedTask('ecs-status-2'));
+    await cli(['poll']);
+    const failing = await cli(['status']);
+
+    expect(healthy.code).toBe(0);
+    expect(healthy.out[0]).toBe('ok  endpoint/demo-project/0');
+    expect(healthy.out).toContain('monitoring is healthy');
+    expect(healthy.out.some((l) => l.startsWith('budget  default: '))).toBe(true);
+    expect(failing.code).toBe(1);
+    expect(
+      failing.out.some((l) =>
+        /^FAILING {2}webhook http:\/\/127\.0\.0\.1:\d+\/… \(signed\): .*HTTP 410/.test(l),
+      ),
+    ).toBe(true);
+    expect(failing.out).toContain('monitoring is UNHEALTHY');
+  });
+
   it('creates the state table on DYNAMODB_ENDPOINT, and says so when it exists', async () => {
     const e = env({ STATE_TABLE: `created-${table}` });
     expect((await cli(['create-table'], e)).out[0]).toMatch(/^created: table created-/);
