@@ -36,7 +36,7 @@
 //   lost-track, destination-failing, destination-recovered): version, type, id, at, scope | null,
 //   summary: string, detail: string | null, facts: [{ label, value }], incident_key: string | null
 import type { DestinationConfig } from '../../config/types';
-import type { Message, Scope, StuckFacts, Task } from '../../model';
+import type { Message, ReminderMessage, ResolvedMessage, Scope, StuckFacts, Task } from '../../model';
 import { classifyHttp } from '../classify';
 import type { ChannelLimits, ChannelRequest, Destination } from '../destination';
 import { hssConsoleUrl } from '../format';
@@ -57,6 +57,18 @@ function scopeJson(scope: Scope) {
     project_id: scope.projectId,
     enterprise_project_id: scope.enterpriseProjectId,
     region: scope.region ?? null,
+  };
+}
+
+/** What a resolved notice or a reminder says about the alert it follows up. */
+function aboutAlertJson(m: ResolvedMessage | ReminderMessage) {
+  return {
+    scope: scopeJson(m.scope),
+    alert_id: m.alertId,
+    alert_status: m.alertStatus,
+    alert_at: new Date(m.alertAt).toISOString(),
+    task: taskJson(m.task),
+    task_ref: m.taskRef,
   };
 }
 
@@ -108,12 +120,7 @@ export function webhookEvent(m: Message): Record<string, unknown> {
         type: 'hss.task.resolved',
         id: m.id,
         at: new Date(m.at).toISOString(),
-        scope: scopeJson(m.scope),
-        alert_id: m.alertId,
-        alert_status: m.alertStatus,
-        alert_at: new Date(m.alertAt).toISOString(),
-        task: taskJson(m.task),
-        task_ref: m.taskRef,
+        ...aboutAlertJson(m),
         how: m.how,
         resolved_by: m.resolvedBy ? taskJson(m.resolvedBy) : null,
       };
@@ -123,12 +130,7 @@ export function webhookEvent(m: Message): Record<string, unknown> {
         type: 'hss.task.reminder',
         id: m.id,
         at: new Date(m.at).toISOString(),
-        scope: scopeJson(m.scope),
-        alert_id: m.alertId,
-        alert_status: m.alertStatus,
-        alert_at: new Date(m.alertAt).toISOString(),
-        task: taskJson(m.task),
-        task_ref: m.taskRef,
+        ...aboutAlertJson(m),
         n: m.n,
       };
     case 'daily-summary':
