@@ -67,19 +67,23 @@ export interface AlertMessage {
   taskRef: string;
 }
 
-/** An alert that no longer needs attention. */
-export interface ResolvedMessage {
-  kind: 'resolved';
-  id: string;
-  at: number;
+/** What a message that follows up an alert (resolved, reminder) says about that alert. */
+export interface AboutAlert {
   scope: Scope;
-  /** The alert this resolves (its id and what it said). */
+  /** The alert followed up: its id, status and when it was raised. */
   alertId: string;
   alertStatus: AlertStatus;
   alertAt: number;
   /** The task that had alerted. */
   task: Task;
   taskRef: string;
+}
+
+/** An alert that no longer needs attention. */
+export interface ResolvedMessage extends AboutAlert {
+  kind: 'resolved';
+  id: string;
+  at: number;
   /** `later-success`: a later task of the same host and backup succeeded; `finished`: the stuck task finished. */
   how: 'later-success' | 'finished';
   /** The task that succeeded, when it is another one. */
@@ -87,17 +91,11 @@ export interface ResolvedMessage {
 }
 
 /** An alert still open after REMIND_AFTER_HOURS; channels digest a batch of reminders into one message. */
-export interface ReminderMessage {
+export interface ReminderMessage extends AboutAlert {
   kind: 'reminder';
   /** `{alertId}.r{n}`: the n-th reminder of that alert. */
   id: string;
   at: number;
-  scope: Scope;
-  alertId: string;
-  alertStatus: AlertStatus;
-  alertAt: number;
-  task: Task;
-  taskRef: string;
   /** 1 for the first reminder. */
   n: number;
 }

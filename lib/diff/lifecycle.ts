@@ -1,7 +1,7 @@
 // Pure rules of an alert's life after it is raised: which open alerts a finished task resolves,
 // when reminders fall due, whether a silence swallows an alert, and which day a summary covers.
 import picomatch from 'picomatch';
-import type { AlertMessage, AlertStatus, ReminderMessage, ResolvedMessage, Task } from '../model';
+import type { AboutAlert, AlertMessage, AlertStatus, ReminderMessage, ResolvedMessage, Task } from '../model';
 import { HOUR_MS } from '../retention';
 import { stableId } from '../ids';
 
@@ -76,7 +76,7 @@ export function resolvedMessage(
 }
 
 /** What a reminder or a resolved notice says about the alert it follows up. */
-function aboutAlert(alert: AlertMessage) {
+function aboutAlert(alert: AlertMessage): AboutAlert {
   return {
     scope: alert.scope,
     alertId: alert.id,

@@ -36,7 +36,7 @@
 //   lost-track, destination-failing, destination-recovered): version, type, id, at, scope | null,
 //   summary: string, detail: string | null, facts: [{ label, value }], incident_key: string | null
 import type { DestinationConfig } from '../../config/types';
-import type { Message, ReminderMessage, ResolvedMessage, Scope, StuckFacts, Task } from '../../model';
+import type { AboutAlert, Message, Scope, StuckFacts, Task } from '../../model';
 import { classifyHttp } from '../classify';
 import type { ChannelLimits, ChannelRequest, Destination } from '../destination';
 import { hssConsoleUrl } from '../format';
@@ -61,7 +61,7 @@ function scopeJson(scope: Scope) {
 }
 
 /** What a resolved notice or a reminder says about the alert it follows up. */
-function aboutAlertJson(m: ResolvedMessage | ReminderMessage) {
+function aboutAlertJson(m: AboutAlert) {
   return {
     scope: scopeJson(m.scope),
     alert_id: m.alertId,
