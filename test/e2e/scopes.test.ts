@@ -235,7 +235,7 @@ describe('many scopes through the CLI', () => {
   it('reads HSS_SCOPES with a named credential (CLOUD_SDK_AK__BROKEN) through parseConfig and createApp: the good scopes alert, the broken one is named, once', async () => {
     // Prepare: a real clock (the CLI's), the emulator knows only the default account.
     const [hss, slack, webhook] = await Promise.all([
-      startHssEmulator({ projects: [PROJECT, 'project-b', 'project-c'] }),
+      startHssEmulator({ projects: [PROJECT, 'project-b', 'project-c'], ratePerMinute: 0 }),
       startSlackSink(),
       startWebhookSink({ secret: WEBHOOK_SECRET }),
     ]);
@@ -254,6 +254,9 @@ describe('many scopes through the CLI', () => {
         CLOUD_SDK_SK: SK,
         CLOUD_SDK_AK__BROKEN: 'BROKENAK0000',
         CLOUD_SDK_SK__BROKEN: 'not-the-key-at-all',
+        // Three polls back to back on the real clock: the budget, not what is tested here, would
+        // spread them over minutes at 5 a minute (the budget has its own tests above).
+        HSS_RATE_LIMIT_PER_MINUTE: '600',
         STATE_TABLE: await engine.freshTable('cli-scopes'),
         DYNAMODB_ENDPOINT: engine.endpoint,
         SLACK_WEBHOOK_URL: slack.url,
