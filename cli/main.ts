@@ -1,5 +1,6 @@
 import { cliRunMs, createApp, runPoll, type App } from '../lib/app';
-import { parseConfig, type SsmParameters } from '../lib/config';
+import { parseConfig } from '../lib/config';
+import { resolveSecretParams, sdkSsm } from '../lib/secrets';
 import type { Config } from '../lib/config/types';
 import { ConfigError, oneLine } from '../lib/errors';
 import { stableId } from '../lib/ids';
@@ -28,16 +29,6 @@ Commands:
 
 Configuration comes from the environment; see README.md.`;
 
-/** The SSM parameters the environment names (`X_PARAM`); none read when no such variable is set. */
-async function cliParameters(env: Record<string, string | undefined>): Promise<SsmParameters> {
-  if (!Object.entries(env).some(([name, value]) => name.endsWith('_PARAM') && value?.trim())) return {};
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { resolveSecretParams } = require('../lib/secrets') as typeof import('../lib/secrets');
-  const { SSMClient } = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  return resolveSecretParams(env, () => new SSMClient({}));
-}
-
 /** Exit codes: 0 done, 1 the work failed (API, auth, delivery), 2 bad usage or configuration. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -56,7 +47,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const positional = argv.filter((a) => a !== '--verbose' && a !== '-v');
   const command = positional.find((a) => !a.startsWith('-'));
   const log = consoleLog(verbose ? 'debug' : 'warn', io.err);
-  const config = async () => parseConfig(io.env, { parameters: await cliParameters(io.env) });
+  const config = async () => parseConfig(io.env, { parameters: await resolveSecretParams(io.env, sdkSsm) });
   const app = async (): Promise<App> =>
     createApp(await config(), { log, ...(io.clock ? { clock: io.clock } : {}) });
   try {

@@ -6,7 +6,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createApp, runPoll, type App } from '../lib/app';
 import { describeConfig, parseConfig } from '../lib/config';
-import type { SsmParameters } from '../lib/config';
+import { resolveSecretParams, sdkSsm } from '../lib/secrets';
 import type { PollSummary } from '../lib/poll';
 import { AlertsError, oneLine } from '../lib/errors';
 import type { Log } from '../lib/log';
@@ -28,7 +28,8 @@ let app: Promise<App> | undefined;
  */
 function loadApp(): Promise<App> {
   app ??= (async () => {
-    const config = parseConfig(process.env, { parameters: await secretParameters(process.env) });
+    // SSM (and its half of the SDK) is loaded only when some variable names a parameter.
+    const config = parseConfig(process.env, { parameters: await resolveSecretParams(process.env, sdkSsm) });
     logger.setLogLevel((config.logLevel as 'INFO') ?? 'INFO');
     logger.info('Configuration loaded', { config: describeConfig(config) });
     return createApp(config, { log: powertoolsLog(logger) });
@@ -37,24 +38,6 @@ function loadApp(): Promise<App> {
     throw err;
   });
   return app;
-}
-
-/**
- * The SSM parameters the environment names (`X_PARAM`, DESTINATIONS_FILE_PARAM), read in one
- * GetParameters call per 10 names. lib/secrets and the SSM client are required only when some
- * variable names a parameter, so a cold start without them does not load the SSM half of the SDK.
- */
-async function secretParameters(env: NodeJS.ProcessEnv): Promise<SsmParameters> {
-  if (!Object.entries(env).some(([name, value]) => name.endsWith('_PARAM') && value?.trim())) return {};
-  // require, not import(): esbuild keeps it a plain CommonJS require of the external SDK, resolved
-  // like the bundle's other SDK requires (the runtime's copy, through NODE_PATH on Lambda).
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { resolveSecretParams } = require('../lib/secrets') as typeof import('../lib/secrets');
-  return resolveSecretParams(env, () => {
-    const { SSMClient } = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
-    return new SSMClient({});
-  });
-  /* eslint-enable @typescript-eslint/no-require-imports */
 }
 
 /** Adapts Powertools Logger to lib's Log (extra fields become structured keys). */

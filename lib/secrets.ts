@@ -2,15 +2,30 @@
 // credentials too: `CLOUD_SDK_SK__ACME_PARAM`), DESTINATIONS_FILE_PARAM (the file itself) and the
 // file's `*_param` fields. parseConfig then checks them like any other value. The SSM client is made
 // by a factory and its module loaded on first use, so a cold start without `_PARAM` loads neither.
-import type { Parameter, SSMClient } from '@aws-sdk/client-ssm';
+import type { GetParametersCommandInput, GetParametersCommandOutput, Parameter } from '@aws-sdk/client-ssm';
 import { isSecretVariable, type SsmParameters } from './config';
 import { parameterNamesIn, readTextFile, type ReadFile } from './config/file';
 import { PARAM_SUFFIX } from './config/inputs';
 import { ssmParameterName } from './config/rules';
 import { AlertsError, ConfigError } from './errors';
 
-/** Makes the SSM client; called at most once, and only when some parameter is to be read. */
-export type SsmClientFactory = () => SSMClient | Promise<SSMClient>;
+/** One SSM GetParameters call. */
+export type SsmGetParameters = (input: GetParametersCommandInput) => Promise<GetParametersCommandOutput>;
+
+/** Makes the SSM reader; called at most once, and only when some parameter is to be read. */
+export type SsmClientFactory = () => SsmGetParameters | Promise<SsmGetParameters>;
+
+/**
+ * The factory the Lambda and the CLI use: the AWS SDK's SSM client with the default credential
+ * chain. The SDK module is required here, when first needed, not imported: a plain CommonJS require
+ * of the external SDK resolves like the bundle's other SDK requires (the runtime's copy on Lambda).
+ */
+export const sdkSsm: SsmClientFactory = () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sdk = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
+  const client = new sdk.SSMClient({});
+  return (input) => client.send(new sdk.GetParametersCommand(input));
+};
 
 /** GetParameters takes at most 10 names per call. */
 const MAX_NAMES_PER_CALL = 10;
@@ -61,7 +76,7 @@ export async function resolveSecretParams(
       refer(name, `DESTINATIONS_FILE=${filePath}`);
   }
 
-  let client: Promise<SSMClient> | undefined;
+  let client: Promise<SsmGetParameters> | undefined;
   const fetch = (names: string[]) => {
     client ??= Promise.resolve(ssm());
     return getParameters(client, names, referrers);
@@ -83,19 +98,18 @@ function readOrEmpty(readFile: ReadFile, path: string): string {
 }
 
 async function getParameters(
-  client: Promise<SSMClient>,
+  client: Promise<SsmGetParameters>,
   names: string[],
   referrers: ReadonlyMap<string, string[]>,
 ): Promise<Record<string, { value: string; type: string }>> {
-  const { GetParametersCommand } = await import('@aws-sdk/client-ssm');
-  const ssm = await client;
+  const get = await client;
   const chunks = Array.from({ length: Math.ceil(names.length / MAX_NAMES_PER_CALL) }, (_, i) =>
     names.slice(i * MAX_NAMES_PER_CALL, (i + 1) * MAX_NAMES_PER_CALL),
   );
   const answers = await Promise.all(
     chunks.map(async (chunk) => {
       try {
-        const answer = await ssm.send(new GetParametersCommand({ Names: chunk, WithDecryption: true }));
+        const answer = await get({ Names: chunk, WithDecryption: true });
         return { chunk, parameters: answer.Parameters ?? [] };
       } catch (error) {
         const where = chunk.map((name) => (referrers.get(name) ?? [name]).join(', ')).join(', ');

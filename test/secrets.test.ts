@@ -1,4 +1,9 @@
-import { GetParametersCommand, SSMClient, type Parameter } from '@aws-sdk/client-ssm';
+import {
+  GetParametersCommand,
+  SSMClient,
+  type GetParametersCommandInput,
+  type Parameter,
+} from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +43,7 @@ const mock = mockClient(ssm);
 let factoryCalls = 0;
 const factory = () => {
   factoryCalls += 1;
-  return ssm;
+  return (input: GetParametersCommandInput) => ssm.send(new GetParametersCommand(input));
 };
 /** Answers every GetParameters call from `store`, as SSM does: found ones and the rest as invalid. */
 function serve(store: Parameter[]): void {
@@ -272,21 +277,26 @@ describe('resolveSecretParams', () => {
 
 describe('cold start', () => {
   it('loads the SSM client module only when some parameter is to be read', async () => {
-    // Prepare: a module registry of its own, counting loads of @aws-sdk/client-ssm.
+    // Prepare: a module registry of its own, counting loads of @aws-sdk/client-ssm, whose client
+    // answers by hand (a client of the outer registry would not know this registry's classes).
     let loads = 0;
     await jest.isolateModulesAsync(async () => {
       jest.doMock('@aws-sdk/client-ssm', () => {
         loads += 1;
-        return jest.requireActual('@aws-sdk/client-ssm');
+        const actual = jest.requireActual<typeof import('@aws-sdk/client-ssm')>('@aws-sdk/client-ssm');
+        class FakeClient {
+          async send() {
+            return { Parameters: [secure('/x/sk', SK)] };
+          }
+        }
+        return { ...actual, SSMClient: FakeClient };
       });
-      const { resolveSecretParams: resolve } = jest.requireActual<typeof Secrets>('../lib/secrets');
+      const { resolveSecretParams: resolve, sdkSsm } = jest.requireActual<typeof Secrets>('../lib/secrets');
       // Act + Assess: nothing named, nothing loaded.
-      await resolve(MINIMAL, factory);
+      await resolve(MINIMAL, sdkSsm);
       expect(loads).toBe(0);
-      // Act + Assess: a parameter named, the module loaded to build the command. (A client of the
-      // outer module registry would not know this registry's command class: answer by hand.)
-      const client = { send: async () => ({ Parameters: [secure('/x/sk', SK)] }) } as unknown as SSMClient;
-      const parameters = await resolve({ CLOUD_SDK_SK_PARAM: '/x/sk' }, () => client);
+      // Act + Assess: a parameter named, the module loaded once to make the client.
+      const parameters = await resolve({ CLOUD_SDK_SK_PARAM: '/x/sk' }, sdkSsm);
       expect(loads).toBe(1);
       expect(parameters).toEqual({ '/x/sk': { value: SK, type: 'SecureString' } });
     });
