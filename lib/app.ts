@@ -126,9 +126,10 @@ export function createApp(config: Config, overrides: AppOverrides): App {
     holdUntil: (destination, message, now) => destination.holdUntil?.(message, now),
   });
   const { lifecycle: life } = config;
+  const scopes = config.scopes.map(scopeOf);
   return {
     config,
-    scopes: config.scopes.map(scopeOf),
+    scopes,
     dynamo,
     table,
     store: createScopeStore({ table, namespace }),
@@ -140,7 +141,7 @@ export function createApp(config: Config, overrides: AppOverrides): App {
     clock,
     log,
     options: {
-      scopes: config.scopes.map(scopeOf),
+      scopes,
       lastDays: config.lastDays,
       alertStatuses: config.alertStatuses,
       baseline: config.baseline,

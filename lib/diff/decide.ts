@@ -1,7 +1,15 @@
 // Pure decisions, clock passed in: what an observation of a task means given what the scope last
 // saw of it (its Entry), what a task missing from a list it was in means, and what a follow-up
 // query's answer means. One reason per case; table-tested in test/diff/decide.test.ts.
-import type { AlertReason, AlertStatus, KnownStatus, StuckFacts, Task, TaskStatus } from '../model';
+import type {
+  AlertMessage,
+  AlertReason,
+  AlertStatus,
+  KnownStatus,
+  StuckFacts,
+  Task,
+  TaskStatus,
+} from '../model';
 import { DAY_MS, HOUR_MS } from '../retention';
 import { IN_FLIGHT_STATUSES } from '../task';
 import { hash32, toSec, type Entry } from './entry';
@@ -37,16 +45,10 @@ export interface DecideContext {
 }
 
 /** The alert an observation raises (the caller builds the message). */
-export interface AlertFacts {
-  status: AlertStatus;
-  previousStatus?: TaskStatus | 'stuck';
-  reason: AlertReason;
-  episode: number;
-  /** Set on a `stuck` alert. */
-  stuck?: StuckFacts;
-  /** Set on the alert of a task that had alerted as stuck in the same episode. */
-  wasStuck?: StuckFacts;
-}
+export type AlertFacts = Pick<
+  AlertMessage,
+  'status' | 'previousStatus' | 'reason' | 'episode' | 'stuck' | 'wasStuck'
+>;
 
 export interface Observed {
   decision: Decision;

@@ -443,18 +443,7 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
   const detect: Array<{ run: ScopeRun; scan: ListScan }> = [];
   for (const { scopeId, list } of order) {
     const run = runs.get(scopeId)!;
-    const scan = createScan({
-      list,
-      cursor: run.state.cursors[list],
-      seen: run.state.seen[list],
-      lastDays: run.windowDays,
-      pageSize,
-      rereadHead: true,
-      stepBack: true,
-      periodMs: options.periodMs,
-    });
-    run.scans.set(list, scan);
-    detect.push({ run, scan });
+    detect.push({ run, scan: scanOf(run, list) });
   }
   while (inTime && detect.some((d) => !d.scan.complete && !d.run.failed)) {
     for (const { run, scan } of detect) {
@@ -464,7 +453,6 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
           inTime = false;
           break;
         }
-        run.state.alertsReadAt = clock();
       } catch (err) {
         fail(run, err);
       }
@@ -491,7 +479,10 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
       [...runs.values()].filter((r) => !r.failed).map((r) => r.state),
       clock(),
     );
-    summary.followUps.due = jobs.filter((j) => j.kind === 'follow-up').length;
+    summary.followUps.due = Math.max(
+      summary.followUps.due,
+      jobs.filter((j) => j.kind === 'follow-up').length,
+    );
     const active: SweepJob[] = [...jobs];
     let calls = 0;
     while (inTime && active.length > 0 && calls < maxCalls) {
@@ -500,7 +491,7 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
         calls += 1;
         try {
           if (job.kind === 'sweep') {
-            const scan = sweepScan(run, job.list);
+            const scan = scanOf(run, job.list);
             if (!(await readPage(run, scan, options.lastDays))) inTime = false;
             if (scan.complete || !inTime) active.splice(active.indexOf(job), 1);
           } else {
@@ -519,17 +510,23 @@ export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSu
     }
   }
 
-  function sweepScan(run: ScopeRun, list: KnownStatus): ListScan {
+  /**
+   * The scan of `list` this poll (one per scope and list). Alert lists read the scope's window
+   * (widened for a gap), re-read their head and step back when continued; in-flight lists read
+   * `lastDays` and continue exactly where they stopped (see ScanOptions).
+   */
+  function scanOf(run: ScopeRun, list: KnownStatus): ListScan {
     const existing = run.scans.get(list);
     if (existing) return existing;
+    const alertList = options.alertStatuses.includes(list);
     const scan = createScan({
       list,
       cursor: run.state.cursors[list],
       seen: run.state.seen[list],
-      lastDays: options.lastDays,
+      lastDays: alertList ? run.windowDays : options.lastDays,
       pageSize,
-      rereadHead: false,
-      stepBack: false,
+      rereadHead: alertList,
+      stepBack: alertList,
       periodMs: options.periodMs,
     });
     run.scans.set(list, scan);
@@ -800,7 +797,7 @@ function withoutTimes(state: ScopeState): unknown {
       { ...c, readAt: 0, completedAt: 0, completedStart: 0, cycleMs: 0 },
     ]),
   );
-  return { ...state, cursors, alertsReadAt: 0, watermark: 0 };
+  return { ...state, cursors, watermark: 0 };
 }
 
 function targetOf(scope: Scope) {

@@ -126,10 +126,19 @@ export async function startLifecycle(deps: LifecycleDeps, config: LifecycleConfi
     },
 
     async settle(scopes, at, summaryDay) {
+      // Messages are recorded (one enqueue) before the state that produced them moves on, so a
+      // crash in between repeats them (deduplicated by id) instead of losing them.
       const messages: Message[] = [];
+      const closed: OpenAlert[] = [];
+      const advanced: OpenAlert[] = [];
+      const over: Silence[] = [];
+
       // Resolution: each finished task resolves its own open alert and earlier ones of its host + backup.
       for (const { scope, keys } of finishedByScope.values()) {
         count(scope.id, 'succeeded', keys.size);
+        const open = await lifecycle.anyOpen(scope.id);
+        // Task details serve resolution and the day's slowest tasks: read them only for those.
+        if (!open && !timeZone) continue;
         const details = await deps.store.getTasks(scope.projectId, [...keys]);
         if (timeZone) {
           const durations: SlowTask[] = [...details.values()]
@@ -137,8 +146,8 @@ export async function startLifecycle(deps: LifecycleDeps, config: LifecycleConfi
             .map((t) => ({ task: t, durationMs: (t.endedMs ?? at) - t.startedMs! }));
           slow.set(scope.id, durations.sort((a, b) => b.durationMs - a.durationMs).slice(0, 5));
         }
-        if (!(await lifecycle.anyOpen(scope.id))) continue;
-        const resolvedNow: OpenAlert[] = [];
+        if (!open) continue;
+        const resolvedHere: OpenAlert[] = [];
         const looked = new Map<string, OpenAlert[]>();
         for (const key of keys) {
           const task: Task | undefined = details.get(key);
@@ -146,37 +155,27 @@ export async function startLifecycle(deps: LifecycleDeps, config: LifecycleConfi
           const hb = `${task.hostId}\n${task.backupName}`;
           if (!looked.has(hb))
             looked.set(hb, await lifecycle.openFor(scope.id, task.hostId, task.backupName));
-          for (const open of looked.get(hb)!) {
-            if (resolvedNow.includes(open)) continue;
-            const how = resolves(open, key, task);
+          for (const alert of looked.get(hb)!) {
+            if (resolvedHere.includes(alert)) continue;
+            const how = resolves(alert, key, task);
             if (!how) continue;
-            resolvedNow.push(open);
-            if (config.notifyResolved && !open.silencedBy)
-              messages.push(resolvedMessage(open, how, ended(task), at));
+            resolvedHere.push(alert);
+            if (config.notifyResolved && !alert.silencedBy)
+              messages.push(resolvedMessage(alert, how, ended(task), at));
           }
         }
-        if (resolvedNow.length > 0) {
-          await lifecycle.deleteOpen(resolvedNow);
-          summary.resolved += resolvedNow.length;
-          count(scope.id, 'resolved', resolvedNow.length);
-        }
+        closed.push(...resolvedHere);
+        count(scope.id, 'resolved', resolvedHere.length);
       }
 
       // Reminders: open alerts whose interval passed, one message each (channels digest them).
       if (config.remindAfterHours > 0) {
-        const configured = new Map(scopes.map((s) => [s.id, s]));
-        const due = (await lifecycle.dueReminders(at)).filter((o) => configured.has(o.scopeId));
-        const next: OpenAlert[] = [];
-        for (const open of due) {
-          const r = remind(open, at, config.remindAfterHours);
+        const configured = new Set(scopes.map((s) => s.id));
+        for (const alert of await lifecycle.dueReminders(at)) {
+          const r = configured.has(alert.scopeId) ? remind(alert, at, config.remindAfterHours) : undefined;
           if (!r) continue;
           messages.push(r.message);
-          next.push(r.next);
-        }
-        if (next.length > 0) {
-          await outbox.enqueue(messages.filter((m) => m.kind === 'reminder'));
-          await lifecycle.putOpen(next, at);
-          summary.reminders += next.length;
+          advanced.push(r.next);
         }
       }
 
@@ -184,25 +183,27 @@ export async function startLifecycle(deps: LifecycleDeps, config: LifecycleConfi
       for (const silence of active) {
         if (silence.releasedAt || silence.endsAt > at) continue;
         const held = await lifecycle.swallowed(silence.id);
-        const release: AlertMessage[] = [];
-        const reopen: OpenAlert[] = [];
+        let released = 0;
         for (const alert of held) {
           const open = (
             await lifecycle.openFor(alert.scope.id, alert.task.hostId, alert.task.backupName)
           ).find((o) => o.silencedBy === silence.id && o.alert.id === alert.id);
           if (!open) continue; // resolved meanwhile: never sent
-          release.push(alert);
-          reopen.push({ ...withoutSilence(open), remindAt: firstReminderAt(at, config.remindAfterHours) });
+          messages.push(alert);
+          advanced.push({ ...withoutSilence(open), remindAt: firstReminderAt(at, config.remindAfterHours) });
+          released += 1;
         }
-        if (release.length > 0) await outbox.enqueue(release);
-        if (reopen.length > 0) await lifecycle.putOpen(reopen, at);
-        summary.released += release.length;
-        await lifecycle.putSilence({ ...silence, releasedAt: at }, at);
-        log.info('Silence ended', { silence: silence.id, swallowed: held.length, released: release.length });
+        summary.released += released;
+        over.push({ ...silence, releasedAt: at });
+        log.info('Silence ended', { silence: silence.id, swallowed: held.length, released });
       }
 
-      const other = messages.filter((m) => m.kind !== 'reminder');
-      if (other.length > 0) await outbox.enqueue(other);
+      if (messages.length > 0) await outbox.enqueue(messages);
+      if (closed.length > 0) await lifecycle.deleteOpen(closed);
+      if (advanced.length > 0) await lifecycle.putOpen(advanced, at);
+      for (const silence of over) await lifecycle.putSilence(silence, at);
+      summary.resolved += closed.length;
+      summary.reminders += messages.filter((m) => m.kind === 'reminder').length;
 
       // Day counters, then the daily summary of yesterday once its time has come.
       if (timeZone) {

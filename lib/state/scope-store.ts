@@ -66,8 +66,6 @@ export interface ScopeState {
   gapFoundAt: number;
   /** The watermark a "possible loss" (gap > 30 days) was announced for. */
   lossNoticeFor: number;
-  /** When the alert lists of this scope were last read (rotation across scopes), epoch ms. */
-  alertsReadAt: number;
   /** When this scope last raised an alert, epoch ms (scopes with recent failures are read first). */
   lastAlertAt: number;
   /** Tasks that left their in-flight list near the window edge: follow-ups due (least recently tried first). */
@@ -112,7 +110,6 @@ export function emptyScopeState(scopeId: string): ScopeState {
     gapSince: 0,
     gapFoundAt: 0,
     lossNoticeFor: 0,
-    alertsReadAt: 0,
     lastAlertAt: 0,
     followUps: [],
     stuckDueAt: 0,
