@@ -349,12 +349,13 @@ describe('the URL rule of every channel', () => {
     ['http://localhost:9000/hook', 'localhost by name'],
   ];
   const refused: [string, string][] = [
-    ['http://128.0.0.1/hook', 'just outside the loopback range'],
-    ['http://localhost.example.com/hook', 'a name that only starts like localhost'],
-    ['http://10.0.0.5/hook', 'a private address is still a network'],
-    ['ftp://hooks.example.com/hook', 'not HTTP at all'],
-    ['hooks.example.com/hook', 'no scheme'],
-    ['http://user:pw@127.0.0.1/hook', 'user info, even on loopback'],
+    ['http://128.0.0.1/hook/SECRET', 'just outside the loopback range'],
+    ['http://localhost.example.com/hook/SECRET', 'a name that only starts like localhost'],
+    ['http://127.0.0.1.evil.example/hook/SECRET', 'a name that only starts like a loopback address'],
+    ['http://10.0.0.5/hook/SECRET', 'a private address is still a network'],
+    ['ftp://hooks.example.com/hook/SECRET', 'not HTTP at all'],
+    ['hooks.example.com/hook/SECRET', 'no scheme'],
+    ['http://user:pw@127.0.0.1/hook/SECRET', 'user info, even on loopback'],
   ];
 
   it.each(local)('accepts %s on every channel (%s)', (url) => {
@@ -370,5 +371,7 @@ describe('the URL rule of every channel', () => {
       configError({ ...NO_DESTINATION, ...Object.fromEntries(variables.map((v) => [v, url])) }),
     );
     expect(problems.map((p) => p.split(' ')[0])).toEqual(variables);
+    // The path is the secret: a refusal shows scheme and host at most.
+    expect(problems.filter((p) => p.includes('SECRET'))).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
 import type { DestinationConfig } from '../../config/types';
 import type { Message } from '../../model';
 import type { ChannelRequest, Destination, RenderContext } from '../destination';
-import { cardGroups, fitCard, type Card, type CardGroup } from '../format';
+import { cardGroups, fitCard, type Card, type CardGroup } from '../cards';
 import { redactUrl } from '../redact';
 import { compileRouting, quietUntil, respectsQuietHours } from '../routing';
 

@@ -9,7 +9,8 @@ import type { DestinationConfig } from '../../config/types';
 import type { DeliveryOutcome } from '../../model';
 import { classifyBodyCode, type BodyCodeRules } from '../classify';
 import type { ChannelLimits, Destination } from '../destination';
-import { clip, inert, lookalike, moreText, type Card } from '../format';
+import { moreText, type Card } from '../cards';
+import { clip, inert, lookalike } from '../inert';
 import type { HttpAnswer } from '../http';
 import { destinationBase, renderCards } from './base';
 

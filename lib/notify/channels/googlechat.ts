@@ -5,7 +5,8 @@
 import type { DestinationConfig } from '../../config/types';
 import { classifyHttp } from '../classify';
 import type { ChannelLimits, Destination } from '../destination';
-import { clip, inert, lookalike, moreText, type Card, type CardGroup } from '../format';
+import { moreText, type Card, type CardGroup } from '../cards';
+import { clip, inert, lookalike } from '../inert';
 import { destinationBase, renderCards } from './base';
 
 /** Google Chat refuses messages above 32,000 bytes including cards; 30,000 leaves room. */

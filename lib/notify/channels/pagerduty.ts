@@ -10,15 +10,15 @@ import { classifyHttp } from '../classify';
 import type { ChannelLimits, ChannelRequest, Destination } from '../destination';
 import {
   alertTitle,
-  clip,
-  hssConsoleUrl,
+  endedText,
   hostText,
-  inert,
   scopeText,
+  startedText,
   stuckText,
-  taskTimeText,
   transitionText,
-} from '../format';
+} from '../../wording';
+import { hssConsoleUrl } from '../cards';
+import { clip, inert } from '../inert';
 import type { HttpAnswer } from '../http';
 import { destinationBase } from './base';
 
@@ -97,8 +97,8 @@ export function pagerdutyEvent(
             backup: text(t.backupName, 1000),
             status: transitionText(m),
             progress: t.process ?? null,
-            started: taskTimeText(t.startedMs, t.startedAt, t.zoneless, t.endedAt),
-            ended: taskTimeText(t.endedMs, t.endedAt, t.zoneless, t.startedAt),
+            started: startedText(t),
+            ended: endedText(t),
             error_code: t.errorCode ? text(t.errorCode, 200) : null,
             error_message: t.errorMessage ? text(t.errorMessage, 4000) : null,
             stuck: m.stuck ? stuckText(m.stuck) : null,

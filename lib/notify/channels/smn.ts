@@ -11,7 +11,8 @@ import { sdkDate, signature, SIGNING_ALGORITHM } from '../../hss/signer';
 import type { Log } from '../../log';
 import { classifyHttp } from '../classify';
 import type { ChannelLimits, ChannelRequest, Destination } from '../destination';
-import { cardGroups, clip, fitCard, inert, moreText, type Card } from '../format';
+import { cardGroups, fitCard, moreText, type Card } from '../cards';
+import { clip, inert } from '../inert';
 import { destinationBase } from './base';
 
 export const SMN_LIMITS = {

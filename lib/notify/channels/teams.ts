@@ -6,7 +6,8 @@ import type { DestinationConfig } from '../../config/types';
 import type { DeliveryOutcome } from '../../model';
 import { classifyHttp } from '../classify';
 import type { ChannelLimits, Destination } from '../destination';
-import { clip, inert, moreText, type Card, type Tone } from '../format';
+import { moreText, type Card, type Tone } from '../cards';
+import { clip, inert } from '../inert';
 import type { HttpAnswer } from '../http';
 import { destinationBase, renderCards } from './base';
 

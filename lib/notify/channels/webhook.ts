@@ -39,7 +39,7 @@ import type { DestinationConfig } from '../../config/types';
 import type { AboutAlert, Message, Scope, StuckFacts, Task } from '../../model';
 import { classifyHttp } from '../classify';
 import type { ChannelLimits, ChannelRequest, Destination } from '../destination';
-import { hssConsoleUrl } from '../format';
+import { hssConsoleUrl } from '../cards';
 import { createWebhookSigner } from '../standard-webhooks';
 import { destinationBase } from './base';
 

@@ -6,7 +6,8 @@ import type { DestinationConfig } from '../../config/types';
 import type { DeliveryOutcome } from '../../model';
 import { classifyBodyCode, type BodyCodeRules } from '../classify';
 import type { ChannelLimits, Destination } from '../destination';
-import { cardGroups, clip, fitCard, inert, lookalike, moreText, type Card, type Tone } from '../format';
+import { cardGroups, fitCard, moreText, type Card, type Tone } from '../cards';
+import { clip, inert, lookalike } from '../inert';
 import type { HttpAnswer } from '../http';
 import { destinationBase } from './base';
 
