@@ -5,9 +5,14 @@
 // ANSI/VT escape sequences (CSI ... final byte, OSC ... BEL/ST, and two-byte ESC forms).
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)|[@-Z\\-_])/g;
-// Every other control character (C0, DEL, C1) and the bidi overrides that can disguise text.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g;
+// Characters that are invisible or turn the text around them: the line and paragraph separators
+// (U+2028, U+2029: a line break in most clients) and the bidi controls, marks (LRM, RLM, ALM),
+// embeddings and overrides (LRE, RLE, PDF, LRO, RLO) and isolates (LRI, RLI, FSI, PDI), which can make
+// `exe.txt` read as `txt.exe` or a host name read as another.
+const INVISIBLE = '\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069';
+const INVISIBLE_RE = new RegExp(`[${INVISIBLE}]`, 'g');
+// Every other control character (C0, DEL, C1) and the invisible ones above.
+const CONTROL = new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f${INVISIBLE}]+`, 'g');
 // No word boundary before the scheme or `www.`: `_https://x` and `_www.x` are auto-linked all the
 // same once a channel escapes the `_` (a look-alike, a backslash) and so makes a boundary there.
 const URL_SCHEME = /([a-z][a-z0-9+.-]{0,30}):\/\//gi;
@@ -16,8 +21,18 @@ const WWW = /www\./gi;
 const AT_WORD = /@(?=[\p{L}\p{N}_])/gu;
 
 /**
- * API text made inert for any reader: escape sequences removed, control characters and newlines
- * turned into spaces, `scheme://` broken into `scheme[:]//` and `www.` into `www[.]` (no channel
+ * `text` with each character that is invisible or changes the direction of the text around it
+ * (line/paragraph separator, bidi mark, embedding, override, isolate) replaced by a space; every
+ * other character as it was. Safe on serialised JSON (those characters only ever occur inside its
+ * strings), so it applies to whole request bodies.
+ */
+export function visibleOnly(text: string): string {
+  return text.replace(INVISIBLE_RE, ' ');
+}
+
+/**
+ * API text made inert for any reader: escape sequences removed, control characters (the invisible
+ * and direction-changing ones of visibleOnly too) and newlines turned into spaces, `scheme://` broken into `scheme[:]//` and `www.` into `www[.]` (no channel
  * auto-links them), `<` and `>` replaced by the look-alikes `‹ ›` (no `<!channel>`, `<at id=all>`,
  * `<users/all>`, `<@U1>` or `<url|label>` in any markup, nor once a page is forwarded to chat), and
  * a zero-width space after `@` (no `@all`/`@everyone` mention). Channels then escape their own

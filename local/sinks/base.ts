@@ -105,13 +105,15 @@ export interface ScanRules {
   mentions?: RegExp[];
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const CONTROL =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /**
  * What in `text` would reach people: links to anything but the HSS console, bare `scheme://` or
  * `www.` (auto-linked by clients), the markup's mentions, `@everyone/@here/@all/@channel` written
- * plainly, and control characters (ANSI escapes, bidi overrides). Newlines are markup, not flagged.
+ * plainly, and control characters (ANSI escapes, line/paragraph separators, bidi marks, embeddings,
+ * overrides and isolates). Newlines are markup, not flagged.
  */
 export function scanText(text: string, rules: ScanRules = {}): string[] {
   const flags: string[] = [];

@@ -33,6 +33,7 @@ import {
   HOSTILE,
   HOSTILE_FORMATTING,
   HOSTILE_MARKERS,
+  INVISIBLE_MARKS,
   notice,
   reminder,
   resolved,
@@ -418,10 +419,31 @@ describe.each(CHANNELS)('$type destination against its local sink', (channel) =>
         channel.type === 'webhook' ? '' : sink.received.map((r) => sink.visibleText(r)).join('\n');
       const forbidden = [...HOSTILE_MARKERS, ...(channel.markdown ? HOSTILE_FORMATTING : [])];
       expect(forbidden.filter((marker) => shown.includes(marker))).toEqual([]);
-      // Whichever order the batch went out in (the outbox sends oldest first), the alerts arrived.
+      // Whichever order the batch went out in (the outbox sends oldest first), the alerts arrived; on
+      // the webhook verbatim but for the bidi override, which no channel lets through.
+      const verbatim = JSON.stringify(HOSTILE).replace('\u202e', ' ');
       expect(sink.received.map((r) => r.body.toLowerCase()).join('\n')).toContain(
-        (channel.type === 'webhook' ? JSON.stringify(HOSTILE) : 'restore/backup').toLowerCase(),
+        (channel.type === 'webhook' ? verbatim : 'restore/backup').toLowerCase(),
       );
+    });
+
+    it('lets no invisible or direction-changing character of a host name reach its payload, next to a healthy neighbour', async () => {
+      // Prepare: a clean neighbour, then one alert per character, in the host name and the HSS error.
+      const neighbour = alert(1, {}, { hostName: 'neighbour-01' });
+      const marked = INVISIBLE_MARKS.map(([, c], i) =>
+        alert(10 + i, {}, { hostName: `web${c}-${i}`, errorMessage: `vault${c}not reachable` }),
+      );
+      // Act
+      const report = await send(destination, [neighbour, ...marked]);
+      // Assess
+      expect(report.outcomes.filter((o) => o.kind !== 'ok')).toEqual([]);
+      const bodies = sink.received.map((r) => r.body).join('\n');
+      const reached = INVISIBLE_MARKS.filter(
+        ([, c]) => bodies.includes(c) || bodies.toLowerCase().includes(JSON.stringify(c).slice(1, -1)),
+      );
+      expect(reached.map(([name]) => name)).toEqual([]);
+      expect(sink.received.flatMap((r) => r.flags)).toEqual([]);
+      expect(bodies).toContain('neighbour-01');
     });
 
     it('stays inside its size limits with a 4,000-character error message and with a 60-alert batch of them', async () => {

@@ -1,4 +1,5 @@
-import { clip, inert, lookalike } from '../../lib/notify/inert';
+import { clip, inert, lookalike, visibleOnly } from '../../lib/notify/inert';
+import { INVISIBLE_MARKS } from './support/messages';
 
 describe('inert', () => {
   it.each([
@@ -16,6 +17,11 @@ describe('inert', () => {
     ['a\nb\r\nc\td', 'a b c d', 'one line'],
     ['\u001b[31mred\u001b[0m', 'red', 'ANSI escapes removed'],
     ['abc\u202edef', 'abc def', 'bidi override removed'],
+    ...INVISIBLE_MARKS.map(([name, c]): [string, string, string] => [
+      `web${c}-03`,
+      'web -03',
+      `${name} becomes a space`,
+    ]),
   ])('%j -> %j (%s)', (input, expected) => {
     expect(inert(input)).toBe(expected);
   });
@@ -37,5 +43,20 @@ describe('clip', () => {
 describe('lookalike', () => {
   it('replaces markup characters but keeps underscores inside names', () => {
     expect(lookalike('autobk_web-03 _it_ *b* [x] <y>', '[]<>*_')).toBe('autobk_web-03 ˍitˍ ∗b∗ ［x］ ‹y›');
+  });
+});
+
+describe('visibleOnly', () => {
+  it('turns every invisible or direction-changing character into a space and keeps the rest, even in JSON', () => {
+    // Prepare
+    const text = INVISIBLE_MARKS.map(([, c]) => c).join('x');
+    const json = JSON.stringify({ host: `web${text}`, error: 'a\nb <!channel>' });
+    // Act
+    const visible = visibleOnly(json);
+    // Assess
+    expect(JSON.parse(visible)).toEqual({
+      host: `web${INVISIBLE_MARKS.map(() => ' ').join('x')}`,
+      error: 'a\nb <!channel>',
+    });
   });
 });

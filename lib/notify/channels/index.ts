@@ -3,6 +3,7 @@ import type { DestinationConfig, HssAuth } from '../../config/types';
 import type { Log } from '../../log';
 import type { DeliveryOutcome } from '../../model';
 import type { Destination } from '../destination';
+import { visibleOnly } from '../inert';
 import { redactValues } from '../redact';
 import { createDingtalkDestination } from './dingtalk';
 import { createDiscordDestination } from './discord';
@@ -23,7 +24,8 @@ export interface DestinationDeps {
 
 /**
  * Builds the Destination of one validated config. Throws ConfigError when the config references
- * something missing (an SMN credential) or a webhook secret is not `whsec_<base64>`. What a receiver
+ * something missing (an SMN credential) or a webhook secret is not `whsec_<base64>`. No request body
+ * it renders holds a character that is invisible or changes the text's direction. What a receiver
  * answers is untrusted: any of the destination's own secrets it echoes (its URL's token, a key, the
  * signing secret) is redacted from the outcome's error, which is logged, stored and told to the
  * other destinations when this one fails.
@@ -31,9 +33,13 @@ export interface DestinationDeps {
 export function createDestination(config: DestinationConfig, deps: DestinationDeps): Destination {
   const destination = build(config, deps);
   const secrets = secretsOf(config, deps.credentials);
-  const classify = destination.classify;
+  const { render, classify } = destination;
   return {
     ...destination,
+    // Channels that carry API text as data (webhook, PagerDuty details) do not make it inert: nothing
+    // invisible or direction-changing reaches a person through any channel all the same.
+    render: (batch, context) =>
+      render(batch, context).map((request) => ({ ...request, body: visibleOnly(request.body) })),
     classify: (answer, now) => withoutSecrets(classify(answer, now), secrets),
   };
 }

@@ -1,6 +1,8 @@
 // Generic webhook: one signed JSON POST per message (Standard Webhooks headers through the official
 // `standardwebhooks` package), for receivers that file tickets, page people or feed a SIEM. API text
-// is sent verbatim (JSON-escaped): receivers get exact values to match on and render it themselves.
+// is sent verbatim (JSON-escaped): receivers get exact values to match on and render it themselves;
+// only characters that are invisible or change the text's direction (U+2028/U+2029, bidi controls)
+// become spaces, as on every channel.
 //
 // Body schema, version "1" (additive changes only: receivers must ignore fields they do not know; a
 // breaking change bumps `version`). Every POST has `content-type: application/json`, `webhook-id`
