@@ -11,11 +11,14 @@ export type DeliveryFailure = Exclude<DeliveryOutcome, { kind: 'ok' }>;
 /** What an error word refuses: one payload, the webhook itself (every message), or nothing for good (retry). */
 export type WordRefuses = 'payload' | 'webhook' | 'nothing';
 
+/** Error words and what each means. */
+export type ErrorWords = Readonly<Record<string, { hint: string; refuses: WordRefuses }>>;
+
 /**
  * The error words Slack documents for incoming webhooks (Slack-compatible receivers and some webhooks
  * answer them too): advice for the error text, and what the word refuses. The one list of them.
  */
-export const ERROR_WORDS: Readonly<Record<string, { hint: string; refuses: WordRefuses }>> = {
+export const ERROR_WORDS: ErrorWords = {
   invalid_payload: { hint: 'the receiver rejected the JSON payload', refuses: 'payload' },
   invalid_blocks: { hint: 'the receiver rejected the message blocks', refuses: 'payload' },
   invalid_blocks_format: { hint: 'the receiver rejected the message blocks', refuses: 'payload' },

@@ -3,28 +3,10 @@
 // that the outbox enqueues and delivers like any alert.
 import { stableId as noticeId } from '../ids';
 import type { NoticeMessage } from '../model';
-import type { Destination, DestinationType } from '../notify/destination';
+import { displayName } from '../notify/channels';
+import type { Destination } from '../notify/destination';
 import { utcMinute } from '../wording';
 import type { DestinationHealth } from './types';
-
-const TYPE_NAMES: Readonly<Record<DestinationType, string>> = {
-  slack: 'Slack',
-  webhook: 'Webhook',
-  teams: 'Microsoft Teams',
-  feishu: 'Feishu',
-  dingtalk: 'DingTalk',
-  wecom: 'WeCom',
-  pagerduty: 'PagerDuty',
-  smn: 'Huawei Cloud SMN',
-  googlechat: 'Google Chat',
-  discord: 'Discord',
-};
-
-/** `Slack`, or `Slack "ops-room"` when the destination has a name of its own. */
-export function destinationName(destination: Pick<Destination, 'id' | 'type'>): string {
-  const type = TYPE_NAMES[destination.type] ?? destination.type;
-  return destination.id === destination.type ? type : `${type} "${destination.id}"`;
-}
 
 /** The short head of an error (`HTTP 404 no_service` of `HTTP 404 no_service: the webhook was removed`). */
 function errorHead(error: string): string {
@@ -42,7 +24,7 @@ export function destinationFailingNotice(
   undeliveredAlerts: number,
   now: number,
 ): NoticeMessage {
-  const name = destinationName(destination);
+  const name = displayName(destination);
   const alerts = `${undeliveredAlerts} alert${undeliveredAlerts === 1 ? '' : 's'} undelivered`;
   return {
     kind: 'notice',
@@ -67,7 +49,7 @@ export function destinationRecoveredNotice(
   health: DestinationHealth,
   now: number,
 ): NoticeMessage {
-  const name = destinationName(destination);
+  const name = displayName(destination);
   return {
     kind: 'notice',
     notice: 'destination-recovered',

@@ -1,4 +1,4 @@
-import { DESTINATION_TYPES } from '../../lib/notify/destination';
+import { DESTINATION_TYPES } from '../../lib/notify/channels';
 import { describeConfig, parseConfig } from '../../lib/config';
 import { AK, MINIMAL, PD_KEY, SK, WHSEC } from './fixtures';
 

@@ -1,5 +1,5 @@
 import { parseConfig, type DestinationConfig } from '../../lib/config';
-import { DESTINATION_TYPES } from '../../lib/notify/destination';
+import { DESTINATION_TYPES } from '../../lib/notify/channels';
 import { MINIMAL, PD_KEY, WHSEC, configError, problemsOf } from './fixtures';
 
 const { SLACK_WEBHOOK_URL: _s, ...NO_DESTINATION } = MINIMAL;

@@ -1,34 +1,31 @@
-// What every channel shares: id, description and routing from its DestinationConfig, the quiet-hours
-// hold of chat channels, and rendering a batch card by card within a size limit.
-import type { DestinationConfig } from '../../config/types';
+// What every channel shares: id, description and routing from its config, and rendering a batch card
+// by card within a size limit.
 import type { Message } from '../../model';
-import type { ChannelRequest, Destination, RenderContext } from '../destination';
 import { cardGroups, fitCard, type Card, type CardGroup } from '../cards';
+import type { ChannelRequest, Destination, RenderContext } from '../destination';
 import { redactUrl } from '../redact';
-import { compileRouting, quietUntil, respectsQuietHours } from '../routing';
+import { compileRouting } from '../routing';
+import type { DestinationCommon } from './spec';
 
 /** The parts of a Destination that come from its config alone. */
-export type DestinationBase = Pick<Destination, 'id' | 'type' | 'description' | 'accepts' | 'holdUntil'>;
+export type DestinationBase = Pick<Destination, 'id' | 'type' | 'description' | 'accepts'>;
 
 /**
- * id, type, description (`teams "ops" https://prod-01.westus.logic.azure.com/…`: never a path or key),
- * routing (`kinds` = the message kinds this channel takes at all) and quiet hours (chat channels only).
+ * id, type, description (`teams "ops" https://prod-01.westus.logic.azure.com/…`: never a path or key)
+ * and routing (`kinds` = the message kinds this channel takes at all).
  */
 export function destinationBase(
-  config: DestinationConfig,
+  config: DestinationCommon & { type: string },
   target: string,
   kinds: ReadonlySet<Message['kind']> = ALL_KINDS,
 ): DestinationBase {
   const routes = compileRouting(config.routing);
-  const quiet = config.routing.quietHours;
   const named = config.name !== config.type ? ` "${config.name}"` : '';
-  const holds = respectsQuietHours(config.type) && quiet !== undefined;
   return {
     id: config.name,
     type: config.type,
     description: `${config.type}${named} ${redactUrl(target)}`,
     accepts: (message) => kinds.has(message.kind) && routes(message, config.name),
-    ...(holds ? { holdUntil: (_message: Message, now: number) => quietUntil(quiet, now) } : {}),
   };
 }
 

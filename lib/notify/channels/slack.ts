@@ -2,14 +2,15 @@
 // per card, a digest for bursts. API text is escaped (`& < >` as entities) and Slack's formatting
 // characters (`` ` * _ ~ ``) are replaced by look-alikes, so a host name can neither ping, link,
 // nor break the bold labels and code spans around it.
-import type { DestinationConfig } from '../../config/types';
+import { webhookUrl } from '../../config/rules';
 import type { DeliveryOutcome } from '../../model';
 import { ERROR_WORDS, classifyHttp } from '../classify';
-import type { ChannelLimits, Destination } from '../destination';
+import type { ChannelLimits } from '../destination';
 import { moreText, type Card, type Tone } from '../cards';
 import { clip, inert, lookalike } from '../inert';
 import type { HttpAnswer } from '../http';
 import { destinationBase, renderCards } from './base';
+import { defineChannel, webhookConfig, type UrlConfig } from './spec';
 
 /** Block Kit limits (characters / counts) every payload stays within. */
 export const SLACK_LIMITS = {
@@ -123,11 +124,18 @@ export function classifySlack(answer: HttpAnswer, now: number): DeliveryOutcome 
   return classifyHttp(answer.status, answer.headers, answer.bodyText, now);
 }
 
-/** A Slack destination; the config was validated by parseConfig (https, or http to loopback). */
-export function createSlackDestination(config: Extract<DestinationConfig, { type: 'slack' }>): Destination {
-  return {
+/** Slack: an incoming webhook's URL (Slack-compatible receivers such as Mattermost too). */
+export const slackChannel = defineChannel<UrlConfig>()({
+  type: 'slack',
+  displayName: 'Slack',
+  doc: 'Slack incoming webhook (and Slack-compatible receivers): Block Kit',
+  ...webhookConfig({ variable: 'SLACK_WEBHOOK_URL', rule: webhookUrl(), doc: 'Slack incoming webhook.' }),
+  answers: { kind: 'words', words: ERROR_WORDS },
+  limits: SLACK_RATE,
+  heldByQuietHours: true,
+  digests: true,
+  create: (config) => ({
     ...destinationBase(config, config.url),
-    limits: SLACK_RATE,
     render: (batch, context) =>
       renderCards(config.url, batch, context, {
         listed: LISTED,
@@ -135,5 +143,5 @@ export function createSlackDestination(config: Extract<DestinationConfig, { type
         body: slackBody,
       }),
     classify: classifySlack,
-  };
-}
+  }),
+});
