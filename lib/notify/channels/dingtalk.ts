@@ -12,7 +12,7 @@ import type { ChannelLimits } from '../destination';
 import { moreText, type Card } from '../cards';
 import { clip, inert, lookalike } from '../inert';
 import type { HttpAnswer } from '../http';
-import { destinationBase, renderCards } from './base';
+import { cardDestination } from './base';
 import { defineChannel, webhookConfig, type SignedUrlConfig } from './spec';
 
 /** DingTalk publishes no body limit for markdown; 20,000 bytes is conservative. */
@@ -105,7 +105,7 @@ const dingtalkSecret: Rule<string> = rule(
 export const dingtalkChannel = defineChannel<SignedUrlConfig>()({
   type: 'dingtalk',
   displayName: 'DingTalk',
-  doc: 'DingTalk custom robot: markdown, signed with a secret',
+  doc: 'custom robot: markdown, signed when a secret is given',
   ...webhookConfig(
     {
       variable: 'DINGTALK_WEBHOOK_URL',
@@ -131,13 +131,11 @@ export const dingtalkChannel = defineChannel<SignedUrlConfig>()({
   create: (config) => {
     const secret = config.secret;
     return {
-      ...destinationBase(config, config.url),
-      render: (batch, context) =>
-        renderCards(config.url, batch, context, {
-          listed: LISTED,
-          maxBodyBytes: DINGTALK_MAX_BODY_BYTES,
-          body: dingtalkBody,
-        }),
+      ...cardDestination(
+        config,
+        { listed: LISTED, maxBodyBytes: DINGTALK_MAX_BODY_BYTES, body: dingtalkBody },
+        classifyDingtalk,
+      ),
       ...(secret
         ? {
             sign(request, now) {
@@ -149,7 +147,6 @@ export const dingtalkChannel = defineChannel<SignedUrlConfig>()({
             },
           }
         : {}),
-      classify: classifyDingtalk,
     };
   },
 });

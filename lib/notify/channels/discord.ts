@@ -9,7 +9,7 @@ import type { ChannelLimits } from '../destination';
 import { moreText, type Card, type Tone } from '../cards';
 import { clip, inert } from '../inert';
 import type { HttpAnswer } from '../http';
-import { destinationBase, renderCards } from './base';
+import { cardDestination } from './base';
 import { defineChannel, webhookConfig, type UrlConfig } from './spec';
 
 /** Embed limits (characters) every payload stays within. */
@@ -110,7 +110,7 @@ export function discordUrl(url: string): string {
 export const discordChannel = defineChannel<UrlConfig>()({
   type: 'discord',
   displayName: 'Discord',
-  doc: 'Discord channel webhook: one embed, mentions disabled',
+  doc: 'channel webhook: one embed, mentions disabled',
   ...webhookConfig({
     variable: 'DISCORD_WEBHOOK_URL',
     rule: webhookUrl({
@@ -125,17 +125,15 @@ export const discordChannel = defineChannel<UrlConfig>()({
   limits: DISCORD_RATE,
   heldByQuietHours: true,
   digests: true,
-  create: (config) => {
-    const url = discordUrl(config.url);
-    return {
-      ...destinationBase(config, config.url),
-      render: (batch, context) =>
-        renderCards(url, batch, context, {
-          listed: LISTED,
-          maxBodyBytes: DISCORD_LIMITS.bodyBytes,
-          body: discordBody,
-        }),
-      classify: classifyDiscord,
-    };
-  },
+  create: (config) =>
+    cardDestination(
+      config,
+      {
+        listed: LISTED,
+        maxBodyBytes: DISCORD_LIMITS.bodyBytes,
+        body: discordBody,
+        url: discordUrl(config.url),
+      },
+      classifyDiscord,
+    ),
 });

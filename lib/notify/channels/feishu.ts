@@ -12,7 +12,7 @@ import type { ChannelLimits } from '../destination';
 import { moreText, type Card, type Tone } from '../cards';
 import { clip, inert, lookalike } from '../inert';
 import type { HttpAnswer } from '../http';
-import { destinationBase, renderCards } from './base';
+import { cardDestination } from './base';
 import { defineChannel, webhookConfig, type SignedUrlConfig } from './spec';
 
 /** Feishu refuses request bodies above 20 KB; 19,000 bytes leaves room for `timestamp` and `sign`. */
@@ -137,7 +137,7 @@ const feishuSecret: Rule<string> = rule('1..128 characters without spaces', 'hid
 export const feishuChannel = defineChannel<SignedUrlConfig>()({
   type: 'feishu',
   displayName: 'Feishu',
-  doc: 'Feishu / Lark custom bot: an interactive card, signed with a secret',
+  doc: 'custom bot (Lark too): an interactive card, signed when a secret is given',
   ...webhookConfig(
     {
       variable: 'FEISHU_WEBHOOK_URL',
@@ -158,13 +158,11 @@ export const feishuChannel = defineChannel<SignedUrlConfig>()({
   create: (config) => {
     const secret = config.secret;
     return {
-      ...destinationBase(config, config.url),
-      render: (batch, context) =>
-        renderCards(config.url, batch, context, {
-          listed: LISTED,
-          maxBodyBytes: FEISHU_MAX_BODY_BYTES,
-          body: feishuBody,
-        }),
+      ...cardDestination(
+        config,
+        { listed: LISTED, maxBodyBytes: FEISHU_MAX_BODY_BYTES, body: feishuBody },
+        classifyFeishu,
+      ),
       ...(secret
         ? {
             sign(request, now) {
@@ -176,7 +174,6 @@ export const feishuChannel = defineChannel<SignedUrlConfig>()({
             },
           }
         : {}),
-      classify: classifyFeishu,
     };
   },
 });

@@ -7,7 +7,7 @@ import { classifyHttp } from '../classify';
 import type { ChannelLimits } from '../destination';
 import { moreText, type Card, type CardGroup } from '../cards';
 import { clip, inert, lookalike } from '../inert';
-import { destinationBase, renderCards } from './base';
+import { cardDestination } from './base';
 import { defineChannel, webhookConfig, type UrlConfig } from './spec';
 
 /** Google Chat refuses messages above 32,000 bytes including cards; 30,000 leaves room. */
@@ -101,7 +101,7 @@ export function googleChatUrl(url: string): string {
 export const googleChatChannel = defineChannel<UrlConfig>()({
   type: 'googlechat',
   displayName: 'Google Chat',
-  doc: 'Google Chat space incoming webhook: text and a cardsV2 card, one thread per task',
+  doc: 'space incoming webhook: text and a card, one thread per task',
   ...webhookConfig({
     variable: 'GOOGLE_CHAT_WEBHOOK_URL',
     rule: webhookUrl({
@@ -114,17 +114,15 @@ export const googleChatChannel = defineChannel<UrlConfig>()({
   limits: GOOGLECHAT_RATE,
   heldByQuietHours: true,
   digests: true,
-  create: (config) => {
-    const url = googleChatUrl(config.url);
-    return {
-      ...destinationBase(config, config.url),
-      render: (batch, context) =>
-        renderCards(url, batch, context, {
-          listed: LISTED,
-          maxBodyBytes: GOOGLECHAT_MAX_BODY_BYTES,
-          body: googleChatBody,
-        }),
-      classify: (answer, now) => classifyHttp(answer.status, answer.headers, answer.bodyText, now),
-    };
-  },
+  create: (config) =>
+    cardDestination(
+      config,
+      {
+        listed: LISTED,
+        maxBodyBytes: GOOGLECHAT_MAX_BODY_BYTES,
+        body: googleChatBody,
+        url: googleChatUrl(config.url),
+      },
+      (answer, now) => classifyHttp(answer.status, answer.headers, answer.bodyText, now),
+    ),
 });

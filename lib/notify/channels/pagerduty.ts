@@ -182,7 +182,7 @@ interface PagerdutyConfig {
 export const pagerdutyChannel = defineChannel<PagerdutyConfig>()({
   type: 'pagerduty',
   displayName: 'PagerDuty',
-  doc: 'PagerDuty Events API v2: one event per alert, resolved with it; no reminders or summaries',
+  doc: 'Events API v2: an incident per task, resolved with it; no reminders or summaries',
   variables: {
     PAGERDUTY_ROUTING_KEY: {
       rule: routingKeyRule,

@@ -9,7 +9,7 @@ import type { ChannelLimits } from '../destination';
 import { moreText, type Card, type Tone } from '../cards';
 import { clip, inert, lookalike } from '../inert';
 import type { HttpAnswer } from '../http';
-import { destinationBase, renderCards } from './base';
+import { cardDestination } from './base';
 import { defineChannel, webhookConfig, type UrlConfig } from './spec';
 
 /** Block Kit limits (characters / counts) every payload stays within. */
@@ -128,20 +128,16 @@ export function classifySlack(answer: HttpAnswer, now: number): DeliveryOutcome 
 export const slackChannel = defineChannel<UrlConfig>()({
   type: 'slack',
   displayName: 'Slack',
-  doc: 'Slack incoming webhook (and Slack-compatible receivers): Block Kit',
+  doc: 'incoming webhook (Slack-compatible receivers too): Block Kit',
   ...webhookConfig({ variable: 'SLACK_WEBHOOK_URL', rule: webhookUrl(), doc: 'Slack incoming webhook.' }),
   answers: { kind: 'words', words: ERROR_WORDS },
   limits: SLACK_RATE,
   heldByQuietHours: true,
   digests: true,
-  create: (config) => ({
-    ...destinationBase(config, config.url),
-    render: (batch, context) =>
-      renderCards(config.url, batch, context, {
-        listed: LISTED,
-        maxBodyBytes: SLACK_LIMITS.bodyBytes,
-        body: slackBody,
-      }),
-    classify: classifySlack,
-  }),
+  create: (config) =>
+    cardDestination(
+      config,
+      { listed: LISTED, maxBodyBytes: SLACK_LIMITS.bodyBytes, body: slackBody },
+      classifySlack,
+    ),
 });

@@ -139,7 +139,7 @@ function topicConfig(topic: SmnTopic, endpoint: string | undefined, credential: 
 export const smnChannel = defineChannel<SmnConfig>()({
   type: 'smn',
   displayName: 'Huawei Cloud SMN',
-  doc: 'Huawei Cloud SMN topic (e-mail, SMS, ... subscriptions), signed with an HSS credential',
+  doc: 'topic (e-mail, SMS, ... subscriptions), signed with an HSS credential',
   variables: {
     SMN_TOPIC_URN: {
       rule: topicUrnRule,

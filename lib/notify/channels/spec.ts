@@ -73,7 +73,7 @@ export interface ChannelSpec<T extends string, C extends object, V extends Recor
   readonly type: T;
   /** As people name it: `WeCom`, `Microsoft Teams`. */
   readonly displayName: string;
-  /** One line for the README's destination table. */
+  /** What it is, after its display name, for the README's destination table (`group robot: markdown ...`). */
   readonly doc: string;
   /** Its variables; the first one turns the destination on, the others only apply with it. */
   readonly variables: V;

@@ -9,7 +9,7 @@ import type { ChannelLimits } from '../destination';
 import { moreText, type Card, type Tone } from '../cards';
 import { clip, inert } from '../inert';
 import type { HttpAnswer } from '../http';
-import { destinationBase, renderCards } from './base';
+import { cardDestination } from './base';
 import { defineChannel, webhookConfig, type UrlConfig } from './spec';
 
 /** The Workflows trigger refuses bodies above ~28 KB ("Request Entity Too Large"); 27,000 bytes leaves room. */
@@ -105,7 +105,7 @@ export function classifyTeams(answer: HttpAnswer, now: number): DeliveryOutcome 
 export const teamsChannel = defineChannel<UrlConfig>()({
   type: 'teams',
   displayName: 'Microsoft Teams',
-  doc: 'Microsoft Teams Workflows webhook: an Adaptive Card',
+  doc: 'Workflows webhook: an Adaptive Card',
   ...webhookConfig({
     variable: 'TEAMS_WEBHOOK_URL',
     rule: webhookUrl({
@@ -120,14 +120,10 @@ export const teamsChannel = defineChannel<UrlConfig>()({
   limits: TEAMS_RATE,
   heldByQuietHours: true,
   digests: true,
-  create: (config) => ({
-    ...destinationBase(config, config.url),
-    render: (batch, context) =>
-      renderCards(config.url, batch, context, {
-        listed: LISTED,
-        maxBodyBytes: TEAMS_MAX_BODY_BYTES,
-        body: teamsBody,
-      }),
-    classify: classifyTeams,
-  }),
+  create: (config) =>
+    cardDestination(
+      config,
+      { listed: LISTED, maxBodyBytes: TEAMS_MAX_BODY_BYTES, body: teamsBody },
+      classifyTeams,
+    ),
 });

@@ -191,7 +191,7 @@ const webhookSecret: Rule<string> = rule(
 export const webhookChannel = defineChannel<SignedUrlConfig>()({
   type: 'webhook',
   displayName: 'Webhook',
-  doc: 'Generic JSON webhook: one versioned event per message, signed per Standard Webhooks',
+  doc: 'any JSON receiver: one versioned event per message, signed per Standard Webhooks',
   ...webhookConfig(
     { variable: 'WEBHOOK_URL', rule: webhookUrl(), doc: 'Generic JSON webhook (one POST per message).' },
     {

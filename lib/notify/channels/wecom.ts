@@ -81,7 +81,7 @@ export function classifyWecom(answer: HttpAnswer, now: number): DeliveryOutcome 
 export const wecomChannel = defineChannel<UrlConfig>()({
   type: 'wecom',
   displayName: 'WeCom',
-  doc: 'WeCom (WeChat Work) group robot: markdown, at most 4,096 bytes',
+  doc: 'group robot (WeChat Work): markdown of at most 4,096 bytes',
   ...webhookConfig({
     variable: 'WECOM_WEBHOOK_URL',
     rule: webhookUrl({
