@@ -9,7 +9,7 @@ import { redactUrl, scrubUrls } from './redact';
 export type DeliveryFailure = Exclude<DeliveryOutcome, { kind: 'ok' }>;
 
 /** What an error word refuses: one payload, the webhook itself (every message), or nothing for good (retry). */
-export type WordRefuses = 'payload' | 'webhook' | 'nothing';
+type WordRefuses = 'payload' | 'webhook' | 'nothing';
 
 /** Error words and what each means. */
 export type ErrorWords = Readonly<Record<string, { hint: string; refuses: WordRefuses }>>;

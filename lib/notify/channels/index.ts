@@ -19,8 +19,6 @@ import { teamsChannel } from './teams';
 import { webhookChannel } from './webhook';
 import { wecomChannel } from './wecom';
 
-export type { DestinationDeps } from './spec';
-
 /** Every channel, in the order the README and the variables table list them. */
 export const CHANNELS = [
   slackChannel,

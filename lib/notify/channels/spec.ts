@@ -19,13 +19,13 @@ export interface DestinationCommon {
 }
 
 /** One channel's destination config: its type, the common fields, and the channel's own fields `C`. */
-export type ChannelConfig<T extends string, C> = { type: T } & DestinationCommon & C;
+type ChannelConfig<T extends string, C> = { type: T } & DestinationCommon & C;
 
 /** A channel variable as its module writes it: the variables table adds its group and `needs`. */
 export type ChannelVariable<T = unknown> = Omit<Variable<T>, 'group' | 'needs'>;
 
 /** The parsed values of a channel's variables (a variable with a default always has one). */
-export type ValuesOf<V> = { -readonly [K in keyof V]: ValueOf<V[K]> };
+type ValuesOf<V> = { -readonly [K in keyof V]: ValueOf<V[K]> };
 
 /**
  * One entry of the destinations file as a channel reads its own keys; every problem it reports names
