@@ -7,7 +7,7 @@ import type { App } from '../lib/app';
 import type { Silence } from '../lib/diff/lifecycle';
 import { ConfigError } from '../lib/errors';
 import type { AlertStatus } from '../lib/model';
-import { utcMinute } from '../lib/poll/notices';
+import { utcMinute } from '../lib/wording';
 import { TASK_STATUSES } from '../lib/task';
 
 const ALERT_STATUSES: readonly AlertStatus[] = [...TASK_STATUSES, 'stuck'];

@@ -2,7 +2,7 @@
 // watermark), failures, lists left mid-way, follow-ups, open alerts; per destination: pending
 // deliveries and permanent failures; the call budget. Exit 1 when monitoring is unhealthy.
 import type { App } from '../lib/app';
-import { duration, utcMinute } from '../lib/poll/notices';
+import { durationText, utcMinute } from '../lib/wording';
 
 export async function statusCommand(app: App, out: (line: string) => void): Promise<number> {
   const now = app.clock();
@@ -17,7 +17,7 @@ export async function statusCommand(app: App, out: (line: string) => void): Prom
     unhealthy ||= bad;
     out(`${bad ? 'UNHEALTHY' : 'ok'}  ${scope.id}`);
     out(
-      `    alert lists last read whole: ${s.watermark ? `${utcMinute(s.watermark)} (${duration(now - s.watermark)} ago)` : 'never'}`,
+      `    alert lists last read whole: ${s.watermark ? `${utcMinute(s.watermark)} (${durationText(now - s.watermark)} ago)` : 'never'}`,
     );
     if (s.health)
       out(

@@ -50,16 +50,3 @@ export function taskKey(task: Pick<Task, 'hostId' | 'backupName' | 'startedAt'>)
   // Unbounded API text (a 4000-character backup name) must not make every poll fail on the key limit.
   return `${key.slice(0, 700)}~${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 }
-
-/** Where state lives and alerts are scoped: one project and one enterprise project. */
-export interface Scope {
-  projectId: string;
-  /** Enterprise project id as queried (`0` = default, `all_granted_eps` = all). */
-  enterpriseProjectId: string;
-  /** Region, for console links; absent when only an endpoint override is known. */
-  region?: string;
-}
-
-export function scopeId(scope: Scope): string {
-  return `${encodeURIComponent(scope.projectId)}#${encodeURIComponent(scope.enterpriseProjectId)}`;
-}

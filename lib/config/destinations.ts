@@ -1,36 +1,24 @@
-// Destinations from the per-channel variables (one each, named after its type) and from the
-// destinations file (any number, with routing). Secrets in the file are SSM parameter names only
-// (`url_param`, `secret_param`, `routing_key_param`): the file is bundled with the code and kept in
-// git. The one exception is a destination on loopback (local sinks in tests and the demo).
-import type { AlertStatus } from '../model';
-import { DESTINATION_TYPES, type DestinationType } from '../notify/destination';
+// Destinations from each channel's variables (one each, named after its type) and from the
+// destinations file (any number, with routing). What a channel reads is its spec's business
+// (lib/notify/channels/); this module reads what every destination has (type, name, routing) and
+// hands the channel its own keys. Secrets in the file are SSM parameter names only (`url_param`,
+// `secret_param`, `routing_key_param`): the file is bundled with the code and kept in git. The one
+// exception is a destination on loopback (local sinks in tests and the demo).
+import {
+  CHANNELS,
+  DESTINATION_TYPES,
+  channelOf,
+  type DestinationConfig,
+  type DestinationType,
+} from '../notify/channels';
+import type { AnyChannelSpec, DestinationCommon, DestinationEntry } from '../notify/channels/spec';
 import type { KnownStatus } from '../task';
 import { isLoopbackUrl } from '../url';
 import type { FileReader } from './file';
 import type { Problem } from './problems';
-import {
-  CHANNEL_URL,
-  baseUrl,
-  credentialName,
-  destinationName,
-  dingtalkSecret,
-  feishuSecret,
-  glob,
-  oneOf,
-  pagerdutyRoutingKey,
-  pagerdutySeverity,
-  serviceUrl,
-  shown,
-  smnTopicUrn,
-  timeOfDay,
-  timeZone,
-  webhookSecret,
-  type PagerDutySeverity,
-  type Rule,
-  type SmnTopic,
-} from './rules';
-import { DEFAULT_CREDENTIAL, ENTERPRISE_PROJECT_ID } from './scopes';
-import type { DestinationConfig, GlobFilter, Routing } from './types';
+import { alertStatus, destinationName, glob, oneOf, shown, timeOfDay, timeZone, type Rule } from './rules';
+import { ENTERPRISE_PROJECT_ID } from './scopes';
+import type { GlobFilter, Routing } from './types';
 import type { Input, Values } from './variables';
 
 /** A destination and how messages name it. */
@@ -40,97 +28,46 @@ export interface PlacedDestination {
   variable: string;
 }
 
-type Severity = Extract<DestinationConfig, { type: 'pagerduty' }>['severity'];
+const channels: readonly AnyChannelSpec[] = CHANNELS;
 
-/** The SMN publish endpoint of the URN's region (`SMN_ENDPOINT` overrides it). */
-function smnEndpoint(topic: SmnTopic): string {
-  return `https://smn.${topic.region}.myhuaweicloud.com`;
+/** The variable that turns a channel's one destination on: the first of its variables. */
+function enablingVariable(channel: AnyChannelSpec): string {
+  return Object.keys(channel.variables)[0]!;
 }
 
-/** Variables that turn a destination on, by type. */
-const ENABLING: Record<DestinationType, string> = {
-  slack: 'SLACK_WEBHOOK_URL',
-  webhook: 'WEBHOOK_URL',
-  teams: 'TEAMS_WEBHOOK_URL',
-  feishu: 'FEISHU_WEBHOOK_URL',
-  dingtalk: 'DINGTALK_WEBHOOK_URL',
-  wecom: 'WECOM_WEBHOOK_URL',
-  pagerduty: 'PAGERDUTY_ROUTING_KEY',
-  smn: 'SMN_TOPIC_URN',
-  googlechat: 'GOOGLE_CHAT_WEBHOOK_URL',
-  discord: 'DISCORD_WEBHOOK_URL',
-};
-
-/** The destinations the per-channel variables turn on, each named after its type, routed everything. */
+/** The destinations the channels' variables turn on, each named after its type, routed everything. */
 export function envDestinations(v: Values): PlacedDestination[] {
-  const routing: Routing = {};
-  const out: PlacedDestination[] = [];
-  const add = (destination: DestinationConfig) =>
-    out.push({ destination, where: ENABLING[destination.type], variable: ENABLING[destination.type] });
-  const url = (type: 'slack' | 'teams' | 'wecom' | 'googlechat' | 'discord', value: string | undefined) => {
-    if (value !== undefined) add({ type, name: type, url: value, routing });
-  };
-  const signed = (
-    type: 'webhook' | 'feishu' | 'dingtalk',
-    value: string | undefined,
-    secret: string | undefined,
-  ) => {
-    if (value !== undefined)
-      add({ type, name: type, url: value, routing, ...(secret !== undefined && { secret }) });
-  };
-  url('slack', v.SLACK_WEBHOOK_URL);
-  signed('webhook', v.WEBHOOK_URL, v.WEBHOOK_SECRET);
-  url('teams', v.TEAMS_WEBHOOK_URL);
-  signed('feishu', v.FEISHU_WEBHOOK_URL, v.FEISHU_SECRET);
-  signed('dingtalk', v.DINGTALK_WEBHOOK_URL, v.DINGTALK_SECRET);
-  url('wecom', v.WECOM_WEBHOOK_URL);
-  if (v.PAGERDUTY_ROUTING_KEY !== undefined)
-    add({
-      type: 'pagerduty',
-      name: 'pagerduty',
-      routingKey: v.PAGERDUTY_ROUTING_KEY,
-      eventsUrl: v.PAGERDUTY_EVENTS_URL,
-      severity: defaultSeverity(v),
-      routing,
-    });
-  if (v.SMN_TOPIC_URN !== undefined)
-    add({
-      type: 'smn',
-      name: 'smn',
-      topicUrn: v.SMN_TOPIC_URN.urn,
-      endpoint: v.SMN_ENDPOINT ?? smnEndpoint(v.SMN_TOPIC_URN),
-      projectId: v.SMN_TOPIC_URN.projectId,
-      credential: v.SMN_CREDENTIAL,
-      routing,
-    });
-  url('googlechat', v.GOOGLE_CHAT_WEBHOOK_URL);
-  url('discord', v.DISCORD_WEBHOOK_URL);
-  return out;
+  return channels.flatMap((channel) => {
+    // Undefined when the enabling variable is unset, or refused (reported by parseVariables).
+    const fields: object | undefined = channel.fromEnv(v);
+    if (fields === undefined) return [];
+    const variable = enablingVariable(channel);
+    const destination = { type: channel.type, name: channel.type, routing: {}, ...fields };
+    return [{ destination: destination as DestinationConfig, where: variable, variable }];
+  });
 }
 
-function defaultSeverity(v: Values): Severity {
-  return {
-    failed: v.PAGERDUTY_SEVERITY_FAILED,
-    timeout: v.PAGERDUTY_SEVERITY_TIMEOUT,
-    stuck: v.PAGERDUTY_SEVERITY_STUCK,
-  };
-}
-
+/**
+ * The keys every entry of the file may have besides its channel's own: what the destination is
+ * (`type`, `name`) and which messages it gets (the routing keys). A key every destination takes is
+ * added to one of these lists, to readCommon and to DestinationCommon.
+ */
+const NAMING_KEYS = ['type', 'name'] as const;
 const ROUTING_KEYS = ['statuses', 'hosts', 'backups', 'enterprise_projects', 'quiet_hours'] as const;
-const URL_KEYS = ['url', 'url_param'] as const;
-const SIGNED_KEYS = [...URL_KEYS, 'secret', 'secret_param'] as const;
-const TYPE_KEYS: Record<DestinationType, readonly string[]> = {
-  slack: URL_KEYS,
-  webhook: SIGNED_KEYS,
-  teams: URL_KEYS,
-  feishu: SIGNED_KEYS,
-  dingtalk: SIGNED_KEYS,
-  wecom: URL_KEYS,
-  pagerduty: ['routing_key', 'routing_key_param', 'events_url', 'severity'],
-  smn: ['topic_urn', 'endpoint', 'credential'],
-  googlechat: URL_KEYS,
-  discord: URL_KEYS,
-};
+
+/** The fields every destination has, from its entry: `name` (default: the type) and routing. */
+function readCommon(
+  m: Record<string, unknown>,
+  path: string,
+  type: DestinationType,
+  reader: FileReader,
+  v: Values,
+): DestinationCommon {
+  return {
+    name: reader.value(m.name, `${path}.name`, destinationName) ?? type,
+    routing: readRouting(m, path, reader, v.ALERT_STATUSES),
+  };
+}
 
 /** The destinations listed in the file. */
 export function fileDestinations(
@@ -161,111 +98,58 @@ function fileDestination(
   }
   const type = reader.value(loose.type, `${path}.type`, destinationType);
   if (type === undefined) return undefined;
-  const m = reader.mapping(raw, path, ['type', 'name', ...TYPE_KEYS[type], ...ROUTING_KEYS]) ?? loose;
+  const channel = channelOf(type);
+  const m = reader.mapping(raw, path, [...NAMING_KEYS, ...channel.fileKeys, ...ROUTING_KEYS]) ?? loose;
+  const common = readCommon(m, path, type, reader, v);
+  const fields: object | undefined = channel.fromFile(entryReader(m, path, reader, v), v);
+  return fields === undefined ? undefined : ({ type, ...common, ...fields } as DestinationConfig);
+}
 
+/** A channel's view of one entry: its keys, read with paths, secrets only as SSM parameters. */
+function entryReader(
+  m: Record<string, unknown>,
+  path: string,
+  reader: FileReader,
+  v: Values,
+): DestinationEntry {
+  const given = (x: unknown) => x !== undefined && x !== null;
   // A raw secret is accepted only next to a URL of this machine: there is nothing to leak.
-  const onLoopback = [m.url, m.events_url].some((u) => typeof u === 'string' && isLoopbackUrl(u.trim()));
-  const secret = <T>(key: string, rule: Rule<T>, what: string, required: boolean): T | undefined => {
-    const at = `${path}.${key}`;
-    const [direct, param] = [m[key], m[`${key}_param`]];
-    const given = (x: unknown) => x !== undefined && x !== null;
-    if (given(direct) && given(param)) {
-      reader.problem(at, `and ${key}_param are both set (set one)`);
-      return undefined;
-    }
-    if (given(direct)) {
-      if (!onLoopback) {
-        reader.problem(
-          at,
-          `is a secret, and secrets are not written in the destinations file (it is bundled with the code and kept in git): store the ${what} as an SSM SecureString and give its name as ${key}_param (raw values are accepted only for a destination on loopback)`,
-        );
+  const onLoopback = Object.entries(m).some(
+    ([key, value]) =>
+      (key === 'url' || key.endsWith('_url')) && typeof value === 'string' && isLoopbackUrl(value.trim()),
+  );
+  return {
+    value: (key, rule) => reader.value(m[key], `${path}.${key}`, rule),
+    check: (raw, at, rule) => reader.value(raw, `${path}.${at}`, rule),
+    secret(key, rule, what, required) {
+      const at = `${path}.${key}`;
+      const [direct, param] = [m[key], m[`${key}_param`]];
+      if (given(direct) && given(param)) {
+        reader.problem(at, `and ${key}_param are both set (set one)`);
         return undefined;
       }
-      const value = reader.value(direct, at, rule);
-      if (typeof value === 'string') reader.secrets.push(value);
-      return value;
-    }
-    if (given(param)) return reader.secretParam(param, `${at}_param`, rule);
-    if (required) reader.problem(`${at}_param`, `is required (the SSM SecureString holding the ${what})`);
-    return undefined;
+      if (given(direct)) {
+        if (!onLoopback) {
+          reader.problem(
+            at,
+            `is a secret, and secrets are not written in the destinations file (it is bundled with the code and kept in git): store the ${what} as an SSM SecureString and give its name as ${key}_param (raw values are accepted only for a destination on loopback)`,
+          );
+          return undefined;
+        }
+        const value = reader.value(direct, at, rule);
+        if (typeof value === 'string') reader.secrets.push(value);
+        return value;
+      }
+      if (given(param)) return reader.secretParam(param, `${at}_param`, rule);
+      if (required) reader.problem(`${at}_param`, `is required (the SSM SecureString holding the ${what})`);
+      return undefined;
+    },
+    mapping: (key, of) =>
+      given(m[key]) ? reader.mapping(m[key], `${path}.${key}`, undefined, of) : undefined,
+    problem: (key, text) => reader.problem(`${path}.${key}`, text),
+    has: (key) => given(m[key]),
+    alertStatus: alertStatus(v.ALERT_STATUSES),
   };
-  const name = reader.value(m.name, `${path}.name`, destinationName) ?? type;
-  const routing = readRouting(m, path, reader, v.ALERT_STATUSES);
-
-  switch (type) {
-    case 'slack':
-    case 'teams':
-    case 'wecom':
-    case 'googlechat':
-    case 'discord': {
-      const url = secret('url', CHANNEL_URL[type], 'webhook URL', true);
-      return url === undefined ? undefined : { type, name, url, routing };
-    }
-    case 'webhook': {
-      const url = secret('url', CHANNEL_URL.webhook, 'webhook URL', true);
-      const key = secret('secret', webhookSecret, 'signing secret', false);
-      return url === undefined
-        ? undefined
-        : { type, name, url, routing, ...(key !== undefined && { secret: key }) };
-    }
-    case 'feishu':
-    case 'dingtalk': {
-      const url = secret('url', CHANNEL_URL[type], 'webhook URL', true);
-      const key = secret(
-        'secret',
-        type === 'feishu' ? feishuSecret : dingtalkSecret,
-        'signing secret',
-        false,
-      );
-      return url === undefined
-        ? undefined
-        : { type, name, url, routing, ...(key !== undefined && { secret: key }) };
-    }
-    case 'pagerduty': {
-      const routingKey = secret('routing_key', pagerdutyRoutingKey, 'integration key', true);
-      const eventsUrl =
-        reader.value(m.events_url, `${path}.events_url`, serviceUrl) ?? v.PAGERDUTY_EVENTS_URL;
-      const severity = readSeverity(m.severity, `${path}.severity`, reader, v);
-      return routingKey === undefined ? undefined : { type, name, routingKey, eventsUrl, severity, routing };
-    }
-    case 'smn': {
-      const topic = reader.value(m.topic_urn, `${path}.topic_urn`, smnTopicUrn);
-      if (m.topic_urn === undefined || m.topic_urn === null)
-        reader.problem(`${path}.topic_urn`, `is required (${smnTopicUrn.expected})`);
-      const endpoint = reader.value(m.endpoint, `${path}.endpoint`, baseUrl);
-      const credential =
-        reader.value(m.credential, `${path}.credential`, credentialName) ?? DEFAULT_CREDENTIAL;
-      if (topic === undefined) return undefined;
-      return {
-        type,
-        name,
-        topicUrn: topic.urn,
-        endpoint: endpoint ?? smnEndpoint(topic),
-        projectId: topic.projectId,
-        credential,
-        routing,
-      };
-    }
-  }
-}
-
-/** Alert statuses a destination may route: the alerting ones and `stuck`. */
-function routableStatuses(alertStatuses: readonly KnownStatus[]): Rule<AlertStatus> {
-  return oneOf<AlertStatus>([...alertStatuses, 'stuck']);
-}
-
-function readSeverity(raw: unknown, path: string, reader: FileReader, v: Values): Severity {
-  const severity: Severity = { ...defaultSeverity(v) };
-  if (raw === undefined || raw === null) return severity;
-  const m = reader.mapping(raw, path, undefined, 'alert statuses to critical/error/warning/info');
-  if (m === undefined) return severity;
-  const statusRule = routableStatuses(v.ALERT_STATUSES);
-  for (const [status, value] of Object.entries(m)) {
-    const key = reader.value(status, `${path} key ${shown(status)}`, statusRule);
-    const level: PagerDutySeverity | undefined = reader.value(value, `${path}.${status}`, pagerdutySeverity);
-    if (key !== undefined && level !== undefined) severity[key] = level;
-  }
-  return severity;
 }
 
 function readRouting(
@@ -277,7 +161,7 @@ function readRouting(
   const routing: Routing = {};
   const statuses = reader.list(m.statuses, `${path}.statuses`, 'alert statuses');
   if (statuses !== undefined) {
-    const statusRule = routableStatuses(alertStatuses);
+    const statusRule = alertStatus(alertStatuses);
     const ok = statuses.map((s, i) => reader.value(s, `${path}.statuses[${i}]`, statusRule));
     routing.statuses = [...new Set(ok.filter((s) => s !== undefined))];
   }
@@ -343,11 +227,12 @@ export function checkDestinations(
   fileListed: boolean,
   problems: Problem[],
 ): void {
-  const anyGiven = fileListed || Object.values(ENABLING).some((name) => inputs.has(name));
+  const enabling = channels.map(enablingVariable);
+  const anyGiven = fileListed || enabling.some((name) => inputs.has(name));
   if (all.length === 0 && !anyGiven) {
     problems.push({
-      variable: 'SLACK_WEBHOOK_URL',
-      text: `no destination: set one of ${Object.values(ENABLING).join(', ')}, or list destinations in DESTINATIONS_FILE (at least one destination)`,
+      variable: enabling[0]!,
+      text: `no destination: set one of ${enabling.join(', ')}, or list destinations in DESTINATIONS_FILE (at least one destination)`,
     });
   }
   const seen = new Map<string, PlacedDestination>();

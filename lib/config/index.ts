@@ -1,6 +1,7 @@
 // Configuration, parsed once at start from the environment (and the destinations file) into the
 // typed Config that lib/ trusts. Every problem is reported at once, in one ConfigError line that
 // names each variable (or file path) and what was expected, and never shows a secret.
+import { channelOf } from '../notify/channels';
 import { redactUrl } from '../notify/redact';
 import { checkCredentialUse, buildCredentials } from './credentials';
 import { checkDestinations, envDestinations, fileDestinations } from './destinations';
@@ -52,9 +53,10 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
     credentials,
     [
       ...scopes.map(({ scope, where, variable }) => ({ credential: scope.credential, where, variable })),
-      ...destinations.flatMap(({ destination: d, where, variable }) =>
-        d.type === 'smn' ? [{ credential: d.credential, where, variable }] : [],
-      ),
+      ...destinations.flatMap(({ destination: d, where, variable }) => {
+        const credential = channelOf(d.type).credential?.(d);
+        return credential === undefined ? [] : [{ credential, where, variable }];
+      }),
     ],
     problems,
   );
@@ -117,16 +119,13 @@ function describeAuth(auth: HssAuth): Record<string, string> {
 }
 
 function describeDestination(d: DestinationConfig): Record<string, unknown> {
-  switch (d.type) {
-    case 'pagerduty':
-      return { ...d, routingKey: REDACTED, eventsUrl: redactUrl(d.eventsUrl) };
-    case 'smn':
-      return { ...d, endpoint: redactUrl(d.endpoint) };
-    case 'webhook':
-    case 'feishu':
-    case 'dingtalk':
-      return { ...d, url: redactUrl(d.url), ...(d.secret !== undefined && { secret: REDACTED }) };
-    default:
-      return { ...d, url: redactUrl(d.url) };
+  const { redact } = channelOf(d.type);
+  const view = new Map<string, unknown>(Object.entries(d));
+  for (const key of [...(redact.secretUrls ?? []), ...(redact.urls ?? [])]) {
+    const url = view.get(String(key));
+    if (typeof url === 'string') view.set(String(key), redactUrl(url));
   }
+  for (const key of redact.secrets ?? [])
+    if (view.get(String(key)) !== undefined) view.set(String(key), REDACTED);
+  return Object.fromEntries(view);
 }

@@ -4,6 +4,7 @@
 import picomatch from 'picomatch';
 import * as z from 'zod/mini';
 import { redactUrl } from '../notify/redact';
+import type { AlertStatus } from '../model';
 import { TASK_STATUSES, isKnownStatus, type KnownStatus } from '../task';
 import { isLoopbackHost, parseUrl } from '../url';
 
@@ -147,6 +148,11 @@ export const statusList: Rule<KnownStatus[]> = rule(
   },
 );
 
+/** An alert status a destination may route or page on: one of the alerting `statuses`, or `stuck`. */
+export function alertStatus(statuses: readonly KnownStatus[]): Rule<AlertStatus> {
+  return oneOf<AlertStatus>([...statuses, 'stuck']);
+}
+
 /** A credential name (`acme`, `prod-cn`): lower-cased. */
 export const credentialName: Rule<string> = rule('a credential name of 1..32 a-z 0-9 _ -', 'value', (t) =>
   /^[a-z0-9_-]{1,32}$/i.test(t) ? t.toLowerCase() : refuse(),
@@ -184,58 +190,6 @@ export const secretToken = (maxLength: number): Rule<string> =>
     t.length <= maxLength && !/\s/.test(t) ? t : refuse(),
   );
 
-/** Standard Webhooks secret: `whsec_` + base64 of a key of 24 bytes or more. */
-export const webhookSecret: Rule<string> = rule(
-  'whsec_ followed by the base64 of a key of at least 24 bytes (Standard Webhooks)',
-  'hidden',
-  (t) => {
-    const key = t.startsWith('whsec_') ? t.slice(6) : undefined;
-    const ok =
-      key !== undefined && /^[A-Za-z0-9+/]+={0,2}$/.test(key) && Buffer.from(key, 'base64').length >= 24;
-    return ok ? t : refuse();
-  },
-  `make one with: node -e "console.log('whsec_'+require('crypto').randomBytes(32).toString('base64'))"`,
-);
-
-/** Feishu/Lark bot signing secret, as the bot's security settings show it. */
-export const feishuSecret: Rule<string> = rule('1..128 characters without spaces', 'hidden', (t) =>
-  t.length <= 128 && !/\s/.test(t) ? t : refuse(),
-);
-
-/** DingTalk robot signing secret (`SEC` + hex, as the robot's security settings show it). */
-export const dingtalkSecret: Rule<string> = rule(
-  'the robot secret starting with SEC (up to 128 characters, no spaces)',
-  'hidden',
-  (t) => (t.startsWith('SEC') && t.length <= 128 && !/\s/.test(t) ? t : refuse()),
-);
-
-/** PagerDuty Events v2 integration (routing) key. */
-export const pagerdutyRoutingKey: Rule<string> = rule('32 characters of A-Z a-z 0-9', 'hidden', (t) =>
-  /^[A-Za-z0-9]{32}$/.test(t) ? t : refuse(`${t.length} characters`),
-);
-
-const PAGERDUTY_SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
-export type PagerDutySeverity = (typeof PAGERDUTY_SEVERITIES)[number];
-export const pagerdutySeverity: Rule<PagerDutySeverity> = oneOf(PAGERDUTY_SEVERITIES);
-
-/** The parts of an SMN topic URN. */
-export interface SmnTopic {
-  urn: string;
-  region: string;
-  projectId: string;
-  topic: string;
-}
-
-export const smnTopicUrn: Rule<SmnTopic> = rule(
-  'an SMN topic URN urn:smn:{region}:{project_id}:{topic}',
-  'value',
-  (t) => {
-    const m =
-      /^urn:smn:([a-z]{2}(?:-[a-z]+)+-\d+):([A-Za-z0-9]{1,64}):([A-Za-z0-9][A-Za-z0-9_-]{0,254})$/.exec(t);
-    return m ? { urn: t, region: m[1]!, projectId: m[2]!, topic: m[3]! } : refuse();
-  },
-);
-
 // ---- URLs ---------------------------------------------------------------------------------------
 
 /** https anywhere, http only to this machine (local emulators and sinks); never user info in the URL. */
@@ -248,15 +202,15 @@ function secureUrl(raw: string): URL | undefined {
 
 const LOOPBACK = 'http only to 127.0.0.0/8, ::1 or localhost';
 
-/** What a channel's webhook URL looks like where its documentation fixes it (a loopback URL always passes). */
-interface UrlShape {
+/** What a channel's webhook URL looks like where its vendor documents it (a loopback URL always passes). */
+export interface UrlShape {
   /** The shape in words, e.g. `https://open.feishu.cn/open-apis/bot/v2/hook/…`. */
   readonly doc?: string;
   readonly matches?: (url: URL) => boolean;
 }
 
-/** A webhook URL (a secret: shown as scheme and host only) of the given shape. */
-function webhookUrl(shape: UrlShape): Rule<string> {
+/** A webhook URL (a secret: shown as scheme and host only) of the given shape (any https URL without one). */
+export function webhookUrl(shape: UrlShape = {}): Rule<string> {
   const expected = shape.doc
     ? `${shape.doc}, without user info (or any http(s) URL on loopback)`
     : `an https URL (${LOOPBACK}) without user info`;
@@ -267,58 +221,13 @@ function webhookUrl(shape: UrlShape): Rule<string> {
   });
 }
 
-const hostIs = (url: URL, ...hosts: string[]) => hosts.includes(url.hostname.toLowerCase());
-const hostEndsWith = (url: URL, suffix: string) => url.hostname.toLowerCase().endsWith(suffix);
+/** True when `url` is https on one of `hosts` (lower-case). */
+export const httpsOn = (url: URL, ...hosts: string[]): boolean =>
+  url.protocol === 'https:' && hosts.includes(url.hostname.toLowerCase());
 
-/** Host and path shapes as each vendor documents its webhook URLs (notifications.md). */
-const URL_SHAPES = {
-  any: {},
-  teams: {
-    doc: 'a Teams Workflows URL on https://*.logic.azure.com, https://*.environment.api.powerplatform.com or https://api.powerautomate.com',
-    matches: (u) =>
-      u.protocol === 'https:' &&
-      (hostEndsWith(u, '.logic.azure.com') ||
-        hostEndsWith(u, '.environment.api.powerplatform.com') ||
-        hostIs(u, 'api.powerautomate.com')),
-  },
-  feishu: {
-    doc: 'a bot URL https://open.feishu.cn/open-apis/bot/v2/hook/… (Lark: open.larksuite.com)',
-    matches: (u) =>
-      u.protocol === 'https:' &&
-      hostIs(u, 'open.feishu.cn', 'open.larksuite.com') &&
-      /^\/open-apis\/bot\/v2\/hook\/[^/]+$/.test(u.pathname),
-  },
-  dingtalk: {
-    doc: 'a robot URL https://oapi.dingtalk.com/robot/send?access_token=…',
-    matches: (u) =>
-      u.protocol === 'https:' &&
-      hostIs(u, 'oapi.dingtalk.com') &&
-      u.pathname === '/robot/send' &&
-      !!u.searchParams.get('access_token'),
-  },
-  wecom: {
-    doc: 'a robot URL https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…',
-    matches: (u) =>
-      u.protocol === 'https:' &&
-      hostIs(u, 'qyapi.weixin.qq.com') &&
-      u.pathname === '/cgi-bin/webhook/send' &&
-      !!u.searchParams.get('key'),
-  },
-  googlechat: {
-    doc: 'a space webhook URL https://chat.googleapis.com/v1/spaces/…/messages?key=…&token=…',
-    matches: (u) =>
-      u.protocol === 'https:' &&
-      hostIs(u, 'chat.googleapis.com') &&
-      /^\/v1\/spaces\/[^/]+\/messages$/.test(u.pathname),
-  },
-  discord: {
-    doc: 'a webhook URL https://discord.com/api/webhooks/{id}/{token} (or discordapp.com)',
-    matches: (u) =>
-      u.protocol === 'https:' &&
-      hostIs(u, 'discord.com', 'discordapp.com') &&
-      /^\/api(\/v\d+)?\/webhooks\/\d+\/[^/]+$/.test(u.pathname),
-  },
-} satisfies Record<string, UrlShape>;
+/** True when `url` is https on a host ending in one of `suffixes` (`.logic.azure.com`). */
+export const httpsUnder = (url: URL, ...suffixes: string[]): boolean =>
+  url.protocol === 'https:' && suffixes.some((s) => url.hostname.toLowerCase().endsWith(s));
 
 /** A plain (non-secret) http(s) endpoint with a path, such as the PagerDuty events URL. */
 export const serviceUrl: Rule<string> = rule(`an https URL (${LOOPBACK}) without user info`, 'url', (t) =>
@@ -341,15 +250,3 @@ export const baseUrl: Rule<string> = rule(
 export const anyHttpUrl: Rule<string> = rule('an http(s) URL', 'url', (t) =>
   ['http:', 'https:'].includes(parseUrl(t)?.protocol ?? '') ? t : refuse(),
 );
-
-/** The webhook URL rule of each channel that has one (env variable and file field alike). */
-export const CHANNEL_URL = {
-  slack: webhookUrl(URL_SHAPES.any),
-  webhook: webhookUrl(URL_SHAPES.any),
-  teams: webhookUrl(URL_SHAPES.teams),
-  feishu: webhookUrl(URL_SHAPES.feishu),
-  dingtalk: webhookUrl(URL_SHAPES.dingtalk),
-  wecom: webhookUrl(URL_SHAPES.wecom),
-  googlechat: webhookUrl(URL_SHAPES.googlechat),
-  discord: webhookUrl(URL_SHAPES.discord),
-} as const;

@@ -122,7 +122,7 @@ export function buildScopes(
   if (inputs.has('HSS_SCOPES')) {
     placed = (values.HSS_SCOPES ?? []).map((scope) => ({
       scope,
-      where: `HSS_SCOPES ${shown(scopeText(scope), SHOWN_SCOPE)}`,
+      where: `HSS_SCOPES ${shown(listForm(scope), SHOWN_SCOPE)}`,
       variable: 'HSS_SCOPES',
     }));
   } else if (file?.scopes !== undefined) {
@@ -179,7 +179,7 @@ function oneScope(values: Values, inputs: ReadonlyMap<string, Input>, problems: 
 }
 
 /** `region/project/ep[@credential]`, the list form of a scope. */
-function scopeText(scope: ScopeConfig): string {
+function listForm(scope: ScopeConfig): string {
   const credential = scope.credential === DEFAULT_CREDENTIAL ? '' : `@${scope.credential}`;
   return `${scope.region ?? '(endpoint)'}/${scope.projectId}/${scope.enterpriseProjectId}${credential}`;
 }

@@ -1,7 +1,7 @@
 // The typed configuration every part of lib/ trusts: parsed once, at start, from the environment
 // (and DESTINATIONS_FILE); lib/ never re-validates these values.
 import type { AlertStatus, KnownStatus } from '../model';
-import type { DestinationType } from '../notify/destination';
+import type { DestinationConfig, DestinationType } from '../notify/channels';
 
 /** HSS credentials: AK/SK (SDK-HMAC-SHA256; `securityToken` for temporary ones) or an IAM token. */
 export type HssAuth =
@@ -35,43 +35,6 @@ export interface Routing {
   /** Chat messages (not pages) are held during these hours and released as one digest. */
   quietHours?: { start: string; end: string; timeZone: string };
 }
-
-interface DestinationBase {
-  /** Unique id: the delivery-state key; defaults to the type (`slack`), must be given when a type repeats. */
-  name: string;
-  routing: Routing;
-}
-
-/** Every destination; `url`s, keys and secrets are secrets (never logged; `describeConfig` redacts them). */
-export type DestinationConfig = DestinationBase &
-  (
-    | { type: 'slack'; url: string }
-    | { type: 'webhook'; url: string; /** `whsec_<base64>` only. */ secret?: string }
-    | { type: 'teams'; url: string }
-    | { type: 'feishu'; url: string; secret?: string }
-    | { type: 'dingtalk'; url: string; /** `SEC...` */ secret?: string }
-    | { type: 'wecom'; url: string }
-    | {
-        type: 'pagerduty';
-        routingKey: string;
-        /** Default `https://events.pagerduty.com/v2/enqueue`. */
-        eventsUrl: string;
-        /** PagerDuty severity per alert status (defaults failed=error, timeout=warning, stuck=warning, others=warning). */
-        severity: Partial<Record<AlertStatus, 'critical' | 'error' | 'warning' | 'info'>>;
-      }
-    | {
-        type: 'smn';
-        topicUrn: string;
-        /** Default `https://smn.{region of the URN}.myhuaweicloud.com`. */
-        endpoint: string;
-        /** Project id of the publish path, read from the URN (`urn:smn:{region}:{project_id}:{topic}`). */
-        projectId: string;
-        /** Credential name that signs the publish (the same AK/SK signer as HSS, or the token). */
-        credential: string;
-      }
-    | { type: 'googlechat'; url: string }
-    | { type: 'discord'; url: string }
-  );
 
 /** Alert lifecycle settings (stuck tasks, resolution, reminders, daily summary). */
 export interface LifecycleConfig {
@@ -110,7 +73,7 @@ export interface Config {
   stateNamespace: string;
   dynamodbEndpoint?: string;
   awsRegion: string;
-  /** At least one; names unique. From the per-channel variables and DESTINATIONS_FILE. */
+  /** At least one; names unique. From the per-channel variables and DESTINATIONS_FILE (lib/notify/channels/). */
   destinations: DestinationConfig[];
   /** Record the current window without alerting. */
   baseline: boolean;
@@ -119,4 +82,4 @@ export interface Config {
   logLevel?: string;
 }
 
-export type { DestinationType };
+export type { DestinationConfig, DestinationType };

@@ -1,31 +1,26 @@
 // The one table of environment variables: each row says what the variable is for, whether it is a
 // secret (never shown; may come from SSM with the `_PARAM` suffix), its default and its rule. The
-// parser, the secret list, the SSM resolver and the README's configuration table all read it.
+// parser, the secret list, the SSM resolver and the README's configuration table all read it. A
+// channel's variables are written in its spec (lib/notify/channels/) and joined in here; any other
+// variable is one row of CORE_VARIABLES.
 import type { Problem } from './problems';
+import { CHANNELS } from '../notify/channels';
+import type { ChannelVariable } from '../notify/channels/spec';
 import {
-  CHANNEL_URL,
   anyHttpUrl,
   awsRegion,
   baseUrl,
   boolean,
   check,
-  credentialName,
-  dingtalkSecret,
-  feishuSecret,
   integer,
   oneOf,
-  pagerdutyRoutingKey,
-  pagerdutySeverity,
   regionId,
   secretToken,
-  serviceUrl,
-  smnTopicUrn,
   ssmParameterName,
   statusList,
   text,
   timeOfDay,
   timeZone,
-  webhookSecret,
   type Rule,
 } from './rules';
 import { PROJECT_ID, ENTERPRISE_PROJECT_ID, scopeList } from './scopes';
@@ -52,7 +47,8 @@ export interface Variable<T> {
 
 const v = <const S extends Variable<unknown>>(spec: S): S => spec;
 
-export const VARIABLES = {
+/** The variables that are not a channel's. */
+const CORE_VARIABLES = {
   // ---- scopes: where HSS is read ----
   HSS_SCOPES: v({
     group: 'Scopes',
@@ -192,128 +188,7 @@ export const VARIABLES = {
     rule: ssmParameterName,
     doc: 'Name of an SSM parameter (String or SecureString) whose value is the destinations file; instead of DESTINATIONS_FILE.',
   }),
-  SLACK_WEBHOOK_URL: v({
-    group: 'Destinations',
-    rule: CHANNEL_URL.slack,
-    secret: true,
-    doc: 'Slack incoming webhook.',
-  }),
-  WEBHOOK_URL: v({
-    group: 'Destinations',
-    rule: CHANNEL_URL.webhook,
-    secret: true,
-    doc: 'Generic JSON webhook (one POST per message).',
-  }),
-  WEBHOOK_SECRET: v({
-    group: 'Destinations',
-    rule: webhookSecret,
-    secret: true,
-    needs: 'WEBHOOK_URL',
-    doc: 'Signs webhook deliveries per Standard Webhooks.',
-  }),
-  TEAMS_WEBHOOK_URL: v({
-    group: 'Destinations',
-    rule: CHANNEL_URL.teams,
-    secret: true,
-    doc: 'Microsoft Teams Workflows webhook ("Send webhook alerts to a channel").',
-  }),
-  FEISHU_WEBHOOK_URL: v({
-    group: 'Destinations',
-    rule: CHANNEL_URL.feishu,
-    secret: true,
-    doc: 'Feishu / Lark custom bot.',
-  }),
-  FEISHU_SECRET: v({
-    group: 'Destinations',
-    rule: feishuSecret,
-    secret: true,
-    needs: 'FEISHU_WEBHOOK_URL',
-    doc: "The bot's signature secret, when signing is on.",
-  }),
-  DINGTALK_WEBHOOK_URL: v({
-    group: 'Destinations',
-    rule: CHANNEL_URL.dingtalk,
-    secret: true,
-    doc: 'DingTalk custom robot.',
-  }),
-  DINGTALK_SECRET: v({
-    group: 'Destinations',
-    rule: dingtalkSecret,
-    secret: true,
-    needs: 'DINGTALK_WEBHOOK_URL',
-    doc: "The robot's signing secret, when signing is on.",
-  }),
-  WECOM_WEBHOOK_URL: v({
-    group: 'Destinations',
-    rule: CHANNEL_URL.wecom,
-    secret: true,
-    doc: 'WeCom group robot.',
-  }),
-  PAGERDUTY_ROUTING_KEY: v({
-    group: 'Destinations',
-    rule: pagerdutyRoutingKey,
-    secret: true,
-    doc: 'PagerDuty Events v2 integration key.',
-  }),
-  PAGERDUTY_EVENTS_URL: v({
-    group: 'Destinations',
-    rule: serviceUrl,
-    default: 'https://events.pagerduty.com/v2/enqueue',
-    needs: 'PAGERDUTY_ROUTING_KEY',
-    doc: 'PagerDuty Events API endpoint (loopback for tests).',
-  }),
-  PAGERDUTY_SEVERITY_FAILED: v({
-    group: 'Destinations',
-    rule: pagerdutySeverity,
-    default: 'error',
-    needs: 'PAGERDUTY_ROUTING_KEY',
-    doc: 'PagerDuty severity of a failed task.',
-  }),
-  PAGERDUTY_SEVERITY_TIMEOUT: v({
-    group: 'Destinations',
-    rule: pagerdutySeverity,
-    default: 'warning',
-    needs: 'PAGERDUTY_ROUTING_KEY',
-    doc: 'PagerDuty severity of a timed-out task.',
-  }),
-  PAGERDUTY_SEVERITY_STUCK: v({
-    group: 'Destinations',
-    rule: pagerdutySeverity,
-    default: 'warning',
-    needs: 'PAGERDUTY_ROUTING_KEY',
-    doc: 'PagerDuty severity of a stuck task.',
-  }),
-  SMN_TOPIC_URN: v({
-    group: 'Destinations',
-    rule: smnTopicUrn,
-    doc: 'Huawei Cloud SMN topic to publish to (e-mail, SMS, ... subscriptions).',
-  }),
-  SMN_ENDPOINT: v({
-    group: 'Destinations',
-    rule: baseUrl,
-    defaultDoc: "`https://smn.{region}.myhuaweicloud.com`, the URN's region",
-    needs: 'SMN_TOPIC_URN',
-    doc: 'SMN endpoint override.',
-  }),
-  SMN_CREDENTIAL: v({
-    group: 'Destinations',
-    rule: credentialName,
-    default: 'default',
-    needs: 'SMN_TOPIC_URN',
-    doc: 'Credential that signs the SMN publish.',
-  }),
-  GOOGLE_CHAT_WEBHOOK_URL: v({
-    group: 'Destinations',
-    rule: CHANNEL_URL.googlechat,
-    secret: true,
-    doc: 'Google Chat space incoming webhook.',
-  }),
-  DISCORD_WEBHOOK_URL: v({
-    group: 'Destinations',
-    rule: CHANNEL_URL.discord,
-    secret: true,
-    doc: 'Discord channel webhook.',
-  }),
+  // Each channel's variables come from its spec (lib/notify/channels/): see VARIABLES below.
   // ---- lifecycle ----
   STUCK_AFTER_MINUTES: v({
     group: 'Lifecycle',
@@ -353,9 +228,40 @@ export const VARIABLES = {
   }),
 } as const;
 
+type Channel = (typeof CHANNELS)[number];
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void
+  ? I
+  : never;
+/** Every channel's variables, in the Destinations group. */
+type ChannelVariables = {
+  [K in keyof UnionToIntersection<Channel['variables']>]: UnionToIntersection<Channel['variables']>[K] & {
+    group: 'Destinations';
+    needs?: string;
+  };
+};
+
+/**
+ * Every variable: the core ones, then each channel's in CHANNELS order (its first one turns the
+ * destination on; the others only apply with it).
+ */
+export const VARIABLES = {
+  ...CORE_VARIABLES,
+  ...Object.fromEntries(
+    CHANNELS.flatMap((channel) => {
+      const entries = Object.entries(channel.variables as Record<string, ChannelVariable>);
+      const first = entries[0]![0];
+      return entries.map(([name, variable]) => [
+        name,
+        { ...variable, group: 'Destinations', ...(name !== first && { needs: first }) },
+      ]);
+    }),
+  ),
+} as typeof CORE_VARIABLES & ChannelVariables;
+
 export type VariableName = keyof typeof VARIABLES;
 
-type ValueOf<V> = V extends { rule: Rule<infer T> }
+/** The parsed value of variable `V`: its rule's type, never undefined when it has a default. */
+export type ValueOf<V> = V extends { rule: Rule<infer T> }
   ? V extends { default: string }
     ? T
     : T | undefined

@@ -8,22 +8,32 @@ import { redactUrl, scrubUrls } from './redact';
 /** A delivery outcome that is not `ok`. */
 export type DeliveryFailure = Exclude<DeliveryOutcome, { kind: 'ok' }>;
 
-/** Short advice for the error words Slack (and Slack-compatible receivers) answer with. */
-const ERROR_WORD_HINTS: Readonly<Record<string, string>> = {
-  invalid_payload: 'the receiver rejected the JSON payload',
-  invalid_blocks: 'the receiver rejected the message blocks',
-  invalid_blocks_format: 'the receiver rejected the message blocks',
-  no_text: 'the message had no text',
-  action_prohibited: 'an admin restriction forbids posting to this channel',
-  channel_not_found: 'the channel no longer exists',
-  no_service: 'the webhook was removed or disabled',
-  no_active_hooks: 'the webhook is disabled',
-  channel_is_archived: 'the channel is archived',
-  posting_to_general_channel_denied: 'only admins may post to this channel',
-  team_disabled: 'the Slack workspace is disabled',
-  invalid_token: 'the webhook token is invalid',
-  user_not_found: 'the target user no longer exists',
-  rollup_error: 'Slack had an internal error',
+/** What an error word refuses: one payload, the webhook itself (every message), or nothing for good (retry). */
+type WordRefuses = 'payload' | 'webhook' | 'nothing';
+
+/** Error words and what each means. */
+export type ErrorWords = Readonly<Record<string, { hint: string; refuses: WordRefuses }>>;
+
+/**
+ * The error words Slack documents for incoming webhooks (Slack-compatible receivers and some webhooks
+ * answer them too): advice for the error text, and what the word refuses. The one list of them.
+ */
+export const ERROR_WORDS: ErrorWords = {
+  invalid_payload: { hint: 'the receiver rejected the JSON payload', refuses: 'payload' },
+  invalid_blocks: { hint: 'the receiver rejected the message blocks', refuses: 'payload' },
+  invalid_blocks_format: { hint: 'the receiver rejected the message blocks', refuses: 'payload' },
+  no_text: { hint: 'the message had no text', refuses: 'payload' },
+  too_many_attachments: { hint: 'the message had too many attachments', refuses: 'payload' },
+  action_prohibited: { hint: 'an admin restriction forbids posting to this channel', refuses: 'webhook' },
+  channel_not_found: { hint: 'the channel no longer exists', refuses: 'webhook' },
+  no_service: { hint: 'the webhook was removed or disabled', refuses: 'webhook' },
+  no_active_hooks: { hint: 'the webhook is disabled', refuses: 'webhook' },
+  channel_is_archived: { hint: 'the channel is archived', refuses: 'webhook' },
+  posting_to_general_channel_denied: { hint: 'only admins may post to this channel', refuses: 'webhook' },
+  team_disabled: { hint: 'the Slack workspace is disabled', refuses: 'webhook' },
+  invalid_token: { hint: 'the webhook token is invalid', refuses: 'webhook' },
+  user_not_found: { hint: 'the target user no longer exists', refuses: 'webhook' },
+  rollup_error: { hint: 'Slack had an internal error', refuses: 'nothing' },
 };
 
 /** Advice by status when the body carries no known error word. */
@@ -51,7 +61,7 @@ export function classifyHttp(
 ): DeliveryOutcome {
   if (status >= 200 && status < 300) return { kind: 'ok' };
   const word = errorWord(bodyText);
-  const hint = (word !== undefined ? ERROR_WORD_HINTS[word] : undefined) ?? STATUS_HINTS[status];
+  const hint = (word !== undefined ? ERROR_WORDS[word]?.hint : undefined) ?? STATUS_HINTS[status];
   const error = [`HTTP ${status}`, word].filter(Boolean).join(' ') + (hint ? `: ${hint}` : '');
   if (status === 429 || status === 408 || (status >= 500 && status < 600)) {
     const retryAfterMs = parseRetryAfter(header(headers, 'retry-after'), nowMs);

@@ -1,23 +1,11 @@
-// One interface per channel (Slack, webhook, Teams, Feishu, DingTalk, WeCom, PagerDuty, SMN, Google
-// Chat, Discord): render (pure), sign (time-dependent headers/fields, just before sending), classify
-// the answer. The outbox owns sending (one POST through the shared HTTP layer), pacing, retries and
-// bookkeeping, so adding a channel is one file plus its conformance-suite entry.
+// One interface for every configured destination, whatever its channel (lib/notify/channels/): render
+// (pure), sign (time-dependent headers/fields, just before sending), classify the answer. The outbox
+// owns sending (one POST through the shared HTTP layer), pacing, retries and bookkeeping.
 import type { DeliveryOutcome, Message } from '../model';
 import type { HttpAnswer } from './http';
 
-export const DESTINATION_TYPES = [
-  'slack',
-  'webhook',
-  'teams',
-  'feishu',
-  'dingtalk',
-  'wecom',
-  'pagerduty',
-  'smn',
-  'googlechat',
-  'discord',
-] as const;
-export type DestinationType = (typeof DESTINATION_TYPES)[number];
+/** A channel's type (`slack`, `wecom`, ...): one per spec in CHANNELS. */
+export type { DestinationType } from './channels';
 
 /** One HTTP request a channel wants sent; `covers` says which messages of the rendered batch it carries. */
 export interface ChannelRequest {
@@ -59,7 +47,8 @@ export interface ChannelLimits {
 export interface Destination {
   /** Stable id: the delivery-state key (`slack`, or the `name` from the destinations file). */
   readonly id: string;
-  readonly type: DestinationType;
+  /** The channel's type (DestinationType). */
+  readonly type: string;
   /** Safe to log and show: type, name and the URL cut to scheme + host (`slack https://hooks.slack.com/…`). */
   readonly description: string;
   readonly limits: ChannelLimits;

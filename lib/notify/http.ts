@@ -1,11 +1,10 @@
 // The HTTP leg of every notifier: one JSON POST, the answer returned whatever its status (classify.ts
 // decides what it means), and network failures thrown as HttpNetworkError with the URL redacted.
 import axios, { type AxiosResponse } from 'axios';
-import { AlertsError, ConfigError } from '../errors';
+import { AlertsError } from '../errors';
 import { silentLog, type Log } from '../log';
 import { networkCause } from './classify';
 import { redactUrl } from './redact';
-import { isLoopbackHost } from '../url';
 
 /** What a receiver answered: status, lower-case header names, and the body as text. */
 export interface HttpAnswer {
@@ -91,25 +90,6 @@ export function createPostJson(deps: { log?: Log } = {}): PostJson {
       bodyText: typeof response.data === 'string' ? response.data : String(response.data ?? ''),
     };
   };
-}
-
-/**
- * Checks a delivery URL: https, or http only to a loopback host (127.0.0.0/8, ::1, localhost) for
- * local testing. Throws ConfigError naming `label` and the redacted URL, never its path.
- */
-export function requireDeliveryUrl(url: string, label: string, variable?: string): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ConfigError(`${label} is not a valid URL (expected https://...)`, variable);
-  }
-  if (parsed.protocol === 'https:') return parsed;
-  if (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname)) return parsed;
-  throw new ConfigError(
-    `${label} must use https:// (http:// only to 127.0.0.1, ::1 or localhost for local tests), got ${redactUrl(url)}`,
-    variable,
-  );
 }
 
 function codeOf(err: unknown): string | undefined {

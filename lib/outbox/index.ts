@@ -12,7 +12,7 @@ import { RETENTION, ttlAfter } from '../retention';
 import { mapBounded, type TableClient } from '../state/table-client';
 import type { HealthRow, StoredRecord } from './items';
 import { createLeaseGuard } from './lease';
-import { failingNotice, recoveredNotice } from './notices';
+import { destinationFailingNotice, destinationRecoveredNotice } from './notices';
 import { RETRY_POLICY, route, type HoldUntil, type RetryPolicy } from './plan';
 import {
   newDestinationRun,
@@ -239,7 +239,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     for (const row of rows) {
       const destination = configured.get(row.destination);
       if (!destination) continue;
-      await enqueue([failingNotice(destination, row, row.undelivered, ctx.clock())]);
+      await enqueue([destinationFailingNotice(destination, row, row.undelivered, ctx.clock())]);
       await store.markNoticed(row.destination);
       row.noticed = true;
     }
@@ -270,14 +270,14 @@ export function createOutbox(deps: OutboxDeps): Outbox {
             });
           health.set(destination.id, row);
           if (!row.noticed) {
-            await enqueue([failingNotice(destination, row, run.undeliveredAlerts, now)]);
+            await enqueue([destinationFailingNotice(destination, row, run.undeliveredAlerts, now)]);
             await store.markNoticed(destination.id);
             row.noticed = true;
           }
           run.undeliveredAlerts = 0;
         } else if (run.answeredOk && health.has(destination.id)) {
           const row = health.get(destination.id)!;
-          if (row.noticed) await enqueue([recoveredNotice(destination, row, now)]);
+          if (row.noticed) await enqueue([destinationRecoveredNotice(destination, row, now)]);
           await store.clearHealth(destination.id, row.failingSince);
           health.delete(destination.id);
           log.info('A destination that was failing permanently works again', {

@@ -1,34 +1,12 @@
 // The notices the outbox itself raises about a destination (issue 10 #6): "failing permanently"
 // (once per streak, to every other destination) and "works again". Pure: they are ordinary messages
 // that the outbox enqueues and delivers like any alert.
-import { createHash } from 'node:crypto';
+import { stableId as noticeId } from '../ids';
 import type { NoticeMessage } from '../model';
-import type { Destination, DestinationType } from '../notify/destination';
+import { displayName } from '../notify/channels';
+import type { Destination } from '../notify/destination';
+import { utcMinute } from '../wording';
 import type { DestinationHealth } from './types';
-
-const TYPE_NAMES: Readonly<Record<DestinationType, string>> = {
-  slack: 'Slack',
-  webhook: 'Webhook',
-  teams: 'Microsoft Teams',
-  feishu: 'Feishu',
-  dingtalk: 'DingTalk',
-  wecom: 'WeCom',
-  pagerduty: 'PagerDuty',
-  smn: 'Huawei Cloud SMN',
-  googlechat: 'Google Chat',
-  discord: 'Discord',
-};
-
-/** `Slack`, or `Slack "ops-room"` when the destination has a name of its own. */
-export function destinationName(destination: Pick<Destination, 'id' | 'type'>): string {
-  const type = TYPE_NAMES[destination.type] ?? destination.type;
-  return destination.id === destination.type ? type : `${type} "${destination.id}"`;
-}
-
-/** `2026-11-30 08:00 UTC`. */
-export function minuteUtc(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
 
 /** The short head of an error (`HTTP 404 no_service` of `HTTP 404 no_service: the webhook was removed`). */
 function errorHead(error: string): string {
@@ -40,24 +18,24 @@ function errorHead(error: string): string {
  * The one "failing permanently" notice of a streak (its id is stable for the streak), sent to every
  * destination but the failing one. `undeliveredAlerts` counts the alerts it did not get so far.
  */
-export function failingNotice(
+export function destinationFailingNotice(
   destination: Pick<Destination, 'id' | 'type' | 'description'>,
   health: DestinationHealth,
   undeliveredAlerts: number,
   now: number,
 ): NoticeMessage {
-  const name = destinationName(destination);
+  const name = displayName(destination);
   const alerts = `${undeliveredAlerts} alert${undeliveredAlerts === 1 ? '' : 's'} undelivered`;
   return {
     kind: 'notice',
     notice: 'destination-failing',
     id: noticeId('destination-failing', destination.id, health.failingSince),
     at: now,
-    summary: `${name} is failing permanently since ${minuteUtc(health.failingSince)} (${errorHead(health.lastError)}): ${alerts}`,
+    summary: `${name} is failing permanently since ${utcMinute(health.failingSince)} (${errorHead(health.lastError)}): ${alerts}`,
     detail: `Every message to ${destination.description} is refused: ${health.lastError}. Fix the destination (a new webhook URL, restored permissions) or remove it; alerts it misses are not sent to it later.`,
     facts: [
       ['Destination', destination.description],
-      ['Failing since', minuteUtc(health.failingSince)],
+      ['Failing since', utcMinute(health.failingSince)],
       ['Last error', health.lastError],
       ['Undelivered alerts', String(undeliveredAlerts)],
     ],
@@ -66,27 +44,23 @@ export function failingNotice(
 }
 
 /** "Works again" after the streak that began at `health.failingSince`, to every destination. */
-export function recoveredNotice(
+export function destinationRecoveredNotice(
   destination: Pick<Destination, 'id' | 'type' | 'description'>,
   health: DestinationHealth,
   now: number,
 ): NoticeMessage {
-  const name = destinationName(destination);
+  const name = displayName(destination);
   return {
     kind: 'notice',
     notice: 'destination-recovered',
     id: noticeId('destination-recovered', destination.id, health.failingSince),
     at: now,
     supersedes: [noticeId('destination-failing', destination.id, health.failingSince)],
-    summary: `${name} works again (it was failing since ${minuteUtc(health.failingSince)}); ${health.undelivered} deliver${health.undelivered === 1 ? 'y' : 'ies'} refused meanwhile are not repeated`,
+    summary: `${name} works again (it was failing since ${utcMinute(health.failingSince)}); ${health.undelivered} deliver${health.undelivered === 1 ? 'y' : 'ies'} refused meanwhile are not repeated`,
     facts: [
       ['Destination', destination.description],
-      ['Failing since', minuteUtc(health.failingSince)],
-      ['Working again', minuteUtc(now)],
+      ['Failing since', utcMinute(health.failingSince)],
+      ['Working again', utcMinute(now)],
     ],
   };
-}
-
-function noticeId(kind: string, destination: string, since: number): string {
-  return createHash('sha256').update(`${kind}\n${destination}\n${since}`).digest('hex').slice(0, 32);
 }

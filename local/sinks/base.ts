@@ -3,6 +3,7 @@
 // vendor's rate limit the way the vendor does, and flags any mention or link that would reach people.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { DestinationConfig, HssAuth } from '../../lib/config/types';
 import { systemClock, type Clock } from '../../lib/log';
 
 /** One request as the sink got it; header names are lower-case, `json` is set when the body parsed. */
@@ -105,13 +106,15 @@ export interface ScanRules {
   mentions?: RegExp[];
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const CONTROL =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /**
  * What in `text` would reach people: links to anything but the HSS console, bare `scheme://` or
  * `www.` (auto-linked by clients), the markup's mentions, `@everyone/@here/@all/@channel` written
- * plainly, and control characters (ANSI escapes, bidi overrides). Newlines are markup, not flagged.
+ * plainly, and control characters (ANSI escapes, line/paragraph separators, bidi marks, embeddings,
+ * overrides and isolates). Newlines are markup, not flagged.
  */
 export function scanText(text: string, rules: ScanRules = {}): string[] {
   const flags: string[] = [];
@@ -267,4 +270,74 @@ function flatHeaders(req: IncomingMessage): Record<string, string> {
 /** JSON answer helper. */
 export function json(status: number, body: unknown, extra: Partial<Answer> = {}): Answer {
   return { status, body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, ...extra };
+}
+
+/**
+ * How the conformance suite drives a channel against its sink: `local/sinks/<type>.ts` exports one as
+ * `<type>Fixture` next to the sink, so a new channel's module, sink and fixture are covered by every
+ * suite that enumerates CHANNELS without another file changing.
+ */
+export interface ChannelFixture {
+  /** The channel's type (`slack`). */
+  type: string;
+  /**
+   * Starts the sink on `clock` (`now`, epoch ms) and says how to reach it: the destination's config,
+   * and the variables that configure the same destination.
+   */
+  start(clock: {
+    now: () => number;
+  }): Promise<{ sink: Sink; config: DestinationConfig; env: Record<string, string> }>;
+  /** Credentials the destination signs with (SMN), by name. */
+  credentials?: Record<string, HssAuth>;
+  /** Secret values of the config besides its URL, which no description, log or error may show. */
+  secrets: readonly string[];
+  /** Its text is Markdown/mrkdwn: `*bold*` and friends must not survive verbatim. */
+  markdown: boolean;
+  /** Largest request body the vendor takes, bytes. */
+  maxBodyBytes: number;
+  /** The sink enforces the vendor's rate limit (the webhook has none). */
+  rateLimited: boolean;
+  /** Vendor answers and what they must be classified as (the spec's answer codes are tried too). */
+  vendorFaults: ReadonlyArray<readonly [SinkFault, 'retryable' | 'permanent']>;
+  /** Data for programs (API text verbatim, ISO times) rather than text for people (the webhook). */
+  forPrograms?: true;
+}
+
+/**
+ * The fixture of a channel configured by a webhook URL (variable `variables.url`) and, with `secret`,
+ * a signing secret (variable `variables.secret`): its config and its variables point at the sink.
+ */
+export function urlFixture(
+  type: string,
+  variables: { url: string; secret?: string },
+  startSink: (clock: Clock) => Promise<Sink>,
+  traits: Omit<ChannelFixture, 'type' | 'start' | 'secrets' | 'credentials'> & { secret?: string },
+): ChannelFixture {
+  const { secret, ...rest } = traits;
+  return {
+    type,
+    async start(clock) {
+      const sink = await startSink(clock.now);
+      const config = { type, name: type, url: sink.url, ...(secret && { secret }), routing: {} };
+      const env: Record<string, string> = { [variables.url]: sink.url };
+      if (secret !== undefined && variables.secret !== undefined) env[variables.secret] = secret;
+      return { sink, config: config as DestinationConfig, env };
+    },
+    secrets: secret === undefined ? [] : [secret],
+    ...rest,
+  };
+}
+
+/** The fixture of channel `type` (`local/sinks/<type>.ts`, export `<type>Fixture`); undefined when there is none. */
+export function channelFixture(type: string): ChannelFixture | undefined {
+  let module: Record<string, unknown>;
+  try {
+    // By convention, so that a new channel needs no entry in a list here.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    module = require(`./${type}`) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const fixture = module[`${type}Fixture`] as ChannelFixture | undefined;
+  return fixture?.type === type ? fixture : undefined;
 }

@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto';
 import type { Clock } from '../../lib/log';
 import { systemClock } from '../../lib/log';
-import { json, scanText, startSink, type Answer, type Sink, type SinkRequest } from './base';
+import { json, scanText, startSink, type Answer, type Sink, type SinkRequest, urlFixture } from './base';
 
 export const DINGTALK_SINK_PATH =
   '/robot/send?access_token=0000000000000000000000000000000000000000000000000000000000000000';
@@ -83,3 +83,13 @@ export function startDingtalkSink(
     visibleText: dingtalkVisibleText,
   });
 }
+
+const SECRET = 'SEC0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+
+/** The conformance suite's view of DingTalk: signed, with the keyword `HSS`. */
+export const dingtalkFixture = urlFixture(
+  'dingtalk',
+  { url: 'DINGTALK_WEBHOOK_URL', secret: 'DINGTALK_SECRET' },
+  (clock) => startDingtalkSink({ secret: SECRET, keyword: 'HSS', clock }),
+  { secret: SECRET, markdown: true, maxBodyBytes: DINGTALK_MAX_BYTES, rateLimited: true, vendorFaults: [] },
+);

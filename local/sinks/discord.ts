@@ -3,7 +3,7 @@
 // requests per 2 seconds. Flags a missing or permissive `allowed_mentions`, unescaped `<@`/`<#`
 // mentions, masked links and bare URLs.
 import type { Clock } from '../../lib/log';
-import { json, scanText, startSink, type Sink, type SinkRequest } from './base';
+import { json, scanText, startSink, type Sink, type SinkRequest, urlFixture } from './base';
 
 export const DISCORD_SINK_PATH = '/api/webhooks/123456789012345678/TOKEN-IS-A-SECRET';
 
@@ -109,3 +109,19 @@ export function startDiscordSink(opts: { clock?: Clock } = {}): Promise<Sink> {
     visibleText: discordVisibleText,
   });
 }
+
+/** The conformance suite's view of Discord. */
+export const discordFixture = urlFixture(
+  'discord',
+  { url: 'DISCORD_WEBHOOK_URL' },
+  (clock) => startDiscordSink({ clock }),
+  {
+    markdown: true,
+    maxBodyBytes: 60_000,
+    rateLimited: true,
+    vendorFaults: [
+      [{ kind: 'vendor', code: 404 }, 'permanent'],
+      [{ kind: 'vendor', code: 500 }, 'retryable'],
+    ],
+  },
+);

@@ -6,7 +6,16 @@
 import { createHmac } from 'node:crypto';
 import type { Clock } from '../../lib/log';
 import { systemClock } from '../../lib/log';
-import { json, scanText, startSink, stringsIn, type Answer, type Sink, type SinkRequest } from './base';
+import {
+  json,
+  scanText,
+  startSink,
+  stringsIn,
+  type Answer,
+  type Sink,
+  type SinkRequest,
+  urlFixture,
+} from './base';
 
 export const FEISHU_SINK_PATH = '/open-apis/bot/v2/hook/00000000-0000-4000-8000-000000000000';
 export const FEISHU_MAX_BYTES = 20 * 1024;
@@ -92,3 +101,13 @@ function walk(value: unknown, visit: (node: Record<string, unknown>) => void): v
     for (const v of Object.values(value)) walk(v, visit);
   }
 }
+
+const SECRET = 'feishu-secret-for-tests';
+
+/** The conformance suite's view of Feishu: signed, with the keyword `HSS`. */
+export const feishuFixture = urlFixture(
+  'feishu',
+  { url: 'FEISHU_WEBHOOK_URL', secret: 'FEISHU_SECRET' },
+  (clock) => startFeishuSink({ secret: SECRET, keyword: 'HSS', clock }),
+  { secret: SECRET, markdown: false, maxBodyBytes: FEISHU_MAX_BYTES, rateLimited: true, vendorFaults: [] },
+);

@@ -2,7 +2,7 @@
 // `thread.threadKey`); 400 INVALID_ARGUMENT above 32,000 bytes; 429 RESOURCE_EXHAUSTED over 60 writes
 // a minute. Flags `<users/all>`-style mentions, links (text `<url|label>`, card `<a href>`) and bare URLs.
 import type { Clock } from '../../lib/log';
-import { json, scanText, startSink, type Answer, type Sink, type SinkRequest } from './base';
+import { json, scanText, startSink, type Answer, type Sink, type SinkRequest, urlFixture } from './base';
 
 export const GOOGLECHAT_SINK_PATH =
   '/v1/spaces/AAAAAAAAAAA/messages?key=KEY-IS-A-SECRET&token=TOKEN-IS-A-SECRET';
@@ -86,3 +86,19 @@ export async function startGoogleChatSink(
   });
   return Object.assign(sink, { threads });
 }
+
+/** The conformance suite's view of Google Chat. */
+export const googlechatFixture = urlFixture(
+  'googlechat',
+  { url: 'GOOGLE_CHAT_WEBHOOK_URL' },
+  (clock) => startGoogleChatSink({ clock }),
+  {
+    markdown: false,
+    maxBodyBytes: GOOGLECHAT_MAX_BYTES,
+    rateLimited: true,
+    vendorFaults: [
+      [{ kind: 'vendor', code: 429 }, 'retryable'],
+      [{ kind: 'vendor', code: 403 }, 'permanent'],
+    ],
+  },
+);

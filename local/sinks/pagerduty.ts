@@ -3,7 +3,15 @@
 // dedup_key); 400 "invalid event" otherwise; 429 over 120 events a minute per routing key. Keeps the
 // incidents it would hold (by dedup_key) and flags links and bare URLs in what responders read.
 import type { Clock } from '../../lib/log';
-import { json, scanText, startSink, stringsIn, type Sink, type SinkRequest } from './base';
+import {
+  json,
+  scanText,
+  startSink,
+  stringsIn,
+  type Sink,
+  type SinkRequest,
+  type ChannelFixture,
+} from './base';
 
 export const PAGERDUTY_SINK_PATH = '/v2/enqueue';
 export const PAGERDUTY_ROUTING_KEY = 'R0123456789abcdef0123456789abcde';
@@ -106,3 +114,31 @@ export async function startPagerdutySink(opts: { clock?: Clock } = {}): Promise<
   });
   return Object.assign(sink, { incidents });
 }
+
+/** The conformance suite's view of PagerDuty. */
+export const pagerdutyFixture: ChannelFixture = {
+  type: 'pagerduty',
+  async start(clock) {
+    const sink = await startPagerdutySink({ clock: clock.now });
+    return {
+      sink,
+      config: {
+        type: 'pagerduty',
+        name: 'pagerduty',
+        routingKey: PAGERDUTY_ROUTING_KEY,
+        eventsUrl: sink.url,
+        severity: { failed: 'error', timeout: 'warning', stuck: 'warning' },
+        routing: {},
+      },
+      env: { PAGERDUTY_ROUTING_KEY, PAGERDUTY_EVENTS_URL: sink.url },
+    };
+  },
+  secrets: [PAGERDUTY_ROUTING_KEY],
+  markdown: false,
+  maxBodyBytes: 512 * 1024,
+  rateLimited: true,
+  vendorFaults: [
+    [{ kind: 'vendor', code: 400 }, 'permanent'],
+    [{ kind: 'vendor', code: 429 }, 'retryable'],
+  ],
+};

@@ -2,7 +2,7 @@
 // as Slack answers them; 404 `no_service` off its path; 429 with Retry-After over ~1 message per
 // second (short bursts of 3 tolerated, 60 a minute). Flags `<!channel>`-style mentions and links.
 import type { Clock } from '../../lib/log';
-import { scanText, startSink, type Answer, type Sink, type SinkRequest } from './base';
+import { scanText, startSink, type Answer, type Sink, type SinkRequest, urlFixture } from './base';
 
 export const SLACK_SINK_PATH = '/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX';
 
@@ -118,3 +118,20 @@ export function startSlackSink(
     visibleText: slackVisibleText,
   });
 }
+
+/** The conformance suite's view of Slack. */
+export const slackFixture = urlFixture(
+  'slack',
+  { url: 'SLACK_WEBHOOK_URL' },
+  (clock) => startSlackSink({ clock }),
+  {
+    markdown: true,
+    maxBodyBytes: 40_000,
+    rateLimited: true,
+    vendorFaults: [
+      [{ kind: 'vendor', code: 404 }, 'permanent'],
+      [{ kind: 'vendor', code: 410 }, 'permanent'],
+      [{ kind: 'vendor', code: 500 }, 'retryable'],
+    ],
+  },
+);

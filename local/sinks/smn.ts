@@ -7,7 +7,15 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { Clock } from '../../lib/log';
 import { systemClock } from '../../lib/log';
-import { json, scanText, startSink, type Answer, type Sink, type SinkRequest } from './base';
+import {
+  json,
+  scanText,
+  startSink,
+  type Answer,
+  type Sink,
+  type SinkRequest,
+  type ChannelFixture,
+} from './base';
 
 export const SMN_PROJECT_ID = '0123456789abcdef0123456789abcdef';
 export const SMN_TOPIC_URN = `urn:smn:ap-southeast-1:${SMN_PROJECT_ID}:hss-restore-alerts`;
@@ -163,3 +171,35 @@ export async function startSmnSink(opts: SmnSinkOptions): Promise<Sink & { endpo
   });
   return Object.assign(sink, { endpoint: sink.url.slice(0, sink.url.indexOf('/v2/')) });
 }
+
+const AK = { ak: 'AKEXAMPLE0000000000', sk: 'sk-example-secret-key-0000000000000000000' };
+
+/** The conformance suite's view of SMN: the publish signed with an AK/SK credential. */
+export const smnFixture: ChannelFixture = {
+  type: 'smn',
+  async start(clock) {
+    const sink = await startSmnSink({ auth: AK, clock: clock.now });
+    return {
+      sink,
+      config: {
+        type: 'smn',
+        name: 'smn',
+        topicUrn: SMN_TOPIC_URN,
+        endpoint: sink.endpoint,
+        projectId: SMN_PROJECT_ID,
+        credential: 'default',
+        routing: {},
+      },
+      env: { SMN_TOPIC_URN, SMN_ENDPOINT: sink.endpoint },
+    };
+  },
+  credentials: { default: { kind: 'aksk', ...AK } },
+  secrets: [AK.sk],
+  markdown: false,
+  maxBodyBytes: 256 * 1024,
+  rateLimited: true,
+  vendorFaults: [
+    [{ kind: 'vendor', code: 429 }, 'retryable'],
+    [{ kind: 'vendor', code: 403 }, 'permanent'],
+  ],
+};

@@ -2,7 +2,7 @@
 // attachment; 413 "Request Entity Too Large" above 28 KB; 400 for another shape; 429 over ~4 per
 // second. Flags unescaped Markdown links, `msteams.entities` mentions and bare URLs.
 import type { Clock } from '../../lib/log';
-import { json, scanText, startSink, type Sink, type SinkRequest } from './base';
+import { json, scanText, startSink, type Sink, type SinkRequest, urlFixture } from './base';
 
 export const TEAMS_SINK_PATH =
   '/workflows/0123456789abcdef/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=SIGNATURE-IS-THE-SECRET';
@@ -87,3 +87,20 @@ export function startTeamsSink(opts: { clock?: Clock } = {}): Promise<Sink> {
     visibleText: teamsVisibleText,
   });
 }
+
+/** The conformance suite's view of Teams. */
+export const teamsFixture = urlFixture(
+  'teams',
+  { url: 'TEAMS_WEBHOOK_URL' },
+  (clock) => startTeamsSink({ clock }),
+  {
+    markdown: true,
+    maxBodyBytes: TEAMS_MAX_BYTES,
+    rateLimited: true,
+    vendorFaults: [
+      [{ kind: 'vendor', code: 413 }, 'permanent'],
+      [{ kind: 'status', status: 400, body: 'Request Entity Too Large' }, 'permanent'],
+      [{ kind: 'vendor', code: 429 }, 'retryable'],
+    ],
+  },
+);

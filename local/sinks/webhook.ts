@@ -4,7 +4,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../lib/log';
 import { systemClock } from '../../lib/log';
-import { json, startSink, type Sink } from './base';
+import { json, startSink, type Sink, urlFixture } from './base';
 
 export const WEBHOOK_SINK_PATH = '/hooks/hss-restore-alerts';
 
@@ -60,3 +60,23 @@ export function startWebhookSink(opts: { secret?: string; clock?: Clock } = {}):
     vendorError: (code) => json(code, { error: `error ${code}` }),
   });
 }
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+/** The conformance suite's view of the generic webhook, signed. */
+export const webhookFixture = urlFixture(
+  'webhook',
+  { url: 'WEBHOOK_URL', secret: 'WEBHOOK_SECRET' },
+  (clock) => startWebhookSink({ secret: SECRET, clock }),
+  {
+    secret: SECRET,
+    markdown: false,
+    maxBodyBytes: 1_000_000,
+    rateLimited: false,
+    vendorFaults: [
+      [{ kind: 'vendor', code: 410 }, 'permanent'],
+      [{ kind: 'vendor', code: 503 }, 'retryable'],
+    ],
+    forPrograms: true,
+  },
+);

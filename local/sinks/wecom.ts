@@ -2,7 +2,7 @@
 // 40058 when markdown content is above 4,096 bytes (UTF-8), 45009 over 20 messages a minute, 93000
 // for an unknown key. Flags `<@userid>` mentions, `mentioned_list`, links and bare URLs.
 import type { Clock } from '../../lib/log';
-import { json, scanText, startSink, type Answer, type Sink, type SinkRequest } from './base';
+import { json, scanText, startSink, type Answer, type Sink, type SinkRequest, urlFixture } from './base';
 
 export const WECOM_SINK_PATH = '/cgi-bin/webhook/send?key=00000000-0000-4000-8000-000000000000';
 export const WECOM_MAX_CONTENT_BYTES = 4096;
@@ -55,3 +55,12 @@ export function startWecomSink(opts: { clock?: Clock } = {}): Promise<Sink> {
     visibleText: wecomVisibleText,
   });
 }
+
+/** The conformance suite's view of WeCom. */
+export const wecomFixture = urlFixture(
+  'wecom',
+  { url: 'WECOM_WEBHOOK_URL' },
+  (clock) => startWecomSink({ clock }),
+  // The vendor counts the markdown content (4,096 bytes); the body around it stays far below this.
+  { markdown: true, maxBodyBytes: 8192, rateLimited: true, vendorFaults: [] },
+);

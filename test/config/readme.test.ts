@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parseConfig, type SsmParameters } from '../../lib/config';
 import { VARIABLES } from '../../lib/config/variables';
 import { MINIMAL, PD_KEY } from './fixtures';
-import { README, readmeRows, variableRows } from './readme-table';
+import { DESTINATIONS_SECTION, README, VARIABLES_SECTION, readmeRows } from './readme-table';
+import { CHANNELS } from '../../lib/notify/channels';
 
 const readme = readFileSync(README, 'utf8');
 
@@ -17,8 +18,14 @@ function example(heading: string, language: string): string {
 describe('the README', () => {
   it('lists every variable of the table, as the table describes it, and no other', () => {
     // Assess: `npx tsx test/config/readme-table.ts && npx prettier --write README.md` fixes a mismatch.
-    expect(readmeRows(readme)).toEqual(variableRows());
-    expect(variableRows()).toHaveLength(Object.keys(VARIABLES).length);
+    expect(readmeRows(readme, VARIABLES_SECTION)).toEqual(VARIABLES_SECTION.rows());
+    expect(VARIABLES_SECTION.rows()).toHaveLength(Object.keys(VARIABLES).length);
+  });
+
+  it('lists every channel, as its spec describes it, and no other', () => {
+    // Assess: `npx tsx test/config/readme-table.ts && npx prettier --write README.md` fixes a mismatch.
+    expect(readmeRows(readme, DESTINATIONS_SECTION)).toEqual(DESTINATIONS_SECTION.rows());
+    expect(DESTINATIONS_SECTION.rows().map((row) => row[0])).toEqual(CHANNELS.map((c) => `\`${c.type}\``));
   });
 
   it('shows a destinations file that parses into the destinations it describes', () => {

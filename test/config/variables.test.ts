@@ -1,5 +1,6 @@
 import { parseConfig, SECRET_VARIABLES, VARIABLES, type Config } from '../../lib/config';
 import { check, type Rule } from '../../lib/config/rules';
+import { CHANNELS } from '../../lib/notify/channels';
 import { AK, MINIMAL, PD_KEY, PROJECT, SK, SLACK, WHSEC, configError, problemsOf } from './fixtures';
 
 describe('parseConfig on a minimal environment', () => {
@@ -293,31 +294,17 @@ describe('the table of variables', () => {
   );
 
   it('lets a variable depend only on a variable of the table', () => {
-    const needs = entries.flatMap(([, v]) => ('needs' in v ? [v.needs] : []));
+    const needs = entries.flatMap(([, v]) => ('needs' in v && v.needs !== undefined ? [v.needs] : []));
     expect(needs.length).toBeGreaterThan(0);
     expect(needs.filter((n) => !(n in VARIABLES))).toEqual([]);
   });
 
-  it('marks every credential, URL, key and signing secret as a secret, and nothing else', () => {
-    expect([...SECRET_VARIABLES].sort()).toEqual(
-      [
-        'CLOUD_SDK_AK',
-        'CLOUD_SDK_SK',
-        'CLOUD_SDK_SECURITY_TOKEN',
-        'HSS_AUTH_TOKEN',
-        'SLACK_WEBHOOK_URL',
-        'WEBHOOK_URL',
-        'WEBHOOK_SECRET',
-        'TEAMS_WEBHOOK_URL',
-        'FEISHU_WEBHOOK_URL',
-        'FEISHU_SECRET',
-        'DINGTALK_WEBHOOK_URL',
-        'DINGTALK_SECRET',
-        'WECOM_WEBHOOK_URL',
-        'PAGERDUTY_ROUTING_KEY',
-        'GOOGLE_CHAT_WEBHOOK_URL',
-        'DISCORD_WEBHOOK_URL',
-      ].sort(),
+  it("marks every credential as a secret, and no other variable but channels' URLs, keys and signing secrets", () => {
+    // Which of a channel's variables are secrets is checked against what its fixture holds, channel by
+    // channel, in test/config/channels.test.ts.
+    const channelVariables = new Set(CHANNELS.flatMap((channel) => Object.keys(channel.variables)));
+    expect(SECRET_VARIABLES.filter((name) => !channelVariables.has(name)).sort()).toEqual(
+      ['CLOUD_SDK_AK', 'CLOUD_SDK_SK', 'CLOUD_SDK_SECURITY_TOKEN', 'HSS_AUTH_TOKEN'].sort(),
     );
   });
 

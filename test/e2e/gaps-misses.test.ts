@@ -2,7 +2,7 @@
 // and local sinks, polled tick by tick on a virtual clock (test/e2e/world.ts).
 import { pollExitCode, formatSummary } from '../../cli/main';
 import type { PollSummary } from '../../lib/poll';
-import { utcMinute } from '../../lib/poll/notices';
+import { utcMinute } from '../../lib/wording';
 import { formatTime, type TimeFormat } from '../../local/hss-emulator';
 import { useEngine } from '../support/engines';
 import { recordingLog } from '../support/log';

@@ -1,6 +1,6 @@
 import type { DeliveryState, Message } from '../../lib/model';
 import type { Destination } from '../../lib/notify/destination';
-import { failingNotice, recoveredNotice } from '../../lib/outbox/notices';
+import { destinationFailingNotice, destinationRecoveredNotice } from '../../lib/outbox/notices';
 import { nextSendAt } from '../../lib/outbox/pacing';
 import {
   decideDelivery,
@@ -349,7 +349,7 @@ describe('destination notices', () => {
 
   it('says which destination fails since when, why, and how many alerts it missed, to every other destination', () => {
     // Act
-    const n = failingNotice(slack, health, 3, T0);
+    const n = destinationFailingNotice(slack, health, 3, T0);
 
     // Assess
     expect(n.summary).toBe(
@@ -360,9 +360,9 @@ describe('destination notices', () => {
 
   it('keeps one notice id per streak, and a new id for the next streak', () => {
     // Act
-    const first = failingNotice(slack, health, 3, T0);
-    const again = failingNotice(slack, { ...health, undelivered: 9 }, 9, T0 + HOUR_MS);
-    const next = failingNotice(slack, { ...health, failingSince: health.failingSince + 1 }, 1, T0);
+    const first = destinationFailingNotice(slack, health, 3, T0);
+    const again = destinationFailingNotice(slack, { ...health, undelivered: 9 }, 9, T0 + HOUR_MS);
+    const next = destinationFailingNotice(slack, { ...health, failingSince: health.failingSince + 1 }, 1, T0);
 
     // Assess
     expect([again.id === first.id, next.id === first.id]).toEqual([true, false]);
@@ -370,7 +370,7 @@ describe('destination notices', () => {
 
   it('names a destination by its own name when it has one', () => {
     // Act
-    const n = recoveredNotice({ ...slack, id: 'ops-room' }, health, T0);
+    const n = destinationRecoveredNotice({ ...slack, id: 'ops-room' }, health, T0);
 
     // Assess
     expect(n.summary).toMatch(/^Slack "ops-room" works again \(it was failing since 2026-11-30 08:00 UTC\)/);

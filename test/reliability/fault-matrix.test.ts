@@ -10,7 +10,7 @@
 // ends inside its period, no log line spans lines, and no secret appears anywhere.
 import { PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { App } from '../../lib/app';
-import { destinationName } from '../../lib/outbox/notices';
+import { displayName } from '../../lib/notify/channels';
 import type { PollSummary } from '../../lib/poll';
 import type { EmulatedTask } from '../../local/hss-emulator';
 import type { SinkFault } from '../../local/sinks';
@@ -859,7 +859,7 @@ describe(`fault matrix on ${engine.name}: one fault per row, polls until it clea
       }
       // A destination gone for good is named to every other destination.
       for (const gone of row.permanent ?? []) {
-        const type = destinationName({ id: gone, type: gone });
+        const type = displayName({ id: gone, type: gone });
         for (const [name, sink] of Object.entries(w.sinks)) {
           if (name === gone) continue;
           const told = sink!.received.some(

@@ -5,7 +5,6 @@
 // that stays in the list; and whatever text a task carries, every channel's message neither pings
 // nor links anyone and fits the vendor's limits (checked by the vendor's local sink).
 import fc from 'fast-check';
-import type { DestinationConfig } from '../../lib/config/types';
 import { ALERTING, observe, type DecideContext } from '../../lib/diff/decide';
 import {
   ALERT_BITS,
@@ -18,27 +17,12 @@ import {
 import { parsePage } from '../../lib/hss/parse';
 import type { Page } from '../../lib/hss/pages';
 import type { AlertStatus, KnownStatus, Message, Task } from '../../lib/model';
-import { createDestination } from '../../lib/notify/channels';
-import type { DestinationType } from '../../lib/notify/destination';
+import { CHANNELS, createDestination } from '../../lib/notify/channels';
+import type { AnyChannelSpec } from '../../lib/notify/channels/spec';
 import { createScan } from '../../lib/poll/scan';
 import type { ListCursor } from '../../lib/state/scope-store';
 import { TASK_STATUSES } from '../../lib/task';
-import {
-  PAGERDUTY_ROUTING_KEY,
-  SMN_PROJECT_ID,
-  SMN_TOPIC_URN,
-  startDingtalkSink,
-  startDiscordSink,
-  startFeishuSink,
-  startGoogleChatSink,
-  startPagerdutySink,
-  startSlackSink,
-  startSmnSink,
-  startTeamsSink,
-  startWebhookSink,
-  startWecomSink,
-  type Sink,
-} from '../../local/sinks';
+import { channelFixture, type Sink } from '../../local/sinks';
 import { alert, burst, HOSTILE, notice, T0 } from '../notify/support/messages';
 import { createTestSender, virtualClock } from '../notify/support/send';
 
@@ -418,131 +402,13 @@ describe('a list scan continued over polls', () => {
 
 // ---- channel rendering ----------------------------------------------------------------------------
 
-const AKSK = { ak: 'AKPROPERTY0000000000', sk: 'sk-property-secret-0000000000000000000' };
-const FEISHU_SECRET = 'feishu-property-secret';
-const DINGTALK_SECRET = 'SEC00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff0011';
-const WEBHOOK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-
 type Clock = ReturnType<typeof virtualClock>;
-interface Channel {
-  type: DestinationType;
-  /** Largest request body the vendor takes, bytes. */
-  maxBodyBytes: number;
-  start(clock: Clock): Promise<{ sink: Sink; config: DestinationConfig }>;
-}
-const routing = {};
-const CHANNELS: Channel[] = [
-  {
-    type: 'slack',
-    maxBodyBytes: 40_000,
-    start: async (clock) => {
-      const sink = await startSlackSink({ clock: clock.now });
-      return { sink, config: { type: 'slack', name: 'slack', url: sink.url, routing } };
-    },
-  },
-  {
-    type: 'webhook',
-    maxBodyBytes: 1_000_000,
-    start: async (clock) => {
-      const sink = await startWebhookSink({ secret: WEBHOOK_SECRET, clock: clock.now });
-      return {
-        sink,
-        config: { type: 'webhook', name: 'webhook', url: sink.url, secret: WEBHOOK_SECRET, routing },
-      };
-    },
-  },
-  {
-    type: 'teams',
-    maxBodyBytes: 28 * 1024,
-    start: async (clock) => {
-      const sink = await startTeamsSink({ clock: clock.now });
-      return { sink, config: { type: 'teams', name: 'teams', url: sink.url, routing } };
-    },
-  },
-  {
-    type: 'feishu',
-    maxBodyBytes: 20 * 1024,
-    start: async (clock) => {
-      const sink = await startFeishuSink({ secret: FEISHU_SECRET, keyword: 'HSS', clock: clock.now });
-      return {
-        sink,
-        config: { type: 'feishu', name: 'feishu', url: sink.url, secret: FEISHU_SECRET, routing },
-      };
-    },
-  },
-  {
-    type: 'dingtalk',
-    maxBodyBytes: 20_000,
-    start: async (clock) => {
-      const sink = await startDingtalkSink({ secret: DINGTALK_SECRET, keyword: 'HSS', clock: clock.now });
-      return {
-        sink,
-        config: { type: 'dingtalk', name: 'dingtalk', url: sink.url, secret: DINGTALK_SECRET, routing },
-      };
-    },
-  },
-  {
-    type: 'wecom',
-    maxBodyBytes: 8192,
-    start: async (clock) => {
-      const sink = await startWecomSink({ clock: clock.now });
-      return { sink, config: { type: 'wecom', name: 'wecom', url: sink.url, routing } };
-    },
-  },
-  {
-    type: 'pagerduty',
-    maxBodyBytes: 512 * 1024,
-    start: async (clock) => {
-      const sink = await startPagerdutySink({ clock: clock.now });
-      return {
-        sink,
-        config: {
-          type: 'pagerduty',
-          name: 'pagerduty',
-          routingKey: PAGERDUTY_ROUTING_KEY,
-          eventsUrl: sink.url,
-          severity: {},
-          routing,
-        },
-      };
-    },
-  },
-  {
-    type: 'smn',
-    maxBodyBytes: 256 * 1024,
-    start: async (clock) => {
-      const sink = await startSmnSink({ auth: AKSK, clock: clock.now });
-      return {
-        sink,
-        config: {
-          type: 'smn',
-          name: 'smn',
-          topicUrn: SMN_TOPIC_URN,
-          endpoint: sink.endpoint,
-          projectId: SMN_PROJECT_ID,
-          credential: 'default',
-          routing,
-        },
-      };
-    },
-  },
-  {
-    type: 'googlechat',
-    maxBodyBytes: 32_000,
-    start: async (clock) => {
-      const sink = await startGoogleChatSink({ clock: clock.now });
-      return { sink, config: { type: 'googlechat', name: 'googlechat', url: sink.url, routing } };
-    },
-  },
-  {
-    type: 'discord',
-    maxBodyBytes: 60_000,
-    start: async (clock) => {
-      const sink = await startDiscordSink({ clock: clock.now });
-      return { sink, config: { type: 'discord', name: 'discord', url: sink.url, routing } };
-    },
-  },
-];
+
+/** Every channel, with the fixture its sink module exports. */
+const CHANNEL_FIXTURES = (CHANNELS as readonly AnyChannelSpec[]).flatMap((spec) => {
+  const fixture = channelFixture(spec.type);
+  return fixture ? [{ type: spec.type, fixture }] : [];
+});
 
 /** One message of any kind carrying hostile text where API text goes (a single alert, a digest, a notice). */
 const hostileBatch: fc.Arbitrary<Message[]> = fc
@@ -561,16 +427,16 @@ const hostileBatch: fc.Arbitrary<Message[]> = fc
     return burst(8).map((a) => ({ ...a, task: { ...a.task, ...text } }));
   });
 
-describe.each(CHANNELS)('$type messages, whatever text a task carries', (channel) => {
+describe.each(CHANNEL_FIXTURES)('$type messages, whatever text a task carries', ({ fixture }) => {
   let clock: Clock;
   let sink: Sink;
   let send: ReturnType<typeof createTestSender>;
   let destination: ReturnType<typeof createDestination>;
   beforeAll(async () => {
     clock = virtualClock(T0 + 2 * 3_600_000);
-    const started = await channel.start(clock);
+    const started = await fixture.start(clock);
     sink = started.sink;
-    destination = createDestination(started.config, { credentials: { default: { kind: 'aksk', ...AKSK } } });
+    destination = createDestination(started.config, { credentials: fixture.credentials ?? {} });
     send = createTestSender(clock);
   });
   afterAll(async () => {
@@ -588,7 +454,7 @@ describe.each(CHANNELS)('$type messages, whatever text a task carries', (channel
         expect(report.outcomes.filter((o) => o.kind !== 'ok')).toEqual([]);
         expect(received.flatMap((r) => r.flags)).toEqual([]);
         expect(
-          received.filter((r) => Buffer.byteLength(r.body) > channel.maxBodyBytes).map((r) => r.body.length),
+          received.filter((r) => Buffer.byteLength(r.body) > fixture.maxBodyBytes).map((r) => r.body.length),
         ).toEqual([]);
       }),
       { numRuns: 150 },

@@ -1,34 +1,31 @@
-// What every channel shares: id, description and routing from its DestinationConfig, the quiet-hours
-// hold of chat channels, and rendering a batch card by card within a size limit.
-import type { DestinationConfig } from '../../config/types';
+// What every channel shares: id, description and routing from its config, and rendering a batch card
+// by card within a size limit.
 import type { Message } from '../../model';
-import type { ChannelRequest, Destination, RenderContext } from '../destination';
-import { cardGroups, fitCard, type Card, type CardGroup } from '../format';
+import { cardGroups, fitCard, type Card, type CardGroup } from '../cards';
+import type { Destination } from '../destination';
 import { redactUrl } from '../redact';
-import { compileRouting, quietUntil, respectsQuietHours } from '../routing';
+import { compileRouting } from '../routing';
+import type { ChannelDestination, DestinationCommon } from './spec';
 
 /** The parts of a Destination that come from its config alone. */
-export type DestinationBase = Pick<Destination, 'id' | 'type' | 'description' | 'accepts' | 'holdUntil'>;
+export type DestinationBase = Pick<Destination, 'id' | 'type' | 'description' | 'accepts'>;
 
 /**
- * id, type, description (`teams "ops" https://prod-01.westus.logic.azure.com/…`: never a path or key),
- * routing (`kinds` = the message kinds this channel takes at all) and quiet hours (chat channels only).
+ * id, type, description (`teams "ops" https://prod-01.westus.logic.azure.com/…`: never a path or key)
+ * and routing (`kinds` = the message kinds this channel takes at all).
  */
 export function destinationBase(
-  config: DestinationConfig,
+  config: DestinationCommon & { type: string },
   target: string,
   kinds: ReadonlySet<Message['kind']> = ALL_KINDS,
 ): DestinationBase {
   const routes = compileRouting(config.routing);
-  const quiet = config.routing.quietHours;
   const named = config.name !== config.type ? ` "${config.name}"` : '';
-  const holds = respectsQuietHours(config.type) && quiet !== undefined;
   return {
     id: config.name,
     type: config.type,
     description: `${config.type}${named} ${redactUrl(target)}`,
     accepts: (message) => kinds.has(message.kind) && routes(message, config.name),
-    ...(holds ? { holdUntil: (_message: Message, now: number) => quietUntil(quiet, now) } : {}),
   };
 }
 
@@ -40,7 +37,7 @@ export const ALL_KINDS: ReadonlySet<Message['kind']> = new Set([
   'notice',
 ]);
 
-/** How a chat channel writes one card: the request body (and optionally URL/headers) for it. */
+/** How a chat channel writes one card: the request body for it, and where it goes. */
 export interface CardWriter {
   /** Tasks a digest names one by one. */
   listed: number;
@@ -48,20 +45,28 @@ export interface CardWriter {
   maxBodyBytes: number;
   /** The JSON body for `card` (already neutralised and clipped per field). */
   body(card: Card, group: CardGroup): string;
-  /** URL for this group (default the configured URL). */
-  url?(group: CardGroup): string;
+  /** URL every request goes to (default the configured URL; the description always shows that one). */
+  url?: string;
 }
 
-/** Renders a batch as cards (digests per format.cardGroups), one request per card, each within the size limit. */
-export function renderCards(
-  url: string,
-  batch: readonly Message[],
-  context: RenderContext,
+/**
+ * A chat destination: each batch rendered as cards (digests per cards.cardGroups), one request per
+ * card, each body within the writer's size limit, answers judged by `classify`.
+ */
+export function cardDestination(
+  config: DestinationCommon & { type: string; url: string },
   writer: CardWriter,
-): ChannelRequest[] {
-  return cardGroups(batch, context, writer.listed).map((group) => ({
-    covers: group.covers,
-    url: writer.url?.(group) ?? url,
-    body: fitCard(group.card, (card) => writer.body(card, group), writer.maxBodyBytes),
-  }));
+  classify: ChannelDestination['classify'],
+): ChannelDestination {
+  const url = writer.url ?? config.url;
+  return {
+    ...destinationBase(config, config.url),
+    render: (batch, context) =>
+      cardGroups(batch, context, writer.listed).map((group) => ({
+        covers: group.covers,
+        url,
+        body: fitCard(group.card, (card) => writer.body(card, group), writer.maxBodyBytes),
+      })),
+    classify,
+  };
 }

@@ -5,13 +5,15 @@
 // "\n" + secret))) are added as query parameters just before sending. DingTalk answers HTTP 200 with
 // `{"errcode":0}`; any other errcode is a failure.
 import { createHmac } from 'node:crypto';
-import type { DestinationConfig } from '../../config/types';
+import { httpsOn, refuse, rule, webhookUrl, type Rule } from '../../config/rules';
 import type { DeliveryOutcome } from '../../model';
 import { classifyBodyCode, type BodyCodeRules } from '../classify';
-import type { ChannelLimits, Destination } from '../destination';
-import { clip, inert, lookalike, moreText, type Card } from '../format';
+import type { ChannelLimits } from '../destination';
+import { moreText, type Card } from '../cards';
+import { clip, inert, lookalike } from '../inert';
 import type { HttpAnswer } from '../http';
-import { destinationBase, renderCards } from './base';
+import { cardDestination } from './base';
+import { defineChannel, webhookConfig, type SignedUrlConfig } from './spec';
 
 /** DingTalk publishes no body limit for markdown; 20,000 bytes is conservative. */
 export const DINGTALK_MAX_BODY_BYTES = 20_000;
@@ -92,31 +94,59 @@ export function classifyDingtalk(answer: HttpAnswer, now: number): DeliveryOutco
   return classifyBodyCode(answer, now, DINGTALK_CODES);
 }
 
-/** A DingTalk destination; signs when a secret (`SEC...`) is configured. */
-export function createDingtalkDestination(
-  config: Extract<DestinationConfig, { type: 'dingtalk' }>,
-): Destination {
-  const secret = config.secret;
-  return {
-    ...destinationBase(config, config.url),
-    limits: DINGTALK_RATE,
-    render: (batch, context) =>
-      renderCards(config.url, batch, context, {
-        listed: LISTED,
-        maxBodyBytes: DINGTALK_MAX_BODY_BYTES,
-        body: dingtalkBody,
+/** DingTalk robot signing secret (`SEC` + hex, as the robot's security settings show it). */
+const dingtalkSecret: Rule<string> = rule(
+  'the robot secret starting with SEC (up to 128 characters, no spaces)',
+  'hidden',
+  (t) => (t.startsWith('SEC') && t.length <= 128 && !/\s/.test(t) ? t : refuse()),
+);
+
+/** DingTalk: a custom robot's webhook URL, and its signing secret (`SEC...`) when signing is on. */
+export const dingtalkChannel = defineChannel<SignedUrlConfig>()({
+  type: 'dingtalk',
+  displayName: 'DingTalk',
+  doc: 'custom robot: markdown, signed when a secret is given',
+  ...webhookConfig(
+    {
+      variable: 'DINGTALK_WEBHOOK_URL',
+      rule: webhookUrl({
+        doc: 'a robot URL https://oapi.dingtalk.com/robot/send?access_token=…',
+        matches: (u) =>
+          httpsOn(u, 'oapi.dingtalk.com') &&
+          u.pathname === '/robot/send' &&
+          !!u.searchParams.get('access_token'),
       }),
-    ...(secret
-      ? {
-          sign(request, now) {
-            const url = new URL(request.url);
-            // set(), not append(): a retried request gets a fresh timestamp instead of a second one.
-            url.searchParams.set('timestamp', String(now));
-            url.searchParams.set('sign', dingtalkSign(secret, now));
-            return { ...request, url: url.href };
-          },
-        }
-      : {}),
-    classify: classifyDingtalk,
-  };
-}
+      doc: 'DingTalk custom robot.',
+    },
+    {
+      variable: 'DINGTALK_SECRET',
+      rule: dingtalkSecret,
+      doc: "The robot's signing secret, when signing is on.",
+    },
+  ),
+  answers: { kind: 'codes', rules: DINGTALK_CODES },
+  limits: DINGTALK_RATE,
+  heldByQuietHours: true,
+  digests: true,
+  create: (config) => {
+    const secret = config.secret;
+    return {
+      ...cardDestination(
+        config,
+        { listed: LISTED, maxBodyBytes: DINGTALK_MAX_BODY_BYTES, body: dingtalkBody },
+        classifyDingtalk,
+      ),
+      ...(secret
+        ? {
+            sign(request, now) {
+              const url = new URL(request.url);
+              // set(), not append(): a retried request gets a fresh timestamp instead of a second one.
+              url.searchParams.set('timestamp', String(now));
+              url.searchParams.set('sign', dingtalkSign(secret, now));
+              return { ...request, url: url.href };
+            },
+          }
+        : {}),
+    };
+  },
+});

@@ -2,13 +2,15 @@
 // it can ping), `?wait=true` so Discord answers 200 with the message. API text has Discord's
 // Markdown (`\ * _ ~ ` | < > [ ] ( )`, a leading `# -`) backslash-escaped. Embed limits: title 256,
 // description 4,096, 25 fields (name 256, value 1,024), footer 2,048, 6,000 characters in all.
-import type { DestinationConfig } from '../../config/types';
+import { httpsOn, webhookUrl } from '../../config/rules';
 import type { DeliveryOutcome } from '../../model';
 import { classifyHttp, parseObject } from '../classify';
-import type { ChannelLimits, Destination } from '../destination';
-import { clip, inert, moreText, type Card, type Tone } from '../format';
+import type { ChannelLimits } from '../destination';
+import { moreText, type Card, type Tone } from '../cards';
+import { clip, inert } from '../inert';
 import type { HttpAnswer } from '../http';
-import { destinationBase, renderCards } from './base';
+import { cardDestination } from './base';
+import { defineChannel, webhookConfig, type UrlConfig } from './spec';
 
 /** Embed limits (characters) every payload stays within. */
 export const DISCORD_LIMITS = {
@@ -104,20 +106,34 @@ export function discordUrl(url: string): string {
   return u.href;
 }
 
-/** A Discord destination. */
-export function createDiscordDestination(
-  config: Extract<DestinationConfig, { type: 'discord' }>,
-): Destination {
-  const url = discordUrl(config.url);
-  return {
-    ...destinationBase(config, config.url),
-    limits: DISCORD_RATE,
-    render: (batch, context) =>
-      renderCards(url, batch, context, {
+/** Discord: a channel webhook URL (its token is the secret). */
+export const discordChannel = defineChannel<UrlConfig>()({
+  type: 'discord',
+  displayName: 'Discord',
+  doc: 'channel webhook: one embed, mentions disabled',
+  ...webhookConfig({
+    variable: 'DISCORD_WEBHOOK_URL',
+    rule: webhookUrl({
+      doc: 'a webhook URL https://discord.com/api/webhooks/{id}/{token} (or discordapp.com)',
+      matches: (u) =>
+        httpsOn(u, 'discord.com', 'discordapp.com') &&
+        /^\/api(\/v\d+)?\/webhooks\/\d+\/[^/]+$/.test(u.pathname),
+    }),
+    doc: 'Discord channel webhook.',
+  }),
+  answers: { kind: 'http' },
+  limits: DISCORD_RATE,
+  heldByQuietHours: true,
+  digests: true,
+  create: (config) =>
+    cardDestination(
+      config,
+      {
         listed: LISTED,
         maxBodyBytes: DISCORD_LIMITS.bodyBytes,
         body: discordBody,
-      }),
-    classify: classifyDiscord,
-  };
-}
+        url: discordUrl(config.url),
+      },
+      classifyDiscord,
+    ),
+});

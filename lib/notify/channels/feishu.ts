@@ -5,13 +5,15 @@
 // secret, message = "")) are added to the body just before sending. Feishu answers HTTP 200 with
 // `{"code":0}`; any other code is a failure.
 import { createHmac } from 'node:crypto';
-import type { DestinationConfig } from '../../config/types';
+import { httpsOn, refuse, rule, webhookUrl, type Rule } from '../../config/rules';
 import type { DeliveryOutcome } from '../../model';
 import { classifyBodyCode, type BodyCodeRules } from '../classify';
-import type { ChannelLimits, Destination } from '../destination';
-import { clip, inert, lookalike, moreText, type Card, type Tone } from '../format';
+import type { ChannelLimits } from '../destination';
+import { moreText, type Card, type Tone } from '../cards';
+import { clip, inert, lookalike } from '../inert';
 import type { HttpAnswer } from '../http';
-import { destinationBase, renderCards } from './base';
+import { cardDestination } from './base';
+import { defineChannel, webhookConfig, type SignedUrlConfig } from './spec';
 
 /** Feishu refuses request bodies above 20 KB; 19,000 bytes leaves room for `timestamp` and `sign`. */
 export const FEISHU_MAX_BODY_BYTES = 19_000;
@@ -126,29 +128,52 @@ export function classifyFeishu(answer: HttpAnswer, now: number): DeliveryOutcome
   return classifyBodyCode(answer, now, FEISHU_CODES);
 }
 
-/** A Feishu/Lark destination; signs when a secret is configured. */
-export function createFeishuDestination(config: Extract<DestinationConfig, { type: 'feishu' }>): Destination {
-  const secret = config.secret;
-  return {
-    ...destinationBase(config, config.url),
-    limits: FEISHU_RATE,
-    render: (batch, context) =>
-      renderCards(config.url, batch, context, {
-        listed: LISTED,
-        maxBodyBytes: FEISHU_MAX_BODY_BYTES,
-        body: feishuBody,
+/** Feishu / Lark bot signing secret, as the bot's security settings show it. */
+const feishuSecret: Rule<string> = rule('1..128 characters without spaces', 'hidden', (t) =>
+  t.length <= 128 && !/\s/.test(t) ? t : refuse(),
+);
+
+/** Feishu / Lark: a custom bot's webhook URL, and its signature secret when signing is on. */
+export const feishuChannel = defineChannel<SignedUrlConfig>()({
+  type: 'feishu',
+  displayName: 'Feishu',
+  doc: 'custom bot (Lark too): an interactive card, signed when a secret is given',
+  ...webhookConfig(
+    {
+      variable: 'FEISHU_WEBHOOK_URL',
+      rule: webhookUrl({
+        doc: 'a bot URL https://open.feishu.cn/open-apis/bot/v2/hook/… (Lark: open.larksuite.com)',
+        matches: (u) =>
+          httpsOn(u, 'open.feishu.cn', 'open.larksuite.com') &&
+          /^\/open-apis\/bot\/v2\/hook\/[^/]+$/.test(u.pathname),
       }),
-    ...(secret
-      ? {
-          sign(request, now) {
-            const timestamp = Math.floor(now / 1000);
-            // Spread first: a request signed before (a retry) gets a fresh timestamp and sign.
-            const parsed = JSON.parse(request.body) as Record<string, unknown>;
-            const body = { ...parsed, timestamp: String(timestamp), sign: feishuSign(secret, timestamp) };
-            return { ...request, body: JSON.stringify(body) };
-          },
-        }
-      : {}),
-    classify: classifyFeishu,
-  };
-}
+      doc: 'Feishu / Lark custom bot.',
+    },
+    { variable: 'FEISHU_SECRET', rule: feishuSecret, doc: "The bot's signature secret, when signing is on." },
+  ),
+  answers: { kind: 'codes', rules: FEISHU_CODES },
+  limits: FEISHU_RATE,
+  heldByQuietHours: true,
+  digests: true,
+  create: (config) => {
+    const secret = config.secret;
+    return {
+      ...cardDestination(
+        config,
+        { listed: LISTED, maxBodyBytes: FEISHU_MAX_BODY_BYTES, body: feishuBody },
+        classifyFeishu,
+      ),
+      ...(secret
+        ? {
+            sign(request, now) {
+              const timestamp = Math.floor(now / 1000);
+              // Spread first: a request signed before (a retry) gets a fresh timestamp and sign.
+              const parsed = JSON.parse(request.body) as Record<string, unknown>;
+              const body = { ...parsed, timestamp: String(timestamp), sign: feishuSign(secret, timestamp) };
+              return { ...request, body: JSON.stringify(body) };
+            },
+          }
+        : {}),
+    };
+  },
+});

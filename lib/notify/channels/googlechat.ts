@@ -2,11 +2,13 @@
 // (`thread.threadKey` = the task's ref, `messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD`), at
 // most 32,000 bytes. Card texts are HTML: API text has `& < > "` escaped; in `text`, where
 // `<users/all>` pings everyone and `*_~\`` format, those characters are replaced by look-alikes.
-import type { DestinationConfig } from '../../config/types';
+import { httpsOn, webhookUrl } from '../../config/rules';
 import { classifyHttp } from '../classify';
-import type { ChannelLimits, Destination } from '../destination';
-import { clip, inert, lookalike, moreText, type Card, type CardGroup } from '../format';
-import { destinationBase, renderCards } from './base';
+import type { ChannelLimits } from '../destination';
+import { moreText, type Card, type CardGroup } from '../cards';
+import { clip, inert, lookalike } from '../inert';
+import { cardDestination } from './base';
+import { defineChannel, webhookConfig, type UrlConfig } from './spec';
 
 /** Google Chat refuses messages above 32,000 bytes including cards; 30,000 leaves room. */
 export const GOOGLECHAT_MAX_BODY_BYTES = 30_000;
@@ -95,20 +97,32 @@ export function googleChatUrl(url: string): string {
   return u.href;
 }
 
-/** A Google Chat destination. */
-export function createGoogleChatDestination(
-  config: Extract<DestinationConfig, { type: 'googlechat' }>,
-): Destination {
-  const url = googleChatUrl(config.url);
-  return {
-    ...destinationBase(config, config.url),
-    limits: GOOGLECHAT_RATE,
-    render: (batch, context) =>
-      renderCards(url, batch, context, {
+/** Google Chat: a space's incoming webhook URL (its `key` and `token` are the secrets). */
+export const googleChatChannel = defineChannel<UrlConfig>()({
+  type: 'googlechat',
+  displayName: 'Google Chat',
+  doc: 'space incoming webhook: text and a card, one thread per task',
+  ...webhookConfig({
+    variable: 'GOOGLE_CHAT_WEBHOOK_URL',
+    rule: webhookUrl({
+      doc: 'a space webhook URL https://chat.googleapis.com/v1/spaces/…/messages?key=…&token=…',
+      matches: (u) => httpsOn(u, 'chat.googleapis.com') && /^\/v1\/spaces\/[^/]+\/messages$/.test(u.pathname),
+    }),
+    doc: 'Google Chat space incoming webhook.',
+  }),
+  answers: { kind: 'http' },
+  limits: GOOGLECHAT_RATE,
+  heldByQuietHours: true,
+  digests: true,
+  create: (config) =>
+    cardDestination(
+      config,
+      {
         listed: LISTED,
         maxBodyBytes: GOOGLECHAT_MAX_BODY_BYTES,
         body: googleChatBody,
-      }),
-    classify: (answer, now) => classifyHttp(answer.status, answer.headers, answer.bodyText, now),
-  };
-}
+        url: googleChatUrl(config.url),
+      },
+      (answer, now) => classifyHttp(answer.status, answer.headers, answer.bodyText, now),
+    ),
+});

@@ -4,23 +4,24 @@
 // monitoring-recovered resolves; a test notice triggers a clearly marked TEST event (severity info).
 // Reminders and daily summaries are not pages: this destination does not accept them. Summaries are
 // plain text (shown in SMS and push), at most 1,024 characters.
-import type { DestinationConfig } from '../../config/types';
+import { oneOf, refuse, rule, serviceUrl, shown, type Rule } from '../../config/rules';
 import type { AlertStatus, DeliveryOutcome, Message, NoticeMessage } from '../../model';
 import { classifyHttp } from '../classify';
-import type { ChannelLimits, ChannelRequest, Destination } from '../destination';
+import type { ChannelLimits, ChannelRequest } from '../destination';
 import {
   alertTitle,
-  clip,
-  hssConsoleUrl,
+  endedText,
   hostText,
-  inert,
   scopeText,
+  startedText,
   stuckText,
-  taskTimeText,
   transitionText,
-} from '../format';
+} from '../../wording';
+import { hssConsoleUrl } from '../cards';
+import { clip, inert } from '../inert';
 import type { HttpAnswer } from '../http';
 import { destinationBase } from './base';
+import { defineChannel } from './spec';
 
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 export const PAGERDUTY_SUMMARY_MAX = 1024;
@@ -97,8 +98,8 @@ export function pagerdutyEvent(
             backup: text(t.backupName, 1000),
             status: transitionText(m),
             progress: t.process ?? null,
-            started: taskTimeText(t.startedMs, t.startedAt, t.zoneless, t.endedAt),
-            ended: taskTimeText(t.endedMs, t.endedAt, t.zoneless, t.startedAt),
+            started: startedText(t),
+            ended: endedText(t),
             error_code: t.errorCode ? text(t.errorCode, 200) : null,
             error_message: t.errorMessage ? text(t.errorMessage, 4000) : null,
             stuck: m.stuck ? stuckText(m.stuck) : null,
@@ -161,19 +162,100 @@ export function classifyPagerduty(answer: HttpAnswer, now: number): DeliveryOutc
 
 const PAGE_KINDS: ReadonlySet<Message['kind']> = new Set(['alert', 'resolved', 'notice']);
 
-/** A PagerDuty destination (the routing key goes in the body; only the events URL's host is ever shown). */
-export function createPagerdutyDestination(
-  config: Extract<DestinationConfig, { type: 'pagerduty' }>,
-): Destination {
-  const url = config.eventsUrl || PAGERDUTY_EVENTS_URL;
-  return {
-    ...destinationBase(config, url, PAGE_KINDS),
-    limits: PAGERDUTY_RATE,
-    render: (batch) =>
-      batch.flatMap((m, i): ChannelRequest[] => {
-        const event = pagerdutyEvent(m, config.routingKey, config.severity);
-        return event ? [{ covers: [i], url, body: JSON.stringify(event) }] : [];
-      }),
-    classify: classifyPagerduty,
-  };
+/** PagerDuty Events v2 integration (routing) key. */
+const routingKeyRule: Rule<string> = rule('32 characters of A-Z a-z 0-9', 'hidden', (t) =>
+  /^[A-Za-z0-9]{32}$/.test(t) ? t : refuse(`${t.length} characters`),
+);
+
+const severityRule: Rule<Severity> = oneOf(['critical', 'error', 'warning', 'info']);
+
+/** The config of a PagerDuty destination. */
+interface PagerdutyConfig {
+  routingKey: string;
+  /** Default `https://events.pagerduty.com/v2/enqueue`. */
+  eventsUrl: string;
+  /** PagerDuty severity per alert status (defaults failed=error, timeout=warning, stuck=warning, others=warning). */
+  severity: Partial<Record<AlertStatus, Severity>>;
 }
+
+/** PagerDuty Events API v2: an integration (routing) key; severity per alert status. */
+export const pagerdutyChannel = defineChannel<PagerdutyConfig>()({
+  type: 'pagerduty',
+  displayName: 'PagerDuty',
+  doc: 'Events API v2: an incident per task, resolved with it; no reminders or summaries',
+  variables: {
+    PAGERDUTY_ROUTING_KEY: {
+      rule: routingKeyRule,
+      secret: true,
+      doc: 'PagerDuty Events v2 integration key.',
+    },
+    PAGERDUTY_EVENTS_URL: {
+      rule: serviceUrl,
+      default: PAGERDUTY_EVENTS_URL,
+      doc: 'PagerDuty Events API endpoint (loopback for tests).',
+    },
+    PAGERDUTY_SEVERITY_FAILED: {
+      rule: severityRule,
+      default: 'error',
+      doc: 'PagerDuty severity of a failed task.',
+    },
+    PAGERDUTY_SEVERITY_TIMEOUT: {
+      rule: severityRule,
+      default: 'warning',
+      doc: 'PagerDuty severity of a timed-out task.',
+    },
+    PAGERDUTY_SEVERITY_STUCK: {
+      rule: severityRule,
+      default: 'warning',
+      doc: 'PagerDuty severity of a stuck task.',
+    },
+  },
+  fileKeys: ['routing_key', 'routing_key_param', 'events_url', 'severity'],
+  answers: { kind: 'http' },
+  limits: PAGERDUTY_RATE,
+  heldByQuietHours: false,
+  digests: false,
+  redact: { urls: ['eventsUrl'], secrets: ['routingKey'] },
+  fromEnv: (v) =>
+    v.PAGERDUTY_ROUTING_KEY === undefined
+      ? undefined
+      : {
+          routingKey: v.PAGERDUTY_ROUTING_KEY,
+          eventsUrl: v.PAGERDUTY_EVENTS_URL,
+          severity: {
+            failed: v.PAGERDUTY_SEVERITY_FAILED,
+            timeout: v.PAGERDUTY_SEVERITY_TIMEOUT,
+            stuck: v.PAGERDUTY_SEVERITY_STUCK,
+          },
+        },
+  fromFile(entry, v) {
+    const routingKey = entry.secret('routing_key', routingKeyRule, 'integration key', true);
+    const eventsUrl = entry.value('events_url', serviceUrl) ?? v.PAGERDUTY_EVENTS_URL;
+    // The variables' severities are the defaults; the file's `severity` mapping overrides per status.
+    const severity: PagerdutyConfig['severity'] = {
+      failed: v.PAGERDUTY_SEVERITY_FAILED,
+      timeout: v.PAGERDUTY_SEVERITY_TIMEOUT,
+      stuck: v.PAGERDUTY_SEVERITY_STUCK,
+    };
+    for (const [status, value] of Object.entries(
+      entry.mapping('severity', 'alert statuses to critical/error/warning/info') ?? {},
+    )) {
+      const key = entry.check(status, `severity key ${shown(status)}`, entry.alertStatus);
+      const level = entry.check(value, `severity.${status}`, severityRule);
+      if (key !== undefined && level !== undefined) severity[key] = level;
+    }
+    return routingKey === undefined ? undefined : { routingKey, eventsUrl, severity };
+  },
+  create: (config) => {
+    const url = config.eventsUrl || PAGERDUTY_EVENTS_URL;
+    return {
+      ...destinationBase(config, url, PAGE_KINDS),
+      render: (batch) =>
+        batch.flatMap((m, i): ChannelRequest[] => {
+          const event = pagerdutyEvent(m, config.routingKey, config.severity);
+          return event ? [{ covers: [i], url, body: JSON.stringify(event) }] : [];
+        }),
+      classify: classifyPagerduty,
+    };
+  },
+});

@@ -2,13 +2,15 @@
 // per card, a digest for bursts. API text is escaped (`& < >` as entities) and Slack's formatting
 // characters (`` ` * _ ~ ``) are replaced by look-alikes, so a host name can neither ping, link,
 // nor break the bold labels and code spans around it.
-import type { DestinationConfig } from '../../config/types';
+import { webhookUrl } from '../../config/rules';
 import type { DeliveryOutcome } from '../../model';
-import { classifyHttp } from '../classify';
-import type { ChannelLimits, Destination } from '../destination';
-import { clip, inert, lookalike, moreText, type Card, type Tone } from '../format';
+import { ERROR_WORDS, classifyHttp } from '../classify';
+import type { ChannelLimits } from '../destination';
+import { moreText, type Card, type Tone } from '../cards';
+import { clip, inert, lookalike } from '../inert';
 import type { HttpAnswer } from '../http';
-import { destinationBase, renderCards } from './base';
+import { cardDestination } from './base';
+import { defineChannel, webhookConfig, type UrlConfig } from './spec';
 
 /** Block Kit limits (characters / counts) every payload stays within. */
 export const SLACK_LIMITS = {
@@ -100,66 +102,42 @@ export function slackBody(card: Card): string {
   return JSON.stringify({ text: clip(slackText(card.fallback), SLACK_LIMITS.text), blocks });
 }
 
-/** Slack's error words that refuse the payload, not the webhook (the others refuse every message). */
-const PAYLOAD_WORDS: ReadonlySet<string> = new Set([
-  'invalid_payload',
-  'invalid_blocks',
-  'invalid_blocks_format',
-  'no_text',
-  'too_many_attachments',
-]);
-
-/** Slack's documented error words: a 2xx whose whole body is one of these is not a delivery. */
-export const SLACK_ERROR_WORDS: ReadonlySet<string> = new Set([
-  'invalid_payload',
-  'invalid_blocks',
-  'invalid_blocks_format',
-  'no_text',
-  'too_many_attachments',
-  'action_prohibited',
-  'channel_not_found',
-  'no_service',
-  'no_active_hooks',
-  'channel_is_archived',
-  'posting_to_general_channel_denied',
-  'team_disabled',
-  'invalid_token',
-  'user_not_found',
-  'rollup_error',
-]);
-
 /**
  * Any 2xx is delivered (Slack answers `ok`, Slack-compatible receivers `{"ok":true}` or other bodies)
- * unless the whole body is one of Slack's error words (`rollup_error` retryable, the others
- * permanent, and for the webhook itself but the payload words); other statuses as classifyHttp (404
- * `no_service`/410 permanent, 429/5xx retryable).
+ * unless the whole body is one of Slack's error words (ERROR_WORDS: `rollup_error` retryable, the
+ * others permanent, and for the webhook itself but the payload words); other statuses as
+ * classifyHttp (404 `no_service`/410 permanent, 429/5xx retryable).
  */
 export function classifySlack(answer: HttpAnswer, now: number): DeliveryOutcome {
   const word = answer.bodyText.trim();
-  if (answer.status >= 200 && answer.status < 300 && SLACK_ERROR_WORDS.has(word)) {
+  const meaning = Object.hasOwn(ERROR_WORDS, word) ? ERROR_WORDS[word] : undefined;
+  if (answer.status >= 200 && answer.status < 300 && meaning !== undefined) {
     // Judged as the status Slack itself pairs with the word (rollup_error 500, the others 4xx).
-    const outcome = classifyHttp(word === 'rollup_error' ? 500 : 400, {}, word, now);
+    const outcome = classifyHttp(meaning.refuses === 'nothing' ? 500 : 400, {}, word, now);
     if (outcome.kind === 'ok') return outcome;
     const error = `HTTP ${answer.status} ${outcome.error.replace(/^HTTP \d+ /, '')}`;
     // no_service, channel_is_archived...: the webhook itself refuses, so the destination is failing.
-    if (outcome.kind === 'permanent' && !PAYLOAD_WORDS.has(word))
+    if (outcome.kind === 'permanent' && meaning.refuses === 'webhook')
       return { ...outcome, error, endpoint: true };
     return { ...outcome, error };
   }
   return classifyHttp(answer.status, answer.headers, answer.bodyText, now);
 }
 
-/** A Slack destination; the config was validated by parseConfig (https, or http to loopback). */
-export function createSlackDestination(config: Extract<DestinationConfig, { type: 'slack' }>): Destination {
-  return {
-    ...destinationBase(config, config.url),
-    limits: SLACK_RATE,
-    render: (batch, context) =>
-      renderCards(config.url, batch, context, {
-        listed: LISTED,
-        maxBodyBytes: SLACK_LIMITS.bodyBytes,
-        body: slackBody,
-      }),
-    classify: classifySlack,
-  };
-}
+/** Slack: an incoming webhook's URL (Slack-compatible receivers such as Mattermost too). */
+export const slackChannel = defineChannel<UrlConfig>()({
+  type: 'slack',
+  displayName: 'Slack',
+  doc: 'incoming webhook (Slack-compatible receivers too): Block Kit',
+  ...webhookConfig({ variable: 'SLACK_WEBHOOK_URL', rule: webhookUrl(), doc: 'Slack incoming webhook.' }),
+  answers: { kind: 'words', words: ERROR_WORDS },
+  limits: SLACK_RATE,
+  heldByQuietHours: true,
+  digests: true,
+  create: (config) =>
+    cardDestination(
+      config,
+      { listed: LISTED, maxBodyBytes: SLACK_LIMITS.bodyBytes, body: slackBody },
+      classifySlack,
+    ),
+});

@@ -5,14 +5,17 @@
 // `default` (required), `email` and `sms` (<= 490 characters, no `[]` or `【】`). Signed just before
 // sending with the same SDK-HMAC-SHA256 as HSS (`content-type`, `host`, `x-sdk-date` signed, plus
 // `x-security-token` for temporary credentials), or sent with `X-Auth-Token`. All text is plain.
-import type { DestinationConfig, HssAuth } from '../../config/types';
+import { baseUrl, credentialName, refuse, rule, type Rule } from '../../config/rules';
+import { DEFAULT_CREDENTIAL } from '../../config/scopes';
+import type { HssAuth } from '../../config/types';
 import { ConfigError } from '../../errors';
 import { sdkDate, signature, SIGNING_ALGORITHM } from '../../hss/signer';
-import type { Log } from '../../log';
 import { classifyHttp } from '../classify';
-import type { ChannelLimits, ChannelRequest, Destination } from '../destination';
-import { cardGroups, clip, fitCard, inert, moreText, type Card } from '../format';
+import type { ChannelLimits, ChannelRequest } from '../destination';
+import { cardGroups, fitCard, moreText, type Card } from '../cards';
+import { clip, inert } from '../inert';
 import { destinationBase } from './base';
+import { defineChannel } from './spec';
 
 export const SMN_LIMITS = {
   subjectBytes: 512,
@@ -94,32 +97,105 @@ export function smnAuthHeaders(request: ChannelRequest, auth: HssAuth, now: numb
   return headers;
 }
 
-/** An SMN destination; throws ConfigError when its credential is not among `credentials`. */
-export function createSmnDestination(
-  config: Extract<DestinationConfig, { type: 'smn' }>,
-  deps: { credentials: Record<string, HssAuth>; log?: Log },
-): Destination {
-  const auth = deps.credentials[config.credential];
-  if (!auth) {
-    throw new ConfigError(
-      `SMN destination "${config.name}" names credential "${config.credential}", which is not configured`,
-      'SMN_TOPIC_URN',
-    );
-  }
-  const url = smnPublishUrl(config.endpoint, config.projectId, config.topicUrn);
-  const topic = config.topicUrn.split(':').pop() ?? '';
-  const base = destinationBase(config, url);
+/** The parts of an SMN topic URN. */
+interface SmnTopic {
+  urn: string;
+  region: string;
+  projectId: string;
+}
+
+const topicUrnRule: Rule<SmnTopic> = rule(
+  'an SMN topic URN urn:smn:{region}:{project_id}:{topic}',
+  'value',
+  (t) => {
+    const m =
+      /^urn:smn:([a-z]{2}(?:-[a-z]+)+-\d+):([A-Za-z0-9]{1,64}):([A-Za-z0-9][A-Za-z0-9_-]{0,254})$/.exec(t);
+    return m ? { urn: t, region: m[1]!, projectId: m[2]! } : refuse();
+  },
+);
+
+/** The config of an SMN destination. */
+interface SmnConfig {
+  topicUrn: string;
+  /** Default `https://smn.{region of the URN}.myhuaweicloud.com`. */
+  endpoint: string;
+  /** Project id of the publish path, read from the URN (`urn:smn:{region}:{project_id}:{topic}`). */
+  projectId: string;
+  /** Credential name that signs the publish (the same AK/SK signer as HSS, or the token). */
+  credential: string;
+}
+
+/** The config of a topic: its publish endpoint defaults to the URN's region. */
+function topicConfig(topic: SmnTopic, endpoint: string | undefined, credential: string): SmnConfig {
   return {
-    ...base,
-    description: `${base.description} topic ${topic}`,
-    limits: SMN_RATE,
-    render: (batch, context) =>
-      cardGroups(batch, context, LISTED).map((group) => ({
-        covers: group.covers,
-        url,
-        body: smnBody(group.card),
-      })),
-    sign: (request, now) => ({ ...request, headers: smnAuthHeaders(request, auth, now) }),
-    classify: (answer, now) => classifyHttp(answer.status, answer.headers, answer.bodyText, now),
+    topicUrn: topic.urn,
+    endpoint: endpoint ?? `https://smn.${topic.region}.myhuaweicloud.com`,
+    projectId: topic.projectId,
+    credential,
   };
 }
+
+/** Huawei Cloud SMN: a topic URN, published to with an HSS credential. */
+export const smnChannel = defineChannel<SmnConfig>()({
+  type: 'smn',
+  displayName: 'Huawei Cloud SMN',
+  doc: 'topic (e-mail, SMS, ... subscriptions), signed with an HSS credential',
+  variables: {
+    SMN_TOPIC_URN: {
+      rule: topicUrnRule,
+      doc: 'Huawei Cloud SMN topic to publish to (e-mail, SMS, ... subscriptions).',
+    },
+    SMN_ENDPOINT: {
+      rule: baseUrl,
+      defaultDoc: "`https://smn.{region}.myhuaweicloud.com`, the URN's region",
+      doc: 'SMN endpoint override.',
+    },
+    SMN_CREDENTIAL: {
+      rule: credentialName,
+      default: DEFAULT_CREDENTIAL,
+      doc: 'Credential that signs the SMN publish.',
+    },
+  },
+  fileKeys: ['topic_urn', 'endpoint', 'credential'],
+  answers: { kind: 'http' },
+  limits: SMN_RATE,
+  heldByQuietHours: false,
+  digests: true,
+  redact: { urls: ['endpoint'] },
+  credential: (config) => config.credential,
+  fromEnv: (v) =>
+    v.SMN_TOPIC_URN === undefined
+      ? undefined
+      : topicConfig(v.SMN_TOPIC_URN, v.SMN_ENDPOINT, v.SMN_CREDENTIAL),
+  fromFile(entry) {
+    const topic = entry.value('topic_urn', topicUrnRule);
+    if (!entry.has('topic_urn')) entry.problem('topic_urn', `is required (${topicUrnRule.expected})`);
+    const endpoint = entry.value('endpoint', baseUrl);
+    const credential = entry.value('credential', credentialName) ?? DEFAULT_CREDENTIAL;
+    return topic === undefined ? undefined : topicConfig(topic, endpoint, credential);
+  },
+  create: (config, deps) => {
+    const auth = deps.credentials[config.credential];
+    if (!auth) {
+      throw new ConfigError(
+        `SMN destination "${config.name}" names credential "${config.credential}", which is not configured`,
+        'SMN_TOPIC_URN',
+      );
+    }
+    const url = smnPublishUrl(config.endpoint, config.projectId, config.topicUrn);
+    const topic = config.topicUrn.split(':').pop() ?? '';
+    const base = destinationBase(config, url);
+    return {
+      ...base,
+      description: `${base.description} topic ${topic}`,
+      render: (batch, context) =>
+        cardGroups(batch, context, LISTED).map((group) => ({
+          covers: group.covers,
+          url,
+          body: smnBody(group.card),
+        })),
+      sign: (request, now) => ({ ...request, headers: smnAuthHeaders(request, auth, now) }),
+      classify: (answer, now) => classifyHttp(answer.status, answer.headers, answer.bodyText, now),
+    };
+  },
+});

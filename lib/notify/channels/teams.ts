@@ -2,13 +2,15 @@
 // 1.4 in a `message` attachment (title, FactSet, HSS error, digest lines, console button), at most
 // 28 KB. TextBlocks and FactSet values render Markdown, so API text has `\ [ ] ( ) * _ ~ `` and a
 // leading `# > - +` backslash-escaped; a mention needs an `msteams.entities` entry we never send.
-import type { DestinationConfig } from '../../config/types';
+import { httpsOn, httpsUnder, webhookUrl } from '../../config/rules';
 import type { DeliveryOutcome } from '../../model';
 import { classifyHttp } from '../classify';
-import type { ChannelLimits, Destination } from '../destination';
-import { clip, inert, moreText, type Card, type Tone } from '../format';
+import type { ChannelLimits } from '../destination';
+import { moreText, type Card, type Tone } from '../cards';
+import { clip, inert } from '../inert';
 import type { HttpAnswer } from '../http';
-import { destinationBase, renderCards } from './base';
+import { cardDestination } from './base';
+import { defineChannel, webhookConfig, type UrlConfig } from './spec';
 
 /** The Workflows trigger refuses bodies above ~28 KB ("Request Entity Too Large"); 27,000 bytes leaves room. */
 export const TEAMS_MAX_BODY_BYTES = 27_000;
@@ -99,17 +101,29 @@ export function classifyTeams(answer: HttpAnswer, now: number): DeliveryOutcome 
   return classifyHttp(answer.status, answer.headers, answer.bodyText, now);
 }
 
-/** A Teams Workflows destination. */
-export function createTeamsDestination(config: Extract<DestinationConfig, { type: 'teams' }>): Destination {
-  return {
-    ...destinationBase(config, config.url),
-    limits: TEAMS_RATE,
-    render: (batch, context) =>
-      renderCards(config.url, batch, context, {
-        listed: LISTED,
-        maxBodyBytes: TEAMS_MAX_BODY_BYTES,
-        body: teamsBody,
-      }),
-    classify: classifyTeams,
-  };
-}
+/** Microsoft Teams: a Workflows webhook URL ("Send webhook alerts to a channel"). */
+export const teamsChannel = defineChannel<UrlConfig>()({
+  type: 'teams',
+  displayName: 'Microsoft Teams',
+  doc: 'Workflows webhook: an Adaptive Card',
+  ...webhookConfig({
+    variable: 'TEAMS_WEBHOOK_URL',
+    rule: webhookUrl({
+      doc: 'a Teams Workflows URL on https://*.logic.azure.com, https://*.environment.api.powerplatform.com or https://api.powerautomate.com',
+      matches: (u) =>
+        httpsUnder(u, '.logic.azure.com', '.environment.api.powerplatform.com') ||
+        httpsOn(u, 'api.powerautomate.com'),
+    }),
+    doc: 'Microsoft Teams Workflows webhook ("Send webhook alerts to a channel").',
+  }),
+  answers: { kind: 'http' },
+  limits: TEAMS_RATE,
+  heldByQuietHours: true,
+  digests: true,
+  create: (config) =>
+    cardDestination(
+      config,
+      { listed: LISTED, maxBodyBytes: TEAMS_MAX_BODY_BYTES, body: teamsBody },
+      classifyTeams,
+    ),
+});

@@ -1,6 +1,8 @@
 // Generic webhook: one signed JSON POST per message (Standard Webhooks headers through the official
 // `standardwebhooks` package), for receivers that file tickets, page people or feed a SIEM. API text
-// is sent verbatim (JSON-escaped): receivers get exact values to match on and render it themselves.
+// is sent verbatim (JSON-escaped): receivers get exact values to match on and render it themselves;
+// only characters that are invisible or change the text's direction (U+2028/U+2029, bidi controls)
+// become spaces, as on every channel.
 //
 // Body schema, version "1" (additive changes only: receivers must ignore fields they do not know; a
 // breaking change bumps `version`). Every POST has `content-type: application/json`, `webhook-id`
@@ -35,13 +37,14 @@
 // `hss.monitoring.<kind>` (kind: test, monitoring-down, monitoring-recovered, possible-loss,
 //   lost-track, destination-failing, destination-recovered): version, type, id, at, scope | null,
 //   summary: string, detail: string | null, facts: [{ label, value }], incident_key: string | null
-import type { DestinationConfig } from '../../config/types';
+import { refuse, rule, webhookUrl, type Rule } from '../../config/rules';
 import type { AboutAlert, Message, Scope, StuckFacts, Task } from '../../model';
 import { classifyHttp } from '../classify';
-import type { ChannelLimits, ChannelRequest, Destination } from '../destination';
-import { hssConsoleUrl } from '../format';
+import type { ChannelLimits, ChannelRequest } from '../destination';
+import { hssConsoleUrl } from '../cards';
 import { createWebhookSigner } from '../standard-webhooks';
 import { destinationBase } from './base';
+import { defineChannel, webhookConfig, type SignedUrlConfig } from './spec';
 
 export const WEBHOOK_SCHEMA_VERSION = '1';
 
@@ -171,31 +174,61 @@ export function webhookEvent(m: Message): Record<string, unknown> {
   }
 }
 
-/** A webhook destination: one request per message; signed when a `whsec_` secret is configured (throws ConfigError otherwise). */
-export function createWebhookDestination(
-  config: Extract<DestinationConfig, { type: 'webhook' }>,
-): Destination {
-  const signer = config.secret !== undefined ? createWebhookSigner(config.secret) : undefined;
-  const base = destinationBase(config, config.url);
-  return {
-    ...base,
-    description: `${base.description}${signer ? ' (signed)' : ''}`,
-    limits: WEBHOOK_RATE,
-    render: (batch) =>
-      batch.map((m, i): ChannelRequest => ({
-        covers: [i],
-        url: config.url,
-        body: JSON.stringify(webhookEvent(m)),
-        // webhook-id goes out even unsigned: it is the receiver's dedup key when a delivery is retried.
-        headers: { 'webhook-id': m.id },
-      })),
-    sign(request, now) {
-      const timestamp = Math.floor(now / 1000);
-      const headers: Record<string, string> = { ...request.headers, 'webhook-timestamp': String(timestamp) };
-      const id = headers['webhook-id'] ?? '';
-      if (signer) headers['webhook-signature'] = signer(id, timestamp, request.body);
-      return { ...request, headers };
+/** Standard Webhooks secret: `whsec_` + base64 of a key of 24 bytes or more. */
+const webhookSecret: Rule<string> = rule(
+  'whsec_ followed by the base64 of a key of at least 24 bytes (Standard Webhooks)',
+  'hidden',
+  (t) => {
+    const key = t.startsWith('whsec_') ? t.slice(6) : undefined;
+    const ok =
+      key !== undefined && /^[A-Za-z0-9+/]+={0,2}$/.test(key) && Buffer.from(key, 'base64').length >= 24;
+    return ok ? t : refuse();
+  },
+  `make one with: node -e "console.log('whsec_'+require('crypto').randomBytes(32).toString('base64'))"`,
+);
+
+/** The generic webhook: any https URL, signed per Standard Webhooks when a `whsec_` secret is given. */
+export const webhookChannel = defineChannel<SignedUrlConfig>()({
+  type: 'webhook',
+  displayName: 'Webhook',
+  doc: 'any JSON receiver: one versioned event per message, signed per Standard Webhooks',
+  ...webhookConfig(
+    { variable: 'WEBHOOK_URL', rule: webhookUrl(), doc: 'Generic JSON webhook (one POST per message).' },
+    {
+      variable: 'WEBHOOK_SECRET',
+      rule: webhookSecret,
+      doc: 'Signs webhook deliveries per Standard Webhooks.',
     },
-    classify: (answer, now) => classifyHttp(answer.status, answer.headers, answer.bodyText, now),
-  };
-}
+  ),
+  answers: { kind: 'http' },
+  limits: WEBHOOK_RATE,
+  heldByQuietHours: false,
+  digests: false,
+  create: (config) => {
+    const signer = config.secret !== undefined ? createWebhookSigner(config.secret) : undefined;
+    const base = destinationBase(config, config.url);
+    return {
+      ...base,
+      description: `${base.description}${signer ? ' (signed)' : ''}`,
+      render: (batch) =>
+        batch.map((m, i): ChannelRequest => ({
+          covers: [i],
+          url: config.url,
+          body: JSON.stringify(webhookEvent(m)),
+          // webhook-id goes out even unsigned: it is the receiver's dedup key when a delivery is retried.
+          headers: { 'webhook-id': m.id },
+        })),
+      sign(request, now) {
+        const timestamp = Math.floor(now / 1000);
+        const headers: Record<string, string> = {
+          ...request.headers,
+          'webhook-timestamp': String(timestamp),
+        };
+        const id = headers['webhook-id'] ?? '';
+        if (signer) headers['webhook-signature'] = signer(id, timestamp, request.body);
+        return { ...request, headers };
+      },
+      classify: (answer, now) => classifyHttp(answer.status, answer.headers, answer.bodyText, now),
+    };
+  },
+});

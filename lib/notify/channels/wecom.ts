@@ -2,13 +2,15 @@
 // the `key` in the URL is the secret. WeCom markdown pings with `<@userid>` and takes `<font>` tags,
 // so API text has `<` and the other markup characters replaced by look-alikes. WeCom answers HTTP
 // 200 with `{"errcode":0}`; 45009 is its frequency limit.
-import type { DestinationConfig } from '../../config/types';
+import { httpsOn, webhookUrl } from '../../config/rules';
 import type { DeliveryOutcome } from '../../model';
 import { classifyBodyCode, type BodyCodeRules } from '../classify';
-import type { ChannelLimits, Destination } from '../destination';
-import { cardGroups, clip, fitCard, inert, lookalike, moreText, type Card, type Tone } from '../format';
+import type { ChannelLimits } from '../destination';
+import { cardGroups, fitCard, moreText, type Card, type Tone } from '../cards';
+import { clip, inert, lookalike } from '../inert';
 import type { HttpAnswer } from '../http';
 import { destinationBase } from './base';
+import { defineChannel, webhookConfig, type UrlConfig } from './spec';
 
 /** WeCom refuses markdown content above 4,096 bytes (UTF-8). */
 export const WECOM_MAX_CONTENT_BYTES = 4096;
@@ -75,11 +77,28 @@ export function classifyWecom(answer: HttpAnswer, now: number): DeliveryOutcome 
   return classifyBodyCode(answer, now, WECOM_CODES);
 }
 
-/** A WeCom destination. */
-export function createWecomDestination(config: Extract<DestinationConfig, { type: 'wecom' }>): Destination {
-  return {
+/** WeCom: a group robot's webhook URL (its `key` is the secret; WeCom has no signing). */
+export const wecomChannel = defineChannel<UrlConfig>()({
+  type: 'wecom',
+  displayName: 'WeCom',
+  doc: 'group robot (WeChat Work): markdown of at most 4,096 bytes',
+  ...webhookConfig({
+    variable: 'WECOM_WEBHOOK_URL',
+    rule: webhookUrl({
+      doc: 'a robot URL https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…',
+      matches: (u) =>
+        httpsOn(u, 'qyapi.weixin.qq.com') &&
+        u.pathname === '/cgi-bin/webhook/send' &&
+        !!u.searchParams.get('key'),
+    }),
+    doc: 'WeCom group robot.',
+  }),
+  answers: { kind: 'codes', rules: WECOM_CODES },
+  limits: WECOM_RATE,
+  heldByQuietHours: true,
+  digests: true,
+  create: (config) => ({
     ...destinationBase(config, config.url),
-    limits: WECOM_RATE,
     render: (batch, context) =>
       cardGroups(batch, context, LISTED).map((group) => ({
         covers: group.covers,
@@ -88,5 +107,5 @@ export function createWecomDestination(config: Extract<DestinationConfig, { type
         body: wrap(fitCard(group.card, wecomContent, WECOM_MAX_CONTENT_BYTES)),
       })),
     classify: classifyWecom,
-  };
-}
+  }),
+});

@@ -60,6 +60,27 @@ export const HOSTILE_MARKERS = [
   '\u202e',
 ];
 
+/**
+ * Characters that are invisible or turn the text around them, by name: the line and paragraph
+ * separators and every bidi control (marks, embeddings and overrides, isolates).
+ */
+export const INVISIBLE_MARKS: ReadonlyArray<[name: string, char: string]> = [
+  ['LINE SEPARATOR', '\u2028'],
+  ['PARAGRAPH SEPARATOR', '\u2029'],
+  ['LRM', '\u200e'],
+  ['RLM', '\u200f'],
+  ['ALM', '\u061c'],
+  ['LRE', '\u202a'],
+  ['RLE', '\u202b'],
+  ['PDF', '\u202c'],
+  ['LRO', '\u202d'],
+  ['RLO', '\u202e'],
+  ['LRI', '\u2066'],
+  ['RLI', '\u2067'],
+  ['FSI', '\u2068'],
+  ['PDI', '\u2069'],
+];
+
 /** Formatting pieces that must not appear verbatim on channels whose text is Markdown/mrkdwn. */
 export const HOSTILE_FORMATTING = ['`code`', '*bold*', '_it_', '~s~'];
 

@@ -1,7 +1,7 @@
-// Wording shared by every channel, so Slack, Teams, Feishu, ... say the same things: a message (or a
-// batch of them) becomes a channel-neutral Card (title, facts, error, list, link, footer) that each
-// channel then writes in its own markup. Every string in a Card is treated as untrusted by the
-// channels (it may hold API text), so our own words and HSS's are escaped alike.
+// Cards: a message (or a batch of them) becomes a channel-neutral Card (title, facts, error, list,
+// link, footer) that each channel then writes in its own markup, so Slack, Teams, Feishu, ... say the
+// same things. The words come from lib/wording.ts; every string in a Card is treated as untrusted by
+// the channels (it may hold API text), so our own words and HSS's are made inert alike.
 import type {
   AlertMessage,
   AlertStatus,
@@ -11,12 +11,24 @@ import type {
   ReminderMessage,
   ResolvedMessage,
   Scope,
-  StuckFacts,
   SummaryMessage,
   Task,
-  TaskStatus,
 } from '../model';
+import {
+  alertTitle,
+  durationText,
+  endedText,
+  hostText,
+  ordinal,
+  plural,
+  scopeText,
+  startedText,
+  stuckText,
+  transitionText,
+  utcTime,
+} from '../wording';
 import type { RenderContext } from './destination';
+import { bytes, clip } from './inert';
 
 /** A batch with more alerts (or resolved messages) than this becomes ONE digest on chat channels and SMN. */
 export const DIGEST_THRESHOLD = 5;
@@ -61,174 +73,6 @@ export interface CardGroup {
   message?: Message;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Text neutralisation shared by every channel.
-
-// ANSI/VT escape sequences (CSI ... final byte, OSC ... BEL/ST, and two-byte ESC forms).
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)|[@-Z\\-_])/g;
-// Every other control character (C0, DEL, C1) and the bidi overrides that can disguise text.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g;
-// No word boundary before the scheme or `www.`: `_https://x` and `_www.x` are auto-linked all the
-// same once a channel escapes the `_` (a look-alike, a backslash) and so makes a boundary there.
-const URL_SCHEME = /([a-z][a-z0-9+.-]{0,30}):\/\//gi;
-const WWW = /www\./gi;
-// `@everyone`, `@here`, `@all`, `@channel`: defused with a zero-width space so no channel reads a mention.
-const AT_WORD = /@(?=[\p{L}\p{N}_])/gu;
-
-/**
- * API text made inert for any reader: escape sequences removed, control characters and newlines
- * turned into spaces, `scheme://` broken into `scheme[:]//` and `www.` into `www[.]` (no channel
- * auto-links them), `<` and `>` replaced by the look-alikes `‹ ›` (no `<!channel>`, `<at id=all>`,
- * `<users/all>`, `<@U1>` or `<url|label>` in any markup, nor once a page is forwarded to chat), and
- * a zero-width space after `@` (no `@all`/`@everyone` mention). Channels then escape their own
- * markup characters on top.
- */
-export function inert(text: string): string {
-  return text
-    .replace(ANSI, '')
-    .replace(CONTROL, ' ')
-    .replace(/ {2,}/g, ' ')
-    .replace(URL_SCHEME, '$1[:]//')
-    .replace(WWW, 'www[.]')
-    .replace(/</g, '‹')
-    .replace(/>/g, '›')
-    .replace(AT_WORD, '@\u200b');
-}
-
-/** Characters replaced by look-alikes in channels whose markdown has no documented escape (DingTalk, WeCom, Google Chat text). */
-const LOOKALIKES: Readonly<Record<string, string>> = {
-  '[': '［',
-  ']': '］',
-  '<': '‹',
-  '>': '›',
-  '*': '∗',
-  _: 'ˍ',
-  '~': '∼',
-  '`': 'ˋ',
-  '#': '＃',
-  '|': '│',
-};
-
-/**
- * Replaces each of `chars` (a subset of `[ ] < > * _ ~ \` # |`) in `text` with its look-alike. An `_`
- * between two letters or digits (`autobk_web-03`) is kept: it cannot open or close emphasis, and
- * names with underscores are common and copied from alerts.
- */
-export function lookalike(text: string, chars: string): string {
-  const cs = [...text];
-  let out = '';
-  cs.forEach((c, i) => {
-    const intraword =
-      c === '_' && /[\p{L}\p{N}]/u.test(cs[i - 1] ?? '') && /[\p{L}\p{N}]/u.test(cs[i + 1] ?? '');
-    out += chars.includes(c) && LOOKALIKES[c] && !intraword ? LOOKALIKES[c] : c;
-  });
-  return out;
-}
-
-/**
- * `text` cut to at most `max` units (UTF-16 code units, or UTF-8 bytes when `unit` is `bytes`),
- * ending in `…` when cut; never splits a surrogate pair, an `&amp;`-style entity or a `\x` escape.
- */
-export function clip(text: string, max: number, unit: 'chars' | 'bytes' = 'chars'): string {
-  const size = (s: string): number => (unit === 'bytes' ? Buffer.byteLength(s, 'utf8') : s.length);
-  if (size(text) <= max) return text;
-  const room = max - size('…');
-  if (room <= 0) return '';
-  let cut: string;
-  if (unit === 'chars') {
-    cut = text.slice(0, room);
-  } else {
-    // Cut on the bytes, then drop a partly cut character (TextDecoder would leave U+FFFD).
-    const bytes = Buffer.from(text, 'utf8').subarray(0, room);
-    cut = bytes.toString('utf8').replace(/\uFFFD$/, '');
-  }
-  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
-  cut = cut.replace(/&[a-z0-9#]*$/i, '');
-  // An odd number of trailing backslashes would escape the ellipsis (or whatever markup follows).
-  if (/(?:^|[^\\])(?:\\\\)*\\$/.test(cut)) cut = cut.slice(0, -1);
-  return `${cut}…`;
-}
-
-/** UTF-8 size of `text`. */
-export function bytes(text: string): number {
-  return Buffer.byteLength(text, 'utf8');
-}
-
-// ---------------------------------------------------------------------------------------------
-// Words.
-
-/** A status as people read it: the documented name, `unknown (<raw>)` for an undocumented one. */
-export function statusText(status: TaskStatus | AlertStatus, rawStatus?: string): string {
-  return status === 'unknown' && rawStatus ? `unknown (${rawStatus})` : status;
-}
-
-/** The change that raised an alert: `running → failed`, or `first seen failed`. */
-export function transitionText(alert: {
-  status: TaskStatus | AlertStatus;
-  previousStatus?: TaskStatus | AlertStatus;
-  task: Pick<Task, 'rawStatus'>;
-}): string {
-  // `stuck` is our status, not HSS's: the raw status of a stuck task says `running`.
-  const current = statusText(alert.status, alert.status === 'unknown' ? alert.task.rawStatus : undefined);
-  return alert.previousStatus === undefined
-    ? `first seen ${current}`
-    : `${statusText(alert.previousStatus)} → ${current}`;
-}
-
-/** `2 h 10 min`, `41 min`, `3 d 4 h`, `0 min` for a duration in ms (rounded down to the minute). */
-export function durationText(ms: number): string {
-  const minutes = Math.max(0, Math.floor(ms / 60_000));
-  const d = Math.floor(minutes / 1440);
-  const h = Math.floor((minutes % 1440) / 60);
-  const m = minutes % 60;
-  if (d > 0) return h > 0 ? `${d} d ${h} h` : `${d} d`;
-  if (h > 0) return m > 0 ? `${h} h ${m} min` : `${h} h`;
-  return `${m} min`;
-}
-
-/** `41% for 2 h 10 min, running 5 h 3 min` (or `no progress reported for ...`). */
-export function stuckText(facts: StuckFacts): string {
-  const at = facts.process === undefined ? 'no progress reported' : `${facts.process}%`;
-  return `${at} for ${durationText(facts.stalledMs)}, running ${durationText(facts.runningMs)}`;
-}
-
-/** `2025-03-06 05:26:18 UTC` for epoch ms. */
-export function utcText(ms: number): string {
-  const d = new Date(ms);
-  return Number.isNaN(d.getTime()) ? String(ms) : `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-}
-
-// The zone designator that ends an ISO time (`Z`, `+08:00`, `-0500`, `+08`).
-const ZONE_AT_END = /\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$/i;
-const EPOCH_TEXT = /^\d{10,13}(?:\.\d+)?$/;
-
-/**
- * A task time: from the parsed epoch ms as UTC, noting how a time sent without a zone was read (as
- * UTC, or in the zone of `other`, the task's other time, when that had an offset: lib/hss/parse.ts
- * reads it so), else the raw value marked `(as sent)`, else `—`. Start and end are always rendered
- * the same way, so a task never seems to end before it starts. `zoneless`: the task had such a time.
- */
-export function taskTimeText(
-  ms: number | undefined,
-  raw: string | undefined,
-  zoneless?: boolean,
-  other?: string,
-): string {
-  if (ms !== undefined && Number.isFinite(ms)) {
-    const text = raw?.trim() ?? '';
-    if (!zoneless || ZONE_AT_END.test(text) || EPOCH_TEXT.test(text)) return utcText(ms);
-    const zone = ZONE_AT_END.exec(other?.trim() ?? '')?.[1];
-    return zone !== undefined && zone.toUpperCase() !== 'Z'
-      ? `${utcText(ms)} (sent without a zone, read in the other time's zone, UTC${zone})`
-      : `${utcText(ms)} (sent without a zone, read as UTC)`;
-  }
-  if (raw !== undefined && raw.trim() !== '') return `${raw} (as sent)`;
-  return '—';
-}
-
-// Region names as Huawei Cloud writes them (`cn-north-4`, `ap-southeast-1`, `eu-west-101`); anything
 // else would be pasted into a link, so it gets no link at all.
 const REGION = /^[a-z]{2}(-[a-z0-9]+){1,3}$/;
 
@@ -241,43 +85,6 @@ export function hssConsoleUrl(scope: { region?: string } | undefined): string | 
   if (!region || !REGION.test(region)) return undefined;
   const host = region === 'eu-west-101' ? 'console.eu.huaweicloud.com' : 'console.huaweicloud.com';
   return `https://${host}/hss/?region=${region}&locale=en-us#/hss/ransomware/backup`;
-}
-
-/** `cn-north-4 · project 0a1b… · enterprise project 0` */
-export function scopeText(scope: Pick<Scope, 'region' | 'projectId' | 'enterpriseProjectId'>): string {
-  const parts = [`project ${scope.projectId}`, `enterprise project ${scope.enterpriseProjectId}`];
-  return (scope.region ? [scope.region, ...parts] : parts).join(' · ');
-}
-
-/** The host as people know it: its name, or its id when HSS sent no name. */
-export function hostText(task: Pick<Task, 'hostName' | 'hostId'>): string {
-  return task.hostName || task.hostId || '(no host)';
-}
-
-const WHAT: Readonly<Partial<Record<AlertStatus, string>>> = {
-  failed: 'failed',
-  timeout: 'timed out',
-  stuck: 'is stuck',
-};
-
-/** `failed`, `timed out`, `is stuck`, `is skipped`... for a headline. */
-function whatHappened(status: AlertStatus, rawStatus?: string): string {
-  return WHAT[status] ?? `is ${statusText(status, rawStatus)}`;
-}
-
-// The task list mixes backup and restore tasks and no field says which, so the wording names both.
-/** `Restore/backup failed on web-03` */
-export function alertTitle(message: Pick<AlertMessage, 'status' | 'task'>): string {
-  return `Restore/backup ${whatHappened(message.status, message.task.rawStatus)} on ${hostText(message.task)}`;
-}
-
-function ordinal(n: number): string {
-  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
-  return `${n}${s}`;
-}
-
-function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n} ${n === 1 ? word : many}`;
 }
 
 const TONE_OF_STATUS: Readonly<Partial<Record<AlertStatus, Tone>>> = {
@@ -298,8 +105,8 @@ function taskFacts(task: Task): Fact[] {
     { label: 'Host ID', value: task.hostId || '—', mono: true },
     { label: 'Backup', value: task.backupName || '—' },
     { label: 'Progress', value: task.process === undefined ? 'unknown' : `${task.process}%` },
-    { label: 'Started', value: taskTimeText(task.startedMs, task.startedAt, task.zoneless, task.endedAt) },
-    { label: 'Ended', value: taskTimeText(task.endedMs, task.endedAt, task.zoneless, task.startedAt) },
+    { label: 'Started', value: startedText(task) },
+    { label: 'Ended', value: endedText(task) },
   ];
 }
 
@@ -337,7 +144,7 @@ export function alertCard(m: AlertMessage): Card {
     facts,
     ...(error ? { error } : {}),
     ...(consoleLink(m.scope) ? { link: consoleLink(m.scope) } : {}),
-    footer: `${BRAND} · alert ${m.id} · detected ${utcText(m.at)}`,
+    footer: `${BRAND} · alert ${m.id} · detected ${utcTime(m.at)}`,
     fallback: `${alertTitle(m)}: backup ${m.task.backupName || '—'}, ${status}${errorText}`,
   };
 }
@@ -350,7 +157,7 @@ const HOW: Readonly<Record<ResolvedMessage['how'], string>> = {
 /** The card of one resolved alert: short, green, naming the original alert and how it was resolved. */
 export function resolvedCard(m: ResolvedMessage): Card {
   const title = `Resolved: restore/backup on ${hostText(m.task)} no longer ${m.alertStatus}`;
-  const text = `The ${m.alertStatus} alert of ${utcText(m.alertAt)} is resolved: ${HOW[m.how]}.`;
+  const text = `The ${m.alertStatus} alert of ${utcTime(m.alertAt)} is resolved: ${HOW[m.how]}.`;
   const facts: Fact[] = [
     { label: 'Host', value: hostText(m.task) },
     { label: 'Backup', value: m.task.backupName || '—' },
@@ -359,7 +166,7 @@ export function resolvedCard(m: ResolvedMessage): Card {
   if (m.resolvedBy) {
     facts.push({
       label: 'Resolved by',
-      value: `${m.resolvedBy.status} task started ${taskTimeText(m.resolvedBy.startedMs, m.resolvedBy.startedAt, m.resolvedBy.zoneless, m.resolvedBy.endedAt)}`,
+      value: `${m.resolvedBy.status} task started ${startedText(m.resolvedBy)}`,
     });
   }
   facts.push({ label: 'Scope', value: scopeText(m.scope) });
@@ -369,7 +176,7 @@ export function resolvedCard(m: ResolvedMessage): Card {
     text,
     facts,
     ...(consoleLink(m.scope) ? { link: consoleLink(m.scope) } : {}),
-    footer: `${BRAND} · resolves alert ${m.alertId} · ${utcText(m.at)}`,
+    footer: `${BRAND} · resolves alert ${m.alertId} · ${utcTime(m.at)}`,
     fallback: `${title}. ${text}`,
   };
 }
@@ -448,7 +255,7 @@ export function alertDigestCard(
     lines: shown.map(alertLine),
     more: n - shown.length,
     ...(consoleLink(first.scope) ? { link: consoleLink(first.scope) } : {}),
-    footer: `${BRAND} · ${n} alerts · detected ${utcText(first.at)}${n > 1 ? ` to ${utcText(alerts[n - 1]!.at)}` : ''}`,
+    footer: `${BRAND} · ${n} alerts · detected ${utcTime(first.at)}${n > 1 ? ` to ${utcTime(alerts[n - 1]!.at)}` : ''}`,
     fallback: `${title}: ${byStatus}${context.listsIncomplete ? ' (more may follow)' : ''}. First: ${shown
       .slice(0, 5)
       .map((a) => hostText(a.task))
@@ -471,11 +278,11 @@ export function resolvedDigestCard(resolved: readonly ResolvedMessage[], listed:
     ),
     lines: shown.map(
       (r) =>
-        `${hostText(r.task)} · ${r.task.backupName || '—'} · was ${r.alertStatus} since ${utcText(r.alertAt)}`,
+        `${hostText(r.task)} · ${r.task.backupName || '—'} · was ${r.alertStatus} since ${utcTime(r.alertAt)}`,
     ),
     more: n - shown.length,
     ...(consoleLink(resolved[0]!.scope) ? { link: consoleLink(resolved[0]!.scope) } : {}),
-    footer: `${BRAND} · ${utcText(resolved[0]!.at)}`,
+    footer: `${BRAND} · ${utcTime(resolved[0]!.at)}`,
     fallback: `${title}: ${shown
       .slice(0, 5)
       .map((r) => hostText(r.task))
@@ -513,11 +320,11 @@ export function reminderDigestCard(reminders: readonly ReminderMessage[], listed
     ),
     lines: shown.map(
       (r) =>
-        `${hostText(r.task)} · ${r.task.backupName || '—'} · ${r.alertStatus} since ${utcText(r.alertAt)} (reminder ${r.n})`,
+        `${hostText(r.task)} · ${r.task.backupName || '—'} · ${r.alertStatus} since ${utcTime(r.alertAt)} (reminder ${r.n})`,
     ),
     more: n - shown.length,
     ...(consoleLink(reminders[0]!.scope) ? { link: consoleLink(reminders[0]!.scope) } : {}),
-    footer: `${BRAND} · ${utcText(reminders[0]!.at)}`,
+    footer: `${BRAND} · ${utcTime(reminders[0]!.at)}`,
     fallback: `${title}: ${hosts}${n > 5 ? ', …' : ''}`,
   };
 }
@@ -542,7 +349,7 @@ export function summaryCard(m: SummaryMessage, listed: number): Card {
     facts,
     lines: slowest.map(
       (s) =>
-        `Slow: ${hostText(s.task)} · ${s.task.backupName || '—'} · ${durationText(s.durationMs)} (started ${taskTimeText(s.task.startedMs, s.task.startedAt, s.task.zoneless, s.task.endedAt)})`,
+        `Slow: ${hostText(s.task)} · ${s.task.backupName || '—'} · ${durationText(s.durationMs)} (started ${startedText(s.task)})`,
     ),
     more: m.slowest.length - slowest.length,
     ...(consoleLink(m.scopes[0]?.scope) ? { link: consoleLink(m.scopes[0]?.scope) } : {}),
@@ -570,7 +377,7 @@ export function noticeTone(kind: NoticeKind): Tone {
 export function noticeCard(m: NoticeMessage): Card {
   const facts: Fact[] = (m.facts ?? []).map(([label, value]) => ({ label, value }));
   if (m.scope) facts.push({ label: 'Scope', value: scopeText(m.scope) });
-  facts.push({ label: 'At', value: utcText(m.at) });
+  facts.push({ label: 'At', value: utcTime(m.at) });
   const title = m.notice === 'test' && !/test/i.test(m.summary) ? `Test: ${m.summary}` : m.summary;
   return {
     tone: noticeTone(m.notice),
