@@ -39,6 +39,8 @@ export interface SsmEmulator {
   put(region: string, name: string, value: string, type?: ParameterType): void;
   /** The parameter `name` in `region`, or undefined. */
   get(region: string, name: string): StoredParameter | undefined;
+  /** Deletes `name` from `region`, as `aws ssm delete-parameter` would; true when it was there. */
+  remove(region: string, name: string): boolean;
   /**
    * Any request of `region` that names `name` fails with AccessDeniedException from now on, as when
    * the caller's IAM policy (or the key's policy, for a SecureString) does not cover it.
@@ -253,6 +255,7 @@ export async function startSsmEmulator(options: SsmEmulatorOptions = {}): Promis
     requests,
     put,
     get: (region, name) => stores.get(region)?.get(name),
+    remove: (region, name) => storeOf(region).delete(name),
     deny(region, name) {
       let names = denied.get(region);
       if (names === undefined) denied.set(region, (names = new Set()));

@@ -96,7 +96,7 @@ describe('hss-restore-alerts doctor', () => {
     // Prepare
     const s = await stack();
     s.ssm.put('us-east-1', '/elsewhere', 'x'); // a neighbour the config does not name
-    await deleteParameter(s, s.cliEnv.CLOUD_SDK_SK_PARAM!);
+    s.ssm.remove('us-east-1', s.cliEnv.CLOUD_SDK_SK_PARAM!);
     // Act
     const result = await doctor(s.cliEnv);
     // Assess: the config cannot parse without it (exit 2), and the other parameters are fine.
@@ -267,15 +267,3 @@ describe('hss-restore-alerts doctor', () => {
     expect(parseConfig(env).awsRegion).toBe(expected);
   });
 });
-
-/** Deletes a parameter from the stack's SSM through the protocol, as `aws ssm delete-parameter` does. */
-async function deleteParameter(s: LocalStack, name: string): Promise<void> {
-  const { SSMClient, DeleteParameterCommand } = await import('@aws-sdk/client-ssm');
-  const client = new SSMClient({
-    region: s.region,
-    endpoint: s.ssm.url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  await client.send(new DeleteParameterCommand({ Name: name }));
-  client.destroy();
-}

@@ -81,7 +81,7 @@ describe('SSM emulator', () => {
     expect(parameters).toEqual({ [arn]: { value: 'SKVALUE', type: 'SecureString' } });
   });
 
-  it('puts a parameter once, and again only with Overwrite (a new version)', async () => {
+  it('puts a parameter once, and again only with Overwrite (a new version), until it is removed', async () => {
     const c = client('us-east-1');
     const put = (Overwrite: boolean) =>
       c.send(new PutParameterCommand({ Name: '/p', Value: 'v', Type: 'SecureString', Overwrite }));
@@ -89,6 +89,8 @@ describe('SSM emulator', () => {
     await expect(put(false)).rejects.toMatchObject({ name: 'ParameterAlreadyExists' });
     expect(await put(true)).toMatchObject({ Version: 2 });
     expect(ssm.get('us-east-1', '/p')).toMatchObject({ value: 'v', type: 'SecureString', version: 2 });
+    expect(ssm.remove('us-east-1', '/p')).toBe(true);
+    expect(ssm.get('us-east-1', '/p')).toBeUndefined();
   });
 
   it('refuses a denied name with AccessDeniedException, failing the whole call as IAM does', async () => {
