@@ -463,6 +463,11 @@ async function checkHss(
   const byCredential = new Map<string, Scope[]>();
   for (const scope of app.scopes)
     byCredential.set(scope.credential, [...(byCredential.get(scope.credential) ?? []), scope]);
+  for (const name of Object.keys(config.credentials).filter((c) => !byCredential.has(c))) {
+    say(
+      `doctor: credential ${name} reads no scope (it signs SMN publishes): not called; --send-test tries it through SMN`,
+    );
+  }
   const most = Math.max(...[...byCredential.values()].map((s) => s.length));
   const minutes = Math.ceil(most / config.ratePerMinute);
   const budget: CallBudget = tableOk

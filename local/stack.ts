@@ -162,18 +162,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...common,
       ...Object.fromEntries(Object.entries(secrets).map(([variable, [, value]]) => [variable, value])),
     };
-    const invokeLocalArgs = [
-      'serverless',
-      'invoke',
-      'local',
-      '-f',
-      'poll',
-      '--path',
-      'events/schedule.json',
-      '--stage',
-      stage,
-      ...Object.entries(invokeEnv).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
-    ];
     return {
       hss,
       ssm,
@@ -183,13 +171,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ttl,
       region,
       cliEnv,
-      invokeLocalArgs,
+      invokeLocalArgs: invokeLocalArgs(stage, invokeEnv),
       close,
     };
   } catch (err) {
     await close();
     throw err;
   }
+}
+
+/** The arguments after `npx` for `serverless invoke local` of the poll function on `stage`, with `env` as `-e`. */
+export function invokeLocalArgs(stage: string, env: Readonly<Record<string, string>>): string[] {
+  return [
+    'serverless',
+    'invoke',
+    'local',
+    '-f',
+    'poll',
+    '--path',
+    'events/schedule.json',
+    '--stage',
+    stage,
+    ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+  ];
 }
 
 /** Creates the state table (if missing) and turns TTL on where the engine can; returns whether TTL is on. */

@@ -10,6 +10,7 @@ import { RETRY_POLICY } from '../lib/outbox/plan';
 import { startLocalStack, type LocalStack } from '../local/stack';
 import { PD_KEY } from './config/fixtures';
 import { sharedEndpoint } from './support/dynamodb-local';
+import { serverlessCliEnv } from './support/serverless';
 
 // Packages the real serverless.yml offline (no AWS call) and checks the CloudFormation it produces.
 // Every packaging is in this file, one after the other: serverless-esbuild shares one work folder.
@@ -30,10 +31,8 @@ const ONE_SCOPE = [
  */
 function packageService(out: string, params: string[], scope: string[] = ONE_SCOPE) {
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...serverlessCliEnv(),
     CI: 'true',
-    SLS_TELEMETRY_DISABLED: '1',
-    SLS_NOTIFICATIONS_MODE: 'off',
     AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
     AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
   };

@@ -8,6 +8,7 @@ import {
   type LocalStack,
   type LocalStackOptions,
 } from '../../local/stack';
+import { SMN_TOPIC_URN, startSmnSink } from '../../local/sinks';
 import { sharedEndpoint } from '../support/dynamodb-local';
 
 // The doctor against the local stack (HSS emulator, SSM emulator, DynamoDB Local or dynalite, sinks),
@@ -231,6 +232,35 @@ describe('hss-restore-alerts doctor', () => {
     // The table still works, so HSS calls come from its shared budget.
     expect(result.out.filter((l) => /^ok {7}HSS /.test(l))).toHaveLength(2);
     expect(result.code).toBe(1);
+  });
+
+  it('does not call HSS with a credential that only signs SMN, and tries it through SMN with --send-test', async () => {
+    // Prepare: SMN publishes signed with credential `smn`, which reads no scope.
+    const s = await stack();
+    const smnKeys = { ak: 'SMNPUBLISHAK', sk: 'SMNPUBLISHSECRETKEY' };
+    const smn = await startSmnSink({ auth: smnKeys });
+    const env = {
+      ...s.cliEnv,
+      SMN_TOPIC_URN,
+      SMN_ENDPOINT: smn.endpoint,
+      SMN_CREDENTIAL: 'smn',
+      CLOUD_SDK_AK__SMN: smnKeys.ak,
+      CLOUD_SDK_SK__SMN: smnKeys.sk,
+    };
+    // Act
+    const result = await doctor(env, '--send-test');
+    await smn.close();
+    // Assess
+    expect(result.problems).toEqual([]);
+    expect(result.out).toContain(
+      'doctor: credential smn reads no scope (it signs SMN publishes): not called; --send-test tries it through SMN',
+    );
+    expect(s.hss.requests.map((r) => r.credential)).toEqual(['default', 'default']);
+    expect(result.out).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^ok {7}destination smn .*accepted the TEST notice$/)]),
+    );
+    expect(smn.received).toHaveLength(1);
+    expect(result.text).not.toContain(smnKeys.sk);
   });
 
   it('exits 2 with one line for an unknown argument or a --package directory it cannot read', async () => {

@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { main } from '../../cli/main';
 import { localStackInstructions, startLocalStack, type LocalStack } from '../../local/stack';
+import { serverlessCliEnv } from '../support/serverless';
 
 const run = promisify(execFile);
 const ROOT = `${__dirname}/../..`;
@@ -46,16 +47,7 @@ describe('the local stack (npm run local)', () => {
     const env = exportsIn(text);
     const invoke = invokeCommandIn(text);
     // Act: the bundled handler alerts the failed and the timed-out restore...
-    const invoked = await run('npx', invoke, {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        SLS_TELEMETRY_DISABLED: '1',
-        SLS_NOTIFICATIONS_MODE: 'off',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      },
-      timeout: 120_000,
-    });
+    const invoked = await run('npx', invoke, { cwd: ROOT, env: serverlessCliEnv(), timeout: 120_000 });
     const alerted = stack.slack.received.map((r) => stack.slack.visibleText(r)).join('\n');
     // ...and the CLI, reading its secrets from the SSM emulator, sees the same state.
     const poll = await cli(['poll'], env);
