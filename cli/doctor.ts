@@ -33,7 +33,7 @@ import { sendTestNotice } from './test-notice';
 type Env = Record<string, string | undefined>;
 
 /** One check's verdict: one line of output. */
-export interface Finding {
+interface Finding {
   status: 'ok' | 'problem';
   subject: string;
   detail: string;
@@ -42,12 +42,12 @@ export interface Finding {
 }
 
 /** `ok       subject: detail` or `problem  subject: detail | fix: …`. */
-export function formatFinding(f: Finding): string {
+function formatFinding(f: Finding): string {
   return `${f.status.padEnd(8)} ${f.subject}: ${f.detail}${f.fix ? ` | fix: ${f.fix}` : ''}`;
 }
 
-/** What the doctor needs from outside; main() builds it from the CLI's environment. */
-export interface DoctorDeps {
+/** What the doctor needs from outside, built from the CLI's environment. */
+interface DoctorDeps {
   /** SSM GetParameters in `region`. */
   ssm(region: string): SsmGetParameters;
   /** The region of the AWS CLI/SDK profile (~/.aws/config), where `aws ssm put-parameter` writes without --region. */
@@ -55,11 +55,10 @@ export interface DoctorDeps {
   /** A DynamoDB client to use instead of the config's (an endpoint override of the shell). */
   dynamo?(region: string): DynamoDBClient | undefined;
   clock?: () => number;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 /** The function as `serverless package` left it: its environment, region and stage. */
-export interface PackagedFunction {
+interface PackagedFunction {
   env: Record<string, string>;
   region: string;
   stage: string;
@@ -67,11 +66,11 @@ export interface PackagedFunction {
   ssmPath?: string;
 }
 
-/** The region the CLI region variables may point at besides the function's (where secrets are often put by mistake). */
+/** Where serverless.yml deploys without --region: a stack, and secrets put for it, often land there by mistake. */
 const STACK_DEFAULT_REGION = 'us-east-1';
 
 /** Reads the poll function's environment, region and SSM grant from a `serverless package` directory. */
-export function readPackagedFunction(dir: string): PackagedFunction {
+function readPackagedFunction(dir: string): PackagedFunction {
   const read = (file: string): Record<string, unknown> => {
     try {
       return JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>;
@@ -127,7 +126,7 @@ async function sdkProfileRegion(): Promise<string | undefined> {
 }
 
 /** The doctor's dependencies from the CLI's environment. */
-export function doctorDeps(io: CliIo): DoctorDeps {
+function doctorDeps(io: CliIo): DoctorDeps {
   return {
     ssm: (region) => ssmReader(io.env, region),
     profileRegion: sdkProfileRegion,
@@ -140,12 +139,8 @@ export function doctorDeps(io: CliIo): DoctorDeps {
 export type DoctorVerdict = keyof typeof EXIT;
 
 /** `doctor [--package DIR] [--send-test]`: runs every check, printing one line each. */
-export async function doctorCommand(
-  args: readonly string[],
-  io: CliIo,
-  log: Log,
-  deps: DoctorDeps = doctorDeps(io),
-): Promise<DoctorVerdict> {
+export async function doctorCommand(args: readonly string[], io: CliIo, log: Log): Promise<DoctorVerdict> {
+  const deps = doctorDeps(io);
   let packageDir: string | undefined;
   let sendTest = false;
   for (let i = 0; i < args.length; i++) {
@@ -189,36 +184,16 @@ export async function doctorCommand(
     detail: `${count(config.scopes.length, 'scope')}, ${count(Object.keys(config.credentials).length, 'credential')}, ${count(config.destinations.length, 'destination')}`,
   });
 
-  const clock = deps.clock ?? systemClock;
   const dynamo = deps.dynamo?.(config.awsRegion);
-  const app = createApp(config, { log, clock, ...(dynamo ? { dynamo } : {}) });
-  const tableOk = await checkTable(app.dynamo, config, report);
-  await checkHss(app, tableOk, deps, report, io.out);
-  if (!sendTest) {
-    io.out('doctor: destinations not tried (--send-test sends each a TEST notice through the outbox)');
-  } else if (!tableOk) {
-    report({
-      status: 'problem',
-      subject: 'destinations',
-      detail: 'not tried: the TEST notice goes through the outbox, which lives in the state table',
-      fix: 'fix the state table first',
-    });
-  } else {
-    for (const { destination, state } of await sendTestNotice(app)) {
-      const subject = `destination ${destination.description}`;
-      if (state?.state === 'done') report({ status: 'ok', subject, detail: 'accepted the TEST notice' });
-      else
-        report({
-          status: 'problem',
-          subject,
-          detail: state
-            ? `${state.state === 'pending' ? 'not accepted yet (the outbox retries it)' : state.state}: ${state.lastError ?? ''}`
-            : 'the TEST notice is not routed to it',
-          fix: 'check its URL, key or secret (README, Destinations) and run doctor --send-test again',
-        });
-    }
+  const app = createApp(config, { log, clock: deps.clock ?? systemClock, ...(dynamo ? { dynamo } : {}) });
+  try {
+    const tableOk = await checkTable(app.dynamo, config, report);
+    await checkHss(app, tableOk, deps, report, io.out);
+    if (sendTest) await checkDestinations(app, tableOk, report);
+    else io.out('doctor: destinations not tried (--send-test sends each a TEST notice through the outbox)');
+  } finally {
+    app.dynamo.destroy();
   }
-  app.dynamo.destroy();
   const problems = findings.filter((f) => f.status === 'problem').length;
   io.out(
     problems === 0
@@ -226,6 +201,34 @@ export async function doctorCommand(
       : `doctor: ${count(problems, 'problem')} in ${findings.length} checks`,
   );
   return problems === 0 ? 'ok' : 'failed';
+}
+
+/** Sends the TEST notice through the outbox (in the state table) and reports each destination. */
+async function checkDestinations(app: App, tableOk: boolean, report: (f: Finding) => void): Promise<void> {
+  if (!tableOk) {
+    report({
+      status: 'problem',
+      subject: 'destinations',
+      detail: 'not tried: the TEST notice goes through the outbox, which lives in the state table',
+      fix: 'fix the state table first',
+    });
+    return;
+  }
+  for (const { destination, state } of await sendTestNotice(app)) {
+    const subject = `destination ${destination.description}`;
+    if (state?.state === 'done') {
+      report({ status: 'ok', subject, detail: 'accepted the TEST notice' });
+      continue;
+    }
+    report({
+      status: 'problem',
+      subject,
+      detail: state
+        ? `${state.state === 'pending' ? 'not accepted yet (the outbox retries it)' : state.state}: ${state.lastError ?? ''}`
+        : 'the TEST notice is not routed to it',
+      fix: 'check its URL, key or secret (README, Destinations) and run doctor --send-test again',
+    });
+  }
 }
 
 function count(n: number, noun: string): string {
@@ -459,7 +462,6 @@ async function checkHss(
 ): Promise<void> {
   const { config } = app;
   const clock = deps.clock ?? systemClock;
-  const sleep = deps.sleep ?? realSleep;
   const byCredential = new Map<string, Scope[]>();
   for (const scope of app.scopes)
     byCredential.set(scope.credential, [...(byCredential.get(scope.credential) ?? []), scope]);
@@ -472,7 +474,7 @@ async function checkHss(
   const minutes = Math.ceil(most / config.ratePerMinute);
   const budget: CallBudget = tableOk
     ? app.budget
-    : createMemoryBudget({ ratePerMinute: config.ratePerMinute, clock, sleep });
+    : createMemoryBudget({ ratePerMinute: config.ratePerMinute, clock, sleep: realSleep });
   say(
     `doctor: HSS: ${count(app.scopes.length, 'call')}, one per scope, at most ${config.ratePerMinute} a minute per credential ` +
       (tableOk
@@ -484,7 +486,7 @@ async function checkHss(
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     budget,
     clock,
-    sleep,
+    sleep: realSleep,
     log: app.log,
     random: Math.random,
   });
