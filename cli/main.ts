@@ -1,19 +1,21 @@
 import { cliRunMs, createApp, runPoll, type App } from '../lib/app';
 import { parseConfig } from '../lib/config';
-import { resolveSecretParams, sdkSsm } from '../lib/secrets';
+import { resolveSecretParams } from '../lib/secrets';
 import type { Config } from '../lib/config/types';
 import { ConfigError, oneLine } from '../lib/errors';
-import { stableId } from '../lib/ids';
-import type { Message, NoticeMessage } from '../lib/model';
+import type { Message } from '../lib/model';
 import { redactUrl } from '../lib/notify/redact';
 import type { PollSummary } from '../lib/poll';
 import { createStateTable } from '../lib/state/table';
+import { cliSsm } from './aws';
 import { runDemo } from './demo';
+import { doctorCommand } from './doctor';
 import { consoleLog } from './log';
 import { silenceCommand } from './silence';
 import { statusCommand } from './status';
+import { sendTestNotice } from './test-notice';
 
-const USAGE = `Usage: hss-restore-alerts <command> [--verbose]
+const USAGE = `Usage: hss-restore-alerts <command> [--verbose] (--help, -h: this text)
 
 Commands:
   poll [--dry-run]   one poll of every scope with the environment's config (it stops reading HSS in
@@ -24,6 +26,11 @@ Commands:
   silence list       silences and what each swallowed
   silence expire ID  end a silence now (what it swallowed and is unresolved is sent next poll)
   test-notify        send a clearly marked TEST notice to every configured destination
+  doctor [--package DIR] [--send-test]
+                     preflight, before and after deploying: SSM parameters (in the function's region),
+                     config, state table, one HSS call per scope; --package DIR checks the function's
+                     config from \`serverless package\` output (.serverless); --send-test also sends
+                     each destination a TEST notice; exit 0 only when every check holds
   create-table       create the state table on DYNAMODB_ENDPOINT (local/development DynamoDB)
   demo               run a scripted day on local stand-ins (nothing to configure)
 
@@ -46,8 +53,13 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const verbose = args.has('--verbose') || args.has('-v');
   const positional = argv.filter((a) => a !== '--verbose' && a !== '-v');
   const command = positional.find((a) => !a.startsWith('-'));
+  if (args.has('--help') || args.has('-h')) {
+    io.out(USAGE);
+    return EXIT.ok;
+  }
   const log = consoleLog(verbose ? 'debug' : 'warn', io.err);
-  const config = async () => parseConfig(io.env, { parameters: await resolveSecretParams(io.env, sdkSsm) });
+  const config = async () =>
+    parseConfig(io.env, { parameters: await resolveSecretParams(io.env, cliSsm(io.env)) });
   const app = async (): Promise<App> =>
     createApp(await config(), { log, ...(io.clock ? { clock: io.clock } : {}) });
   try {
@@ -60,6 +72,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await silenceCommand(await app(), positional.slice(positional.indexOf('silence') + 1), io.out);
       case 'test-notify':
         return await testNotify(await app(), io);
+      case 'doctor':
+        return EXIT[await doctorCommand(positional.slice(positional.indexOf('doctor') + 1), io, log)];
       case 'create-table':
         return await createTable(await config(), io, log);
       case 'demo':
@@ -157,21 +171,8 @@ export function formatSummary(s: PollSummary, dryRun = false): string {
 
 /** Sends one TEST notice through the outbox (the real path: recorded, signed, classified) and reports each destination. */
 async function testNotify(app: App, io: CliIo): Promise<number> {
-  const now = app.clock();
-  const notice: NoticeMessage = {
-    kind: 'notice',
-    notice: 'test',
-    id: stableId('test', now, Math.random()),
-    at: now,
-    summary: 'TEST: hss-restore-alerts can reach this destination. No action needed.',
-    facts: [['Scopes', app.scopes.map((s) => s.id).join(', ')]],
-  };
-  await app.outbox.enqueue([notice]);
-  await app.outbox.deliver(now + 60_000);
-  const [record] = await app.outbox.get([notice.id]);
   let failed = 0;
-  for (const d of app.destinations) {
-    const state = record?.deliveries[d.id];
+  for (const { destination: d, state } of await sendTestNotice(app)) {
     const ok = state?.state === 'done';
     if (!ok) failed += 1;
     io.out(

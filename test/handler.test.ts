@@ -3,6 +3,8 @@ import { promisify } from 'node:util';
 import { createStateTable, startLocalDynamo, type LocalDynamo } from '../local/dynamo';
 import { startHssEmulator, type HssEmulator } from '../local/hss-emulator';
 import { startSlackSink, type Sink } from '../local/sinks';
+import { invokeLocalArgs } from '../local/stack';
+import { serverlessCliEnv } from './support/serverless';
 
 const run = promisify(execFile);
 const ROOT = `${__dirname}/..`;
@@ -49,29 +51,11 @@ async function invokeLocal(extraEnv: Record<string, string>) {
     ...extraEnv,
   };
   const args = [
-    'serverless',
-    'invoke',
-    'local',
-    '-f',
-    'poll',
-    '--path',
-    'events/schedule.json',
-    '--stage',
-    'local',
+    ...invokeLocalArgs('local', env),
     '--param=hssProjectId=demo-project',
     '--param=hssRegion=ap-southeast-1',
-    ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
   ];
-  return run('npx', args, {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      SLS_TELEMETRY_DISABLED: '1',
-      SLS_NOTIFICATIONS_MODE: 'off',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    },
-    timeout: 120_000,
-  });
+  return run('npx', args, { cwd: ROOT, env: serverlessCliEnv(), timeout: 120_000 });
 }
 
 describe('handlers/poll via serverless invoke local', () => {

@@ -4,21 +4,35 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
+import { main } from '../cli/main';
+import { parseConfig, type SsmParameters } from '../lib/config';
+import { RETRY_POLICY } from '../lib/outbox/plan';
+import { startLocalStack, type LocalStack } from '../local/stack';
+import { PD_KEY } from './config/fixtures';
+import { sharedEndpoint } from './support/dynamodb-local';
+import { serverlessCliEnv } from './support/serverless';
 
 // Packages the real serverless.yml offline (no AWS call) and checks the CloudFormation it produces.
+// Every packaging is in this file, one after the other: serverless-esbuild shares one work folder.
 
 const ROOT = join(__dirname, '..');
 // The YAML parser of DESTINATIONS_FILE is a third of it, evaluated only when a file is read.
-const BUNDLE_LIMIT_BYTES = 480 * 1024;
+const BUNDLE_LIMIT_KB = 490;
 const run = promisify(execFile);
+/** The one-scope form most tests package with. */
+const ONE_SCOPE = [
+  '--param=hssProjectId=0123456789abcdef0123456789abcdef',
+  '--param=hssRegion=ap-southeast-1',
+];
 
-/** `serverless package` of the real serverless.yml into `out`, with fake credentials and no profile. */
-function packageService(out: string, params: string[]) {
+/**
+ * `serverless package` of the real serverless.yml into `out`, with fake credentials and no profile:
+ * `scope` (default ONE_SCOPE) and `params` (any other option too; stage `test` unless one is given).
+ */
+function packageService(out: string, params: string[], scope: string[] = ONE_SCOPE) {
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...serverlessCliEnv(),
     CI: 'true',
-    SLS_TELEMETRY_DISABLED: '1',
-    SLS_NOTIFICATIONS_MODE: 'off',
     AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
     AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
   };
@@ -29,12 +43,10 @@ function packageService(out: string, params: string[]) {
       '--no-install',
       'serverless',
       'package',
-      '--stage',
-      'test',
+      ...(params.includes('--stage') ? [] : ['--stage', 'test']),
       '--package',
       out,
-      '--param=hssProjectId=0123456789abcdef0123456789abcdef',
-      '--param=hssRegion=ap-southeast-1',
+      ...scope,
       ...params,
     ],
     { cwd: ROOT, env, timeout: 110_000 },
@@ -48,6 +60,52 @@ interface Template {
   Parameters?: Record<string, Json>;
   Outputs?: Record<string, Json>;
 }
+
+/** The packaged template and the region and stack tags osls will deploy it with. */
+function readPackage(out: string): {
+  template: Template;
+  provider: { region: string; stage: string; stackTags?: Json };
+} {
+  const template = JSON.parse(
+    readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as Template;
+  const state = JSON.parse(readFileSync(join(out, 'serverless-state.json'), 'utf8')) as {
+    service: { provider: { region: string; stage: string; stackTags?: Json } };
+  };
+  return { template, provider: state.service.provider };
+}
+
+/** The poll function's environment in the template. */
+function functionEnv(template: Template): Record<string, string> {
+  return (
+    template.Resources.PollLambdaFunction!.Properties.Environment as { Variables: Record<string, string> }
+  ).Variables;
+}
+
+/** A plausible secret for each variable a `_PARAM` may name (values are fake). */
+const SAMPLE_SECRETS: Record<string, string> = {
+  CLOUD_SDK_AK: 'AKEXAMPLE000000000',
+  CLOUD_SDK_SK: 'SKEXAMPLE000000000000000000000000',
+  SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/sampleSecretPath',
+  TEAMS_WEBHOOK_URL:
+    'https://prod-1.westeurope.logic.azure.com/workflows/x/triggers/manual/paths/invoke?sig=y',
+  PAGERDUTY_ROUTING_KEY: PD_KEY,
+};
+
+/**
+ * Runs the packaged environment through the config parser as the function would at a cold start
+ * in `region`, with every SSM parameter it names present (a SecureString with a sample value).
+ */
+function parsePackaged(env: Record<string, string>, region: string) {
+  const parameters: Record<string, { value: string; type: string }> = {};
+  for (const [variable, name] of Object.entries(env)) {
+    if (!variable.endsWith('_PARAM') || name === '') continue;
+    const value = SAMPLE_SECRETS[variable.slice(0, -'_PARAM'.length)];
+    if (value === undefined) throw new Error(`no sample secret for ${variable}`);
+    parameters[name] = { value, type: 'SecureString' };
+  }
+  return parseConfig({ ...env, AWS_REGION: region }, { parameters: parameters as SsmParameters });
+}
 interface Statement {
   Effect: string;
   Action: string[];
@@ -55,13 +113,13 @@ interface Statement {
   Condition?: Json;
 }
 
-/** The entries of a zip, read through its central directory: name, uncompressed size and content. */
-function zipEntries(zip: Buffer): { name: string; size: number; content: Buffer }[] {
+/** The entries of a zip, read through its central directory: name, sizes (uncompressed, compressed) and content. */
+function zipEntries(zip: Buffer): { name: string; size: number; compressed: number; content: Buffer }[] {
   const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
   if (end < 0) throw new Error('not a zip file');
   const count = zip.readUInt16LE(end + 10);
   let at = zip.readUInt32LE(end + 16);
-  const entries: { name: string; size: number; content: Buffer }[] = [];
+  const entries: { name: string; size: number; compressed: number; content: Buffer }[] = [];
   for (let i = 0; i < count; i += 1) {
     if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error('bad central directory');
     const nameLength = zip.readUInt16LE(at + 28);
@@ -71,6 +129,7 @@ function zipEntries(zip: Buffer): { name: string; size: number; content: Buffer 
     entries.push({
       name: zip.toString('utf8', at + 46, at + 46 + nameLength),
       size: zip.readUInt32LE(at + 24),
+      compressed: zip.readUInt32LE(at + 20),
       content: zip.readUInt16LE(at + 10) === 8 ? inflateRawSync(data) : data,
     });
     at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
@@ -91,15 +150,14 @@ function rateSeconds(expression: string): number {
 describe('serverless.yml, packaged offline', () => {
   const out = mkdtempSync(join(tmpdir(), 'hss-sls-'));
   let template: Template;
+  let provider: ReturnType<typeof readPackage>['provider'];
   let resources: Template['Resources'];
   let statements: Statement[];
 
   beforeAll(async () => {
     // Act: fake credentials and no profile, so nothing here could reach a real account.
     await packageService(out, ['--param=alarmEmail=ops@example.com']);
-    template = JSON.parse(
-      readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
-    ) as Template;
+    ({ template, provider } = readPackage(out));
     resources = template.Resources;
     const role = resources.IamRoleLambdaExecution!.Properties as {
       Policies: { PolicyDocument: { Statement: Statement[] } }[];
@@ -148,7 +206,8 @@ describe('serverless.yml, packaged offline', () => {
     expect(variables).toMatchObject({
       HSS_PROJECT_ID: '0123456789abcdef0123456789abcdef',
       HSS_REGION: 'ap-southeast-1',
-      HSS_ENTERPRISE_PROJECT_ID: '0',
+      // Unset, so that hssScopes alone is one form of scopes; the function's default is 0.
+      HSS_ENTERPRISE_PROJECT_ID: '',
       HSS_RATE_LIMIT_PER_MINUTE: '5',
       LAST_DAYS: '1',
       ALERT_STATUSES: 'failed,timeout',
@@ -173,11 +232,30 @@ describe('serverless.yml, packaged offline', () => {
     }
   });
 
-  it('keeps state in an on-demand table with the keys, index, TTL and backups lib/state expects', () => {
+  it('gives the function an environment the config parser accepts: one scope in the default enterprise project, Slack', () => {
+    const config = parsePackaged(functionEnv(template), provider.region);
+    expect(config.scopes).toEqual([
+      {
+        region: 'ap-southeast-1',
+        projectId: '0123456789abcdef0123456789abcdef',
+        enterpriseProjectId: '0',
+        credential: 'default',
+      },
+    ]);
+    expect(config.destinations.map((d) => d.type)).toEqual(['slack']);
+    expect(config.awsRegion).toBe('us-east-1');
+  });
+
+  it('tags the stack with the service and the stage (CloudFormation passes them to every resource)', () => {
+    expect(provider.stackTags).toEqual({ service: 'hss-restore-alerts', stage: 'test' });
+  });
+
+  it('keeps state in an on-demand, deletion-protected table with the keys, index, TTL and backups lib/state expects', () => {
     const table = resources.StateTable!;
     expect(table.Type).toBe('AWS::DynamoDB::Table');
     expect(table.DeletionPolicy).toBe('Retain');
     expect(table.Properties).toMatchObject({
+      DeletionProtectionEnabled: true,
       BillingMode: 'PAY_PER_REQUEST',
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
@@ -257,7 +335,16 @@ describe('serverless.yml, packaged offline', () => {
       alarms()
         .map(([name]) => name)
         .sort(),
-    ).toEqual(['DestinationsFailingAlarm', 'HssThrottledAlarm', 'PollErrorsAlarm', 'PollMissedAlarm'].sort());
+    ).toEqual(
+      [
+        'DeliveryBacklogAlarm',
+        'DestinationsFailingAlarm',
+        'HssThrottledAlarm',
+        'ListsLeftBacklogAlarm',
+        'PollErrorsAlarm',
+        'PollMissedAlarm',
+      ].sort(),
+    );
     for (const [, alarm] of alarms()) {
       expect(alarm.Properties).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
     }
@@ -328,6 +415,60 @@ describe('serverless.yml, packaged offline', () => {
     }
   });
 
+  it('alarms on deliveries still pending in 3 windows in a row, each as long as the longest retry backoff', () => {
+    const alarm = resources.DeliveryBacklogAlarm!.Properties;
+    expect(alarm).toMatchObject({
+      Namespace: 'HssRestoreAlerts',
+      MetricName: 'DeliveriesPending',
+      Dimensions: stageDimensions,
+      Statistic: 'Maximum',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    // A failing delivery is retried at most RETRY_POLICY.maxMs apart: every window of a lasting
+    // backlog holds a poll that found it due and still pending. And no window is shorter than a period.
+    expect((alarm.Period as number) * 1000).toBeGreaterThanOrEqual(RETRY_POLICY.maxMs);
+    expect(alarm.Period as number).toBeGreaterThanOrEqual(period());
+  });
+
+  it('alarms when every poll of 10 periods in a row left lists for the next one', () => {
+    expect(resources.ListsLeftBacklogAlarm!.Properties).toMatchObject({
+      Namespace: 'HssRestoreAlerts',
+      MetricName: 'ListsLeftForNextPoll',
+      Dimensions: stageDimensions,
+      Statistic: 'Minimum',
+      Period: period(),
+      EvaluationPeriods: 10,
+      DatapointsToAlarm: 10,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('builds every alarm on our namespace on a metric the handler emits', () => {
+    const emitted = [
+      ...readFileSync(join(ROOT, 'handlers/poll.ts'), 'utf8').matchAll(/addMetric\('(\w+)'/g),
+    ].map((m) => m[1]);
+    const watched = alarms().flatMap(([, alarm]) => {
+      const p = alarm.Properties as {
+        Namespace?: string;
+        MetricName?: string;
+        Metrics?: { MetricStat?: { Metric: { Namespace: string; MetricName: string } } }[];
+      };
+      const metrics = [
+        ...(p.MetricName ? [{ Namespace: p.Namespace, MetricName: p.MetricName }] : []),
+        ...(p.Metrics ?? []).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : [])),
+      ];
+      return metrics.filter((m) => m.Namespace === 'HssRestoreAlerts').map((m) => m.MetricName);
+    });
+    expect(watched.length).toBeGreaterThanOrEqual(5);
+    expect(watched.filter((name) => !emitted.includes(name))).toEqual([]);
+  });
+
   it('subscribes the e-mail given and creates the topic, as stack parameters defaulting to the params', () => {
     expect(template.Parameters).toMatchObject({
       AlarmEmail: { Type: 'String', Default: 'ops@example.com' },
@@ -352,7 +493,7 @@ describe('serverless.yml, packaged offline', () => {
     expect(template.Outputs!.AlarmTopicArn).toEqual({ Value: topic });
   });
 
-  it('ships one bundled handler within 400 KB and its source map, without the AWS SDK the runtime provides', () => {
+  it(`ships one bundled handler within ${BUNDLE_LIMIT_KB} KB and its source map, without the AWS SDK the runtime provides`, () => {
     // Act
     const zipPath = join(out, 'hss-restore-alerts.zip');
     const entries = zipEntries(readFileSync(zipPath));
@@ -362,7 +503,7 @@ describe('serverless.yml, packaged offline', () => {
     );
     // Assess
     expect(entries.map((e) => e.name).sort()).toEqual(['handlers/poll.js', 'handlers/poll.js.map']);
-    expect(size('handlers/poll.js')).toBeLessThanOrEqual(BUNDLE_LIMIT_BYTES);
+    expect(size('handlers/poll.js')).toBeLessThanOrEqual(BUNDLE_LIMIT_KB * 1000);
     // The SDK stays a runtime require, not bundled code.
     const handler = entries.find((e) => e.name === 'handlers/poll.js')!.content.toString('utf8');
     expect(handler).toContain('require("@aws-sdk/client-dynamodb")');
@@ -370,6 +511,46 @@ describe('serverless.yml, packaged offline', () => {
     // What bundle/esbuild-plugins.cjs cuts from axios (the DynamoDB client still loads http2 itself).
     expect(handler).not.toMatch(/require\("(node:)?http2"\)|follow-redirects|proxy-from-env/);
     expect(handler).toMatch(/\/\/# sourceMappingURL=poll\.js\.map\s*$/);
+  });
+
+  it('states the sizes of poll.js and its map as measured, in serverless.yml and the README (1 KB = 1,000 bytes, within 10 %)', () => {
+    // Prepare: every size the docs state, and what it measures.
+    const entries = zipEntries(readFileSync(join(out, 'hss-restore-alerts.zip')));
+    const entry = (name: string) => entries.find((e) => e.name === name)!;
+    const yml = readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const stated = (text: string, re: RegExp, group = 1): number => {
+      const m = re.exec(text);
+      if (m === null) throw new Error(`the statement ${re} is gone: update this test with the text`);
+      return Number(m[group]);
+    };
+    const statements = [
+      [
+        'serverless.yml: poll.js',
+        stated(yml, /keeps the bundle at ~(\d+) KB/),
+        entry('handlers/poll.js').size,
+      ],
+      [
+        'serverless.yml: the map',
+        stated(yml, /the map is[\s#]*~(\d+) KB/),
+        entry('handlers/poll.js.map').size,
+      ],
+      [
+        'README: the map',
+        stated(readme, /the zip carries ~(\d+) KB more/),
+        entry('handlers/poll.js.map').size,
+      ],
+      [
+        'README: the map compressed',
+        stated(readme, /the zip carries ~\d+ KB more \(~(\d+) KB compressed\)/),
+        entry('handlers/poll.js.map').compressed,
+      ],
+    ] as const;
+    // Assess
+    const wrong = statements
+      .filter(([, kb, bytes]) => Math.abs(kb * 1000 - bytes) > bytes * 0.1)
+      .map(([where, kb, bytes]) => `${where} says ~${kb} KB, measured ${(bytes / 1000).toFixed(0)} KB`);
+    expect(wrong).toEqual([]);
   });
 
   describe('the packaged bundle, loaded by node as the Lambda runtime loads it', () => {
@@ -478,5 +659,231 @@ describe('serverless.yml without an alarm destination', () => {
       alarmDestinationProblems: (d: Record<string, string>) => string[];
     };
     expect(alarmDestinationProblems(given)).toEqual(problems);
+  });
+});
+
+describe('serverless.yml without scopes, or with both forms', () => {
+  const refusal = async (scope: string[]) => {
+    const out = mkdtempSync(join(tmpdir(), 'hss-sls-'));
+    const failure = await packageService(out, ['--param=alarmEmail=ops@example.com'], scope).then(
+      () => undefined,
+      (err: { stdout?: string; stderr?: string }) => `${err.stdout ?? ''}${err.stderr ?? ''}`,
+    );
+    rmSync(out, { recursive: true, force: true });
+    return failure;
+  };
+
+  it('refuses to package a stage with nothing to poll, saying in one line how to give scopes', async () => {
+    expect(await refusal([])).toContain(
+      'Scopes: none given, so nothing would be polled: pass --param="hssProjectId=..." with --param="hssRegion=..." (one scope), or --param="hssScopes=region/project_id[/enterprise_project_id][@credential],..." (several) (see README, Deploying).',
+    );
+  }, 120_000);
+
+  it('refuses hssScopes given with the one-scope params, which the function would refuse at every tick', async () => {
+    expect(await refusal(['--param=hssScopes=cn-north-4/p1', '--param=hssRegion=cn-north-4'])).toContain(
+      'Scopes: hssScopes is given with hssRegion: give the scopes one way',
+    );
+  }, 120_000);
+
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const params = require('../deploy/params.cjs') as {
+    scopeProblems: (env: Record<string, string>) => string[];
+    withoutNone: (env: Record<string, unknown>) => Record<string, unknown>;
+  };
+
+  it.each([
+    [{ HSS_PROJECT_ID: 'p', HSS_REGION: 'cn-north-4' }, []],
+    [{ HSS_PROJECT_ID: 'p', HSS_ENDPOINT: 'https://hss.example.com' }, []],
+    [{ HSS_PROJECT_ID: 'p', HSS_REGION: 'cn-north-4', HSS_ENTERPRISE_PROJECT_ID: 'all_granted_eps' }, []],
+    [{ HSS_SCOPES: 'cn-north-4/p', HSS_PROJECT_ID: '', HSS_REGION: '', HSS_ENTERPRISE_PROJECT_ID: '' }, []],
+    // A destinations file may list the scopes; the function checks it.
+    [{ DESTINATIONS_FILE: 'destinations.yaml' }, []],
+    [{ HSS_PROJECT_ID: 'p' }, [expect.stringMatching(/^hssRegion is missing/)]],
+    [{ HSS_REGION: 'cn-north-4' }, [expect.stringMatching(/^hssProjectId is missing/)]],
+    [
+      { HSS_SCOPES: 'cn-north-4/p', HSS_ENTERPRISE_PROJECT_ID: '0' },
+      [expect.stringMatching(/^hssScopes is given with enterpriseProjectId/)],
+    ],
+    [{ HSS_SCOPES: ' ', HSS_PROJECT_ID: '' }, [expect.stringMatching(/^none given/)]],
+  ])('judges the scopes of the environment %j', (env, problems) => {
+    expect(params.scopeProblems(env)).toEqual(problems);
+  });
+
+  it('turns `none` (any case, spaces around) into an empty value and leaves every other value alone', () => {
+    expect(params.withoutNone({ A: 'none', B: ' None ', C: 'nonesuch', D: '', E: '/x/none', F: 60 })).toEqual(
+      { A: '', B: '', C: 'nonesuch', D: '', E: '/x/none', F: 60 },
+    );
+  });
+});
+
+/** A naive shell: `NAME=value` lines, `\` continuations, "…" and '…' quoting, $NAME expansion. */
+function shellCommands(block: string): string[][] {
+  const vars: Record<string, string> = {};
+  const commands: string[][] = [];
+  for (const raw of block.replace(/\\\n\s*/g, '').split('\n')) {
+    const line = raw.replace(/\s+#.*$/, '').trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const assignment = /^([A-Z_]+)=(\S+)$/.exec(line);
+    if (assignment) {
+      vars[assignment[1]!] = assignment[2]!;
+      continue;
+    }
+    const words: string[] = [];
+    for (const m of line.matchAll(/(?:"((?:\\.|[^"\\])*)"|'([^']*)'|([^\s"']+))+/g)) {
+      words.push(
+        m[0]
+          .replace(/'([^']*)'/g, '$1')
+          .replace(/"((?:\\.|[^"\\])*)"/g, (_q, inner: string) => inner.replace(/\\(.)/g, '$1'))
+          .replace(/\$([A-Z_]+)/g, (_d, name: string) => vars[name] ?? `$${name}`),
+      );
+    }
+    commands.push(words);
+  }
+  return commands;
+}
+
+describe('the README’s Deploying commands', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Deploying'), readme.indexOf('## Development'));
+  const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/^ {2}/gm, ''));
+  // REGION and STAGE are set in the first block and used in all.
+  const commands = shellCommands(blocks.join('\n'));
+  const region = /^REGION=(\S+)/m.exec(blocks[0]!)![1]!;
+
+  it('name the region once and pass it to every aws and serverless command', () => {
+    const regional = commands.filter((c) => c[0] === 'aws' || (c[0] === 'npx' && c[1] === 'serverless'));
+    expect(regional.length).toBeGreaterThanOrEqual(10);
+    expect(
+      regional.filter((c) => c[c.indexOf('--region') + 1] !== region || !c.includes('--region')),
+    ).toEqual([]);
+    expect(section.match(/^REGION=/gm)).toHaveLength(1);
+  });
+
+  it('package, each as written, a stage the function can run: Slack, Teams with two scopes, PagerDuty only', async () => {
+    // Prepare: each distinct `serverless package`/`deploy` as `package`, the … placeholders filled in.
+    let placeholder = 0;
+    const distinct = new Map<string, string[]>();
+    for (const c of commands.filter((c) => c[0] === 'npx' && c[1] === 'serverless')) {
+      const args = c
+        .slice(3)
+        .map((a) =>
+          a.replace(/…/g, () => `0123456789abcdef0123456789abcd${String(++placeholder).padStart(2, '0')}`),
+        );
+      const key = JSON.stringify(c.slice(3).sort());
+      if (!distinct.has(key)) distinct.set(key, args);
+    }
+    // Act
+    const results = [];
+    for (const args of distinct.values()) {
+      const out = mkdtempSync(join(tmpdir(), 'hss-sls-readme-'));
+      await packageService(out, args, []);
+      const { template, provider } = readPackage(out);
+      const config = parsePackaged(functionEnv(template), provider.region);
+      results.push({
+        region: provider.region,
+        scopes: config.scopes.length,
+        destinations: config.destinations.map((d) => d.type),
+      });
+      rmSync(out, { recursive: true, force: true });
+    }
+    // Assess
+    expect(results).toEqual([
+      { region, scopes: 1, destinations: ['slack'] },
+      { region, scopes: 2, destinations: ['teams'] },
+      { region, scopes: 1, destinations: ['pagerduty'] },
+    ]);
+  }, 360_000);
+});
+
+describe('doctor --package on the packaged function', () => {
+  const out = mkdtempSync(join(tmpdir(), 'hss-sls-doctor-'));
+  const project = 'fedcba9876543210fedcba9876543210';
+  let stack: LocalStack;
+  /** The shell the doctor runs in: endpoints of the local stack, the AWS CLI's default region elsewhere. */
+  let shell: Record<string, string>;
+
+  beforeAll(async () => {
+    // Prepare: the stack's secrets and table in eu-west-1, the region the package names.
+    stack = await startLocalStack({
+      dynamo: { endpoint: await sharedEndpoint() },
+      region: 'eu-west-1',
+      stage: 'test',
+      moreProjects: [project],
+    });
+    shell = {
+      AWS_ENDPOINT_URL_SSM: stack.ssm.url,
+      AWS_ENDPOINT_URL_DYNAMODB: stack.dynamoEndpoint,
+      AWS_DEFAULT_REGION: 'us-west-2',
+    };
+    await packageService(
+      out,
+      ['--region', 'eu-west-1', `--param=hssEndpoint=${stack.hss.url}`, '--param=alarmEmail=ops@example.com'],
+      [`--param=hssProjectId=${project}`, '--param=hssRegion=ap-southeast-1'],
+    );
+  }, 150_000);
+  afterAll(async () => {
+    await stack.close();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  async function doctor(dir: string, ...args: string[]) {
+    const lines: string[] = [];
+    const code = await main(['doctor', '--package', dir, ...args], {
+      env: shell,
+      out: (l) => lines.push(l),
+      err: (l) => lines.push(l),
+    });
+    return { code, lines, problems: lines.filter((l) => l.startsWith('problem')) };
+  }
+
+  it('checks the packaged function’s config in the package’s region and stage, and exits 0 when it all holds', async () => {
+    const result = await doctor(out, '--send-test');
+    expect(result.lines[0]).toBe(`doctor: the function of ${out} (stage test), in region eu-west-1`);
+    expect(result.problems).toEqual([]);
+    expect(result.lines).toEqual(
+      expect.arrayContaining([
+        'ok       SSM /hss-restore-alerts/test/cloud-sdk-sk (CLOUD_SDK_SK_PARAM): SecureString, readable in eu-west-1',
+        'ok       config: 1 scope, 1 credential, 1 destination',
+        `ok       HSS ap-southeast-1/${project}/0 (credential default): answered: 0 tasks in the last day`,
+      ]),
+    );
+    expect(result.code).toBe(0);
+    expect(stack.slack.received.map((r) => stack.slack.visibleText(r)).join('\n')).toMatch(/TEST/);
+  });
+
+  it('names the region where a parameter was put by mistake (the AWS CLI’s default) and the one it must be in', async () => {
+    // Prepare: the Slack URL went to the AWS CLI's default region only.
+    const name = '/hss-restore-alerts/test/slack-webhook-url';
+    stack.ssm.put('us-west-2', name, stack.slack.url);
+    const saved = stack.ssm.get('eu-west-1', name)!;
+    stack.ssm.remove('eu-west-1', name);
+    // Act
+    const result = await doctor(out);
+    stack.ssm.put('eu-west-1', name, saved.value);
+    // Assess
+    expect(result.problems[0]).toBe(
+      `problem  SSM ${name} (SLACK_WEBHOOK_URL_PARAM): not found in eu-west-1, the function's region, but found in us-west-2 | fix: aws ssm put-parameter --region eu-west-1 --type SecureString --name ${name} --value … (or deploy the stack to us-west-2: --region us-west-2)`,
+    );
+    expect(result.code).toBe(2);
+  });
+
+  it('reports a parameter outside the path the function’s role may read, from the role in the template', async () => {
+    // Prepare: the same package, its Slack parameter renamed outside /hss-restore-alerts/test/.
+    const dir = mkdtempSync(join(tmpdir(), 'hss-sls-doctor-path-'));
+    const text = readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8');
+    writeFileSync(
+      join(dir, 'cloudformation-template-update-stack.json'),
+      text.replace('"/hss-restore-alerts/test/slack-webhook-url"', '"/shared/slack-webhook-url"'),
+    );
+    writeFileSync(join(dir, 'serverless-state.json'), readFileSync(join(out, 'serverless-state.json')));
+    stack.ssm.put('eu-west-1', '/shared/slack-webhook-url', stack.slack.url);
+    // Act
+    const result = await doctor(dir);
+    rmSync(dir, { recursive: true, force: true });
+    // Assess
+    expect(result.problems).toEqual([
+      "problem  SSM /shared/slack-webhook-url (SLACK_WEBHOOK_URL_PARAM): outside /hss-restore-alerts/test/, the only path the function's role may read | fix: store it under /hss-restore-alerts/test/ and pass that name",
+    ]);
+    expect(result.code).toBe(1);
   });
 });
