@@ -2,20 +2,24 @@ import { HssAuthError, HssServerError } from '../../lib/hss/errors';
 import { silentLog } from '../../lib/log';
 import type { AlertMessage, Message, NoticeMessage, Scope } from '../../lib/model';
 import { poll, type PollOptions } from '../../lib/poll';
-import { createLifecycleStore } from '../../lib/state/lifecycle-store';
-import { createScopeStore } from '../../lib/state/scope-store';
-import { createTableClient } from '../../lib/state/table-client';
-import { useLocalDynamo } from '../support/dynamo';
-import { DAY, fakeHss, fakeOutbox, HOUR, MIN, SCOPE, task, virtualClock } from './support';
-
-const local = useLocalDynamo('poll');
+import { createMemoryStores } from '../../local/memory-stores';
+import {
+  DAY,
+  fakeHss,
+  fakeOutbox,
+  HOUR,
+  MIN,
+  QUIET_LIFECYCLE,
+  SCOPE,
+  STUCK_LIFECYCLE,
+  task,
+  virtualClock,
+} from './support';
 
 async function world(hssOptions: Parameters<typeof fakeHss>[1] = {}, scopes: Scope[] = [SCOPE]) {
   const vt = virtualClock();
   const hss = fakeHss(vt, hssOptions);
-  const table = createTableClient({ client: local.dynamo().client, tableName: await local.freshTable() });
-  const store = createScopeStore({ table, namespace: 't' });
-  const lifecycle = createLifecycleStore({ table, namespace: 't' });
+  const { store, lifecycle, stats } = createMemoryStores();
   const outbox = fakeOutbox();
   /** One poll starting now; `runMs` is how long it may read (the rest of the period records and delivers). */
   const run = (over: Partial<PollOptions> & { runMs?: number } = {}) => {
@@ -30,7 +34,7 @@ async function world(hssOptions: Parameters<typeof fakeHss>[1] = {}, scopes: Sco
         outbox,
         clock: vt.clock,
         log: silentLog,
-        dynamoStats: () => ({ ...table.stats }),
+        dynamoStats: () => ({ ...stats }),
       },
       {
         scopes,
@@ -40,6 +44,7 @@ async function world(hssOptions: Parameters<typeof fakeHss>[1] = {}, scopes: Sco
         periodMs: 5 * MIN,
         fetchDeadline: now + runMs - 15_000,
         deadline: now + runMs,
+        lifecycle: QUIET_LIFECYCLE,
         ...over,
       },
     );
@@ -51,7 +56,7 @@ async function world(hssOptions: Parameters<typeof fakeHss>[1] = {}, scopes: Sco
     vt.time.now = Math.max(vt.clock(), start + (over.periodMs ?? 5 * MIN));
     return summary;
   };
-  return { vt, hss, table, store, lifecycle, outbox, run, tick };
+  return { vt, hss, store, lifecycle, outbox, run, tick };
 }
 
 const alerts = (messages: readonly Message[]): AlertMessage[] =>
@@ -80,8 +85,8 @@ describe('poll: detection', () => {
     expect(first.alertsNew).toBe(1);
     expect(second.alertsNew).toBe(0);
     expect(second.pagesUnchanged).toBe(second.pagesRead);
-    // One BatchGet of the scope state and one Query of the silences; no digest read, no write.
-    expect(second.dynamoRequests).toBe(2);
+    // The scope states, the markers and the silences; no digest read, no write.
+    expect(second.dynamoRequests).toBe(3);
     expect(second.writeCapacity).toBe(0);
   });
 
@@ -353,7 +358,7 @@ describe('poll: dry run and baseline', () => {
 });
 
 describe('poll: stuck tasks', () => {
-  const stuck = { afterMs: 60 * MIN, maxMs: 6 * HOUR };
+  const stuck = { lifecycle: STUCK_LIFECYCLE };
 
   it('alerts once when progress stays at 41% for an hour, then says it was stuck when it fails', async () => {
     const w = await world();
@@ -361,14 +366,14 @@ describe('poll: stuck tasks', () => {
     w.hss.tasks().push(t);
 
     const early = [];
-    for (let i = 0; i < 12; i++) early.push(await w.tick({ stuck }));
-    for (let i = 0; i < 12; i++) await w.tick({ stuck });
+    for (let i = 0; i < 12; i++) early.push(await w.tick(stuck));
+    for (let i = 0; i < 12; i++) await w.tick(stuck);
     Object.assign(t, {
       status: 'failed',
       rawStatus: 'failed',
       endedAt: new Date(w.vt.clock()).toISOString(),
     });
-    await w.tick({ stuck });
+    await w.tick(stuck);
 
     const sent = alerts(w.outbox.delivered);
     expect(sent.map((a) => [a.status, a.reason, a.episode])).toEqual([
@@ -388,7 +393,7 @@ describe('poll: stuck tasks', () => {
     w.hss.tasks().push(t);
     for (let i = 0; i < 12 * 7; i++) {
       t.process = Math.min(99, 1 + i);
-      await w.tick({ stuck });
+      await w.tick(stuck);
     }
 
     const sent = alerts(w.outbox.delivered);
@@ -398,8 +403,7 @@ describe('poll: stuck tasks', () => {
 });
 
 describe('poll: alert lifecycle', () => {
-  const stuck = { afterMs: 60 * MIN, maxMs: 6 * HOUR };
-  const lifecycle = { stuckAfterMinutes: 60, stuckMaxHours: 6, notifyResolved: true, remindAfterHours: 24 };
+  const lifecycle = { ...STUCK_LIFECYCLE, remindAfterHours: 24 };
   const of = <K extends Message['kind']>(messages: readonly Message[], kind: K) =>
     messages.filter((m): m is Extract<Message, { kind: K }> => m.kind === kind);
 
@@ -407,20 +411,20 @@ describe('poll: alert lifecycle', () => {
     const w = await world();
     const t = task('db-1', 'running', w.vt.clock(), 10 * MIN, { process: 41, backupName: 'nightly' });
     w.hss.tasks().push(t);
-    for (let i = 0; i < 14; i++) await w.tick({ stuck, lifecycle });
+    for (let i = 0; i < 14; i++) await w.tick({ lifecycle });
     Object.assign(t, {
       status: 'failed',
       rawStatus: 'failed',
       endedAt: new Date(w.vt.clock()).toISOString(),
     });
-    await w.tick({ stuck, lifecycle });
+    await w.tick({ lifecycle });
     // A new run of the same host and backup starts, runs, and succeeds.
     const retry = task('db-1', 'running', w.vt.clock(), 0, { backupName: 'nightly', process: 10 });
     w.hss.tasks().push(retry);
-    await w.tick({ stuck, lifecycle });
-    await w.tick({ stuck, lifecycle });
+    await w.tick({ lifecycle });
+    await w.tick({ lifecycle });
     Object.assign(retry, { status: 'success', rawStatus: 'success', process: 100 });
-    for (let i = 0; i < 3; i++) await w.tick({ stuck, lifecycle });
+    for (let i = 0; i < 3; i++) await w.tick({ lifecycle });
 
     const sent = w.outbox.delivered;
     expect(alerts(sent).map((a) => a.status)).toEqual(['stuck', 'failed']);
@@ -438,9 +442,9 @@ describe('poll: alert lifecycle', () => {
     const w = await world();
     const t = task('slow', 'running', w.vt.clock(), 10 * MIN, { process: 5 });
     w.hss.tasks().push(t);
-    for (let i = 0; i < 14; i++) await w.tick({ stuck, lifecycle });
+    for (let i = 0; i < 14; i++) await w.tick({ lifecycle });
     Object.assign(t, { status: 'success', rawStatus: 'success', process: 100 });
-    for (let i = 0; i < 3; i++) await w.tick({ stuck, lifecycle });
+    for (let i = 0; i < 3; i++) await w.tick({ lifecycle });
 
     expect(of(w.outbox.delivered, 'resolved').map((r) => [r.alertStatus, r.how])).toEqual([
       ['stuck', 'finished'],
@@ -460,9 +464,9 @@ describe('poll: alert lifecycle', () => {
     const w = await world();
     const t = task('slow', 'running', w.vt.clock(), 10 * MIN, { process: 5 });
     w.hss.tasks().push(t);
-    for (let i = 0; i < 14; i++) await w.tick({ stuck, lifecycle: { ...lifecycle, notifyResolved: false } });
+    for (let i = 0; i < 14; i++) await w.tick({ lifecycle: { ...lifecycle, notifyResolved: false } });
     Object.assign(t, { status: 'success', rawStatus: 'success' });
-    for (let i = 0; i < 3; i++) await w.tick({ stuck, lifecycle: { ...lifecycle, notifyResolved: false } });
+    for (let i = 0; i < 3; i++) await w.tick({ lifecycle: { ...lifecycle, notifyResolved: false } });
 
     expect(of(w.outbox.delivered, 'resolved')).toHaveLength(0);
   });

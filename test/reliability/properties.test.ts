@@ -21,7 +21,7 @@ import type { AlertStatus, KnownStatus, Message, Task } from '../../lib/model';
 import { createDestination } from '../../lib/notify/channels';
 import type { DestinationType } from '../../lib/notify/destination';
 import { createScan } from '../../lib/poll/scan';
-import type { ListCursor } from '../../lib/state/scope-store';
+import type { ListCursor } from '../../lib/state/records';
 import { TASK_STATUSES } from '../../lib/task';
 import {
   PAGERDUTY_ROUTING_KEY,
@@ -344,7 +344,6 @@ describe('a list scan continued over polls', () => {
           const everRemoved = new Set<string>();
           const seenEver = new Set<string>();
           let cursor: ListCursor | undefined;
-          let seenKeys: string[] | undefined;
           let now = T0;
           let c = 0;
           // The cycle in progress: what was there when it started, what it read, what was removed.
@@ -368,7 +367,6 @@ describe('a list scan continued over polls', () => {
             const scan = createScan({
               list: 'failed',
               cursor,
-              seen: seenKeys,
               lastDays: 1,
               pageSize: PAGE,
               rereadHead,
@@ -395,7 +393,7 @@ describe('a list scan continued over polls', () => {
                 cycle = { start: new Set(list), read: new Set(), removals: 0 };
               }
             }
-            ({ cursor, seen: seenKeys } = scan.save((now += 60_000)));
+            ({ cursor } = scan.save((now += 60_000)));
             return cycles;
           };
 

@@ -33,7 +33,7 @@
 //   scopes: [{ scope, succeeded, failed, timed_out, stuck, resolved, still_open }],
 //   slowest: [{ scope, task, duration_ms }]
 // `hss.monitoring.<kind>` (kind: test, monitoring-down, monitoring-recovered, possible-loss,
-//   lost-track, destination-failing, destination-recovered): version, type, id, at, scope | null,
+//   lost-track, records-rejected, destination-failing, destination-recovered): version, type, id, at, scope | null,
 //   summary: string, detail: string | null, facts: [{ label, value }], incident_key: string | null
 import type { DestinationConfig } from '../../config/types';
 import type { AboutAlert, Message, Scope, StuckFacts, Task } from '../../model';
