@@ -70,7 +70,7 @@ export function awaitsConfirmation(entry: Entry): boolean {
 export interface GoneJudgment {
   /** Left well inside the window without entering an alert list: they ended quietly; forgotten. */
   ended: string[];
-  /** Left near the window edge, or had alerted (stuck): HSS is asked how they ended. */
+  /** Left near the window edge: HSS is asked how they ended. */
   followUp: Entry[];
   /** Earliest first miss among confirmed entries not judged yet (the alert lists were read before it), epoch ms; 0 = none. */
   pendingSince: number;
@@ -79,8 +79,8 @@ export interface GoneJudgment {
 /**
  * Judges in-flight tasks confirmed gone before `readSince` (when the alert-list cycles that just
  * completed started): had they failed or timed out, those lists would have shown them. One well
- * inside the window ended quietly; one near its edge may have aged out unfinished, and one that
- * alerted as stuck must be seen to succeed before its alert resolves: both get a follow-up. Pure.
+ * inside the window ended quietly; one near its edge may have aged out unfinished: it gets a
+ * follow-up. Pure.
  */
 export function judgeGone(
   entries: Iterable<Entry>,
@@ -97,7 +97,7 @@ export function judgeGone(
       continue;
     }
     const outcome = vanished(entry, entry.status as KnownStatus, since, lastDays);
-    if (outcome === 'finished' && entry.alerted.length === 0) {
+    if (outcome === 'finished') {
       out.ended.push(entry.key);
       continue;
     }

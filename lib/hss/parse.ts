@@ -29,7 +29,7 @@ export function clipText(value: string, max: number): string {
   if (value.length <= max) return value;
   const hash = createHash('sha256').update(value).digest('hex').slice(0, 8);
   const tail = (kept: number) => `… [${value.length - kept} more characters, #${hash}]`;
-  let kept = Math.max(0, max - tail(max).length);
+  let kept = Math.max(0, max - tail(0).length);
   // Do not cut a surrogate pair in two.
   if (kept > 0 && /[\uD800-\uDBFF]/.test(value[kept - 1]!)) kept -= 1;
   return value.slice(0, kept) + tail(kept);
@@ -160,12 +160,15 @@ interface TaskReading {
 /** The task of one record, or why it cannot be identified (no record content in the reason). */
 function toTask(record: unknown): TaskReading | string {
   if (!isRecord(record)) return `not an object (got ${describe(record)})`;
-  const hostId = clipped(record.host_id, FIELD_LIMITS.hostId);
-  if (hostId === undefined || hostId.trim() === '') return 'host_id is missing or empty';
-  const startedAt = clipped(record.started_at, FIELD_LIMITS.time);
-  if (startedAt === undefined || startedAt.trim() === '') return 'started_at is missing or empty';
-  const backupName = clipped(record.backup_name, FIELD_LIMITS.backupName);
-  if (backupName === undefined) return 'backup_name is missing';
+  const hostIdText = text(record.host_id);
+  if (hostIdText === undefined || hostIdText.trim() === '') return 'host_id is missing or empty';
+  const startedText = text(record.started_at);
+  if (startedText === undefined || startedText.trim() === '') return 'started_at is missing or empty';
+  const backupText = text(record.backup_name);
+  if (backupText === undefined) return 'backup_name is missing';
+  const hostId = clipText(hostIdText, FIELD_LIMITS.hostId);
+  const startedAt = clipText(startedText, FIELD_LIMITS.time);
+  const backupName = clipText(backupText, FIELD_LIMITS.backupName);
 
   // Status matching ignores case and padding so "FAILED " still alerts; rawStatus keeps what was sent.
   const rawStatus = clipped(record.status, FIELD_LIMITS.status) ?? '';

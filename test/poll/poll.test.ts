@@ -1,5 +1,6 @@
 import { HssAuthError, HssServerError } from '../../lib/hss/errors';
 import { silentLog } from '../../lib/log';
+import type { Silence } from '../../lib/diff/lifecycle';
 import type { AlertMessage, Message, NoticeMessage, Scope } from '../../lib/model';
 import { poll, type PollOptions } from '../../lib/poll';
 import { createMemoryStores } from '../../local/memory-stores';
@@ -502,6 +503,65 @@ describe('poll: alert lifecycle', () => {
       ['03', 1],
       ['db', 1],
     ]);
+  });
+
+  it.each([
+    ['the 1 h silence swallowed it', 'a-1h', 'b-6h'],
+    ['the 6 h silence swallowed it', 'b-6h', 'a-1h'],
+  ])(
+    'holds a web-01 failure under web-* for 6 h and web-01 for 1 h until the last one ends (%s)',
+    async (_case, shortId, longId) => {
+      const w = await world();
+      const now = w.vt.clock();
+      const silence = (id: string, hosts: string[], hours: number): Silence => ({
+        id,
+        hosts,
+        backups: [],
+        statuses: [],
+        startsAt: now,
+        endsAt: now + hours * HOUR,
+        reason: 'maintenance',
+        createdAt: now,
+      });
+      await w.lifecycle.putSilence(silence(shortId, ['web-01'], 1), now);
+      await w.lifecycle.putSilence(silence(longId, ['web-*'], 6), now);
+      w.hss.tasks().push(task('01', 'failed', now, 10 * MIN));
+
+      const sentAt: number[] = [];
+      for (let i = 0; i < 12 * 7; i++) {
+        const before = alerts(w.outbox.delivered).length;
+        await w.tick({ lifecycle });
+        if (alerts(w.outbox.delivered).length > before) sentAt.push(w.vt.clock() - now);
+      }
+
+      expect([...alertCounts(w.outbox.delivered)]).toEqual([['01', 1]]);
+      expect(sentAt).toHaveLength(1);
+      expect(sentAt[0]).toBeGreaterThan(6 * HOUR);
+      expect(sentAt[0]).toBeLessThanOrEqual(6 * HOUR + 10 * MIN);
+    },
+  );
+
+  it('releases a held alert when the last matching silence is expired early', async () => {
+    const w = await world();
+    const now = w.vt.clock();
+    const base = { backups: [], statuses: [], startsAt: now, reason: 'x', createdAt: now };
+    await w.lifecycle.putSilence({ ...base, id: 's1', hosts: ['web-*'], endsAt: now + 6 * HOUR }, now);
+    await w.lifecycle.putSilence({ ...base, id: 's2', hosts: ['web-01'], endsAt: now + 6 * HOUR }, now);
+    w.hss.tasks().push(task('01', 'failed', now, 10 * MIN));
+    await w.tick({ lifecycle });
+    // `silence expire` ends them now: one, then the other two polls later.
+    const expire = async (id: string) => {
+      const [s] = (await w.lifecycle.listSilences()).filter((x) => x.id === id);
+      await w.lifecycle.putSilence({ ...s!, endsAt: w.vt.clock() }, w.vt.clock());
+      await w.tick({ lifecycle });
+      await w.tick({ lifecycle });
+    };
+    await expire('s1');
+    const afterFirst = alerts(w.outbox.delivered).length;
+    await expire('s2');
+
+    expect(afterFirst).toBe(0);
+    expect([...alertCounts(w.outbox.delivered)]).toEqual([['01', 1]]);
   });
 
   it('drops a silenced failure that was resolved before the silence ended', async () => {

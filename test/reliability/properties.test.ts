@@ -15,7 +15,7 @@ import {
   ENTRY_STATUSES,
   type Entry,
 } from '../../lib/diff/entry';
-import { parsePage } from '../../lib/hss/parse';
+import { clipText, FIELD_LIMITS, parsePage } from '../../lib/hss/parse';
 import type { Page } from '../../lib/hss/pages';
 import type { AlertStatus, KnownStatus, Message, Task } from '../../lib/model';
 import { createDestination } from '../../lib/notify/channels';
@@ -155,8 +155,8 @@ describe('the page parser', () => {
           const kept = records.filter(identifiable);
           expect(page.tasks.map((t) => [t.hostId, t.backupName])).toEqual(
             kept.map((r) => [
-              text((r as { host_id: unknown }).host_id),
-              text((r as { backup_name: unknown }).backup_name),
+              clipText(text((r as { host_id: unknown }).host_id)!, FIELD_LIMITS.hostId),
+              clipText(text((r as { backup_name: unknown }).backup_name)!, FIELD_LIMITS.backupName),
             ]),
           );
           expect(page.rejected.map((r) => r.index)).toEqual(
