@@ -158,9 +158,12 @@ export function formatSummary(s: PollSummary, dryRun = false): string {
     notes.push('the call budget ran out before the in-flight sweep finished: it continues next poll');
   }
   for (const c of s.budgetStarved)
-    notes.push(`the HSS call budget of credential ${c} let no call start for several polls: monitoring is NOT working`);
+    notes.push(
+      `the HSS call budget of credential ${c} let no call start for several polls: monitoring is NOT working`,
+    );
   for (const f of d.destinationsFailing) notes.push(`destination ${f} is failing permanently`);
-  if (s.recordsRejected > 0) notes.push(`${s.recordsRejected} records from HSS could not be read (skipped, reported)`);
+  if (s.recordsRejected > 0)
+    notes.push(`${s.recordsRejected} records from HSS could not be read (skipped, reported)`);
   if (s.recordsDuplicated > 0) notes.push(`${s.recordsDuplicated} duplicated HSS rows collapsed`);
   return [parts.join(', '), ...notes].join('; ');
 }

@@ -32,7 +32,8 @@ export interface MemoryStats {
 
 /** Calls the DynamoDB stores answer without a request: a state equal to the one read, a digest with nothing dirty. */
 function sendsNothing(name: string, args: unknown[]): boolean {
-  if (name === 'writeState' || name === 'writeMarkers') return JSON.stringify(args[0]) === JSON.stringify(args[1]);
+  if (name === 'writeState' || name === 'writeMarkers')
+    return JSON.stringify(args[0]) === JSON.stringify(args[1]);
   if (name === 'writeDigest') return (args[0] as { dirty: Set<number> }).dirty.size === 0;
   return false;
 }

@@ -294,8 +294,7 @@ export function followUpDueAt(entry: Entry, periodMs: number): number {
 
 /** How to ask HSS how a task that left the window ended, or why it cannot be asked. */
 export type FollowUpQuery =
-  | { queryable: true; lastDays: number; resourceName: string }
-  | { queryable: false; why: string };
+  { queryable: true; lastDays: number; resourceName: string } | { queryable: false; why: string };
 
 /**
  * The follow-up query of `entry` at `now` (`task` is its recorded detail): by host name, over a

@@ -4,7 +4,15 @@
 import type { Task, TaskStatus } from '../model';
 
 /** Which row of a duplicated task wins: an alert status first (never blind), then the rest. */
-const RANK: readonly TaskStatus[] = ['failed', 'timeout', 'running', 'waiting', 'unknown', 'skipped', 'success'];
+const RANK: readonly TaskStatus[] = [
+  'failed',
+  'timeout',
+  'running',
+  'waiting',
+  'unknown',
+  'skipped',
+  'success',
+];
 
 /** A task as read, with its digest key. */
 export interface Keyed {

@@ -272,7 +272,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function sampleOf(record: unknown): string {
   const json = JSON.stringify(record) ?? String(record);
   // eslint-disable-next-line no-control-regex
-  const visible = json.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const visible = json.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   return clipText(visible, 200);
 }
 

@@ -45,7 +45,11 @@ export interface Effects {
    */
   raise(opened: readonly OpenAlert[], now: number): Promise<string[]>;
   /** Records task details (follow-ups and resolution read them later). */
-  recordTasks(projectId: string, tasks: ReadonlyArray<{ key: string; task: Task }>, now: number): Promise<void>;
+  recordTasks(
+    projectId: string,
+    tasks: ReadonlyArray<{ key: string; task: Task }>,
+    now: number,
+  ): Promise<void>;
   /** Keeps the keys a cycle spanning polls has seen this poll. */
   addSeen(
     scopeId: string,

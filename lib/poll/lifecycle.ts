@@ -174,7 +174,8 @@ function countDays(
   const day = dayIn(at, zone);
   for (const sr of run.scopes) {
     const raised = run.life.raised.filter((o) => o.scopeId === sr.scope.id).map((o) => o.alert);
-    const ids = (status: AlertMessage['status']) => raised.filter((a) => a.status === status).map((a) => a.id);
+    const ids = (status: AlertMessage['status']) =>
+      raised.filter((a) => a.status === status).map((a) => a.id);
     const finished = [...(finishedBy.get(sr.scope.id)?.values() ?? [])];
     const endedKeys = [...(run.life.ended.get(sr.scope.id) ?? [])];
     const add: DayAdd = {

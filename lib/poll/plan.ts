@@ -26,7 +26,8 @@ export function alertOrder(
       list,
       failing: s.health ? 1 : 0,
       midway: (s.cursors[list]?.offset ?? 0) > 0 ? 0 : 1,
-      readAt: s.cursors[list]?.readAt ?? 0,
+      // A failing scope's last attempt counts as a read: failing scopes take turns.
+      readAt: Math.max(s.cursors[list]?.readAt ?? 0, s.health?.lastAt ?? 0),
       recent: s.lastAlertAt > 0 && now - s.lastAlertAt < HOUR_MS ? 0 : 1,
     })),
   );

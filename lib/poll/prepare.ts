@@ -4,7 +4,14 @@ import { gapWindow } from '../diff/health';
 import { emptyDeliverySummary } from '../outbox';
 import { liveEffects, recordingEffects } from './effects';
 import { possibleLossNotice } from './notices';
-import { PAGE_SIZE, type PollDeps, type PollOptions, type PollRun, type PollSummary, type ScopeRun } from './run';
+import {
+  PAGE_SIZE,
+  type PollDeps,
+  type PollOptions,
+  type PollRun,
+  type PollSummary,
+  type ScopeRun,
+} from './run';
 
 function emptySummary(scopes: number): PollSummary {
   return {

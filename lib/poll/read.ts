@@ -9,6 +9,7 @@ import type { HssTarget, Page } from '../hss/pages';
 import { stableId } from '../ids';
 import type { AlertMessage, KnownStatus, Scope, Task } from '../model';
 import { DUPLICATES_KEPT, putEntry, type Digest, type ListName } from '../state/records';
+import { RETRY_POLICY } from '../hss/retry';
 import { IN_FLIGHT_STATUSES, taskKey } from '../task';
 import { rejectedNotice } from './notices';
 import { credentialRun, type PollRun, type ScopeRun } from './run';
@@ -70,7 +71,13 @@ export function scanOf(run: PollRun, sr: ScopeRun, list: KnownStatus): ListScan 
 }
 
 /** The alert message of an observation. */
-export function alertMessage(scope: Scope, task: Task, key: string, facts: AlertFacts, now: number): AlertMessage {
+export function alertMessage(
+  scope: Scope,
+  task: Task,
+  key: string,
+  facts: AlertFacts,
+  now: number,
+): AlertMessage {
   return {
     kind: 'alert',
     id: stableId('alert', scope.projectId, key, facts.status, facts.episode),
@@ -222,7 +229,13 @@ function decisionBase(
 ): Entry | undefined | 'duplicate' {
   const hash = observedHash(task);
   const known = sr.state.duplicates?.[key];
-  if (known && known.status === task.status && current && current.stateHash !== hash && known.hashes.includes(hash)) {
+  if (
+    known &&
+    known.status === task.status &&
+    current &&
+    current.stateHash !== hash &&
+    known.hashes.includes(hash)
+  ) {
     run.summary.recordsDuplicated += 1;
     return 'duplicate';
   }
@@ -233,7 +246,8 @@ function decisionBase(
   }
   if (observedHash(earlier.task) === hash) return 'duplicate';
   run.summary.recordsDuplicated += 1;
-  if (earlier.task.status === task.status) rememberDuplicate(sr, key, task.status, [observedHash(earlier.task), hash]);
+  if (earlier.task.status === task.status)
+    rememberDuplicate(sr, key, task.status, [observedHash(earlier.task), hash]);
   if (!precedes(task, earlier.task)) return 'duplicate';
   sr.observed.set(key, { task, prev: earlier.prev, list });
   return earlier.prev;
@@ -254,7 +268,8 @@ function rememberDuplicate(sr: ScopeRun, key: string, status: string, hashes: nu
  */
 export async function deliverBetweenReads(run: PollRun): Promise<void> {
   const now = run.deps.clock();
-  if (run.options.dryRun || (run.lastDelivery > 0 && now - run.lastDelivery < INTERLEAVED_DELIVERY_MS)) return;
+  if (run.options.dryRun || (run.lastDelivery > 0 && now - run.lastDelivery < INTERLEAVED_DELIVERY_MS))
+    return;
   run.lastDelivery = now;
   const credential = run.options.scopes[0]?.credential ?? 'default';
   // Only until the next HSS call may start: reading stays first.
@@ -277,17 +292,20 @@ export function mergeDelivery(run: PollRun, d: Awaited<ReturnType<PollRun['effec
   into.destinationsFailing = d.destinationsFailing;
 }
 
+/** Attempts one call of `sr` may make: one for a scope that failed lately, else up to its share of the poll's calls. */
+export function attemptsFor(run: PollRun, sr: ScopeRun): number {
+  if (sr.before.health) return 1;
+  const sharing = run.scopes.filter((s) => s.scope.credential === sr.scope.credential).length;
+  const share = Math.floor((run.options.callsPerPoll ?? Infinity) / sharing);
+  return Math.max(1, Math.min(RETRY_POLICY.maxAttempts, share));
+}
+
 /**
  * Reads the page of `scan` at its next offset and records it. `out-of-time` when the credential's
  * budget has no slot before the fetch deadline (nothing was read; the credential is exhausted for
- * this poll). Throws HssError when HSS failed (after `attempts` tries).
+ * this poll). Throws HssError when HSS failed (after the attempts the scope may make).
  */
-export async function readPage(
-  run: PollRun,
-  sr: ScopeRun,
-  scan: ListScan,
-  attempts?: number,
-): Promise<'read' | 'out-of-time'> {
+export async function readPage(run: PollRun, sr: ScopeRun, scan: ListScan): Promise<'read' | 'out-of-time'> {
   const offset = scan.next();
   if (offset === undefined) return 'read';
   const credential = credentialRun(run, sr.scope.credential);
@@ -300,7 +318,7 @@ export async function readPage(
     offset,
     run.options.fetchDeadline,
     run.pageSize,
-    attempts,
+    attemptsFor(run, sr),
   );
   if (result.kind === 'out-of-time') {
     sr.calls -= 1;

@@ -10,14 +10,7 @@ import type { CallBudget, PageReader } from '../hss/pages';
 import type { Clock, Log } from '../log';
 import type { KnownStatus, Message, NoticeMessage, Scope, Task } from '../model';
 import type { DeliverySummary, Outbox } from '../outbox/types';
-import type {
-  Digest,
-  LifecycleStore,
-  ListName,
-  Markers,
-  ScopeState,
-  ScopeStore,
-} from '../state/records';
+import type { Digest, LifecycleStore, ListName, Markers, ScopeState, ScopeStore } from '../state/records';
 import type { Effects } from './effects';
 import type { ListScan } from './scan';
 
@@ -92,7 +85,13 @@ export interface PollSummary {
   hssCalls: number;
   hssThrottled: number;
   delivery: DeliverySummary;
-  lifecycle: { silenced: number; released: number; resolved: number; reminders: number; summarySent?: string };
+  lifecycle: {
+    silenced: number;
+    released: number;
+    resolved: number;
+    reminders: number;
+    summarySent?: string;
+  };
   dynamoRequests: number;
   readCapacity: number;
   writeCapacity: number;
@@ -163,7 +162,10 @@ export interface PollRun {
   /** When the last delivery between reads ran (epoch ms; 0 = none). */
   lastDelivery: number;
   /** The reader's and DynamoDB's counters when the poll began. */
-  readonly baseline: { reader: PageReader['stats']; dynamo: { requests: number; readCapacity: number; writeCapacity: number } };
+  readonly baseline: {
+    reader: PageReader['stats'];
+    dynamo: { requests: number; readCapacity: number; writeCapacity: number };
+  };
 }
 
 /** The run's credential record for `name`. */

@@ -22,7 +22,14 @@ async function saveScans(run: PollRun, sr: ScopeRun, now: number): Promise<void>
     if (saved.inProgress) {
       run.summary.left.push({ scope: sr.scope.id, list, offset: saved.cursor.offset });
       if (scan.seen.size > 0)
-        await run.effects.addSeen(sr.scope.id, list, scan.cycleStart, String(run.startedAt), [...scan.seen], now);
+        await run.effects.addSeen(
+          sr.scope.id,
+          list,
+          scan.cycleStart,
+          String(run.startedAt),
+          [...scan.seen],
+          now,
+        );
     }
   }
 }

@@ -10,7 +10,17 @@ import { dropEntry, putEntry, type FollowUpRef } from '../state/records';
 import { taskKey } from '../task';
 import { lostTrackNotice } from './notices';
 import { leftoverOrder, type SweepJob } from './plan';
-import { alertMessage, decideContext, digestOf, noteSucceeded, raiseAlerts, readPage, scanOf, targetOf } from './read';
+import {
+  alertMessage,
+  attemptsFor,
+  decideContext,
+  digestOf,
+  noteSucceeded,
+  raiseAlerts,
+  readPage,
+  scanOf,
+  targetOf,
+} from './read';
 import { credentialRun, type PollRun, type ScopeRun } from './run';
 
 /** Pages one follow-up try reads before it gives its turn back (a host name can match thousands). */
@@ -45,6 +55,7 @@ async function readFollowUp(
         out.offset,
         run.options.fetchDeadline,
         run.pageSize,
+        attemptsFor(run, sr),
       );
       if (result.kind === 'out-of-time') {
         credential.exhausted = true;
@@ -95,7 +106,12 @@ async function followUp(run: PollRun, sr: ScopeRun, ref: FollowUpRef): Promise<'
       const found = read.found!;
       const observed = decision.observed!;
       if (observed.alert) {
-        await raiseAlerts(run, sr, [{ alert: alertMessage(sr.scope, found, ref.key, observed.alert, now), key: ref.key }], now);
+        await raiseAlerts(
+          run,
+          sr,
+          [{ alert: alertMessage(sr.scope, found, ref.key, observed.alert, now), key: ref.key }],
+          now,
+        );
       } else if (found.status === 'success') {
         noteSucceeded(run, sr, ref.key, found);
       } else if (found.status !== 'unknown') {
@@ -152,13 +168,18 @@ async function runJob(run: PollRun, job: SweepJob): Promise<boolean> {
   }
 }
 
+/** A scope whose leftover work may be done: not failed this poll, and if it failed lately, read this poll. */
+function sweepable(sr: ScopeRun): boolean {
+  return !sr.failed && (!sr.before.health || sr.calls > 0);
+}
+
 /**
  * Spends calls on in-flight sweeps and due follow-ups of the scopes read without failure, in turn,
  * until they are done, their credentials are spent or `maxCalls` jobs ran.
  */
 export async function sweep(run: PollRun, maxCalls: number): Promise<void> {
   const jobs = leftoverOrder(
-    run.scopes.filter((sr) => !sr.failed).map((sr) => sr.state),
+    run.scopes.filter(sweepable).map((sr) => sr.state),
     run.deps.clock(),
   );
   run.summary.followUps.due = Math.max(

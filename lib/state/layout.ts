@@ -129,7 +129,8 @@ export const ITEMS: readonly ItemKind[] = [
     item: 'open alert',
     pk: '`{ns}#S#{scope}`',
     sk: '`A#{host+backup hash}#{task}`',
-    attributes: '`o`: JSON; `aid`: alert id; `g1pk` `{ns}#open`, `g1sk` `{remind at}#…` while a reminder is due',
+    attributes:
+      '`o`: JSON; `aid`: alert id; `g1pk` `{ns}#open`, `g1sk` `{remind at}#…` while a reminder is due',
     kept: `${RETENTION.alertDays} d`,
   },
   {

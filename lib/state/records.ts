@@ -261,7 +261,8 @@ export const SLOWEST_KEPT = 5;
 /** The day's slowest tasks after adding `more`: each task once (the later figure), slowest first. */
 export function mergeSlowest(kept: readonly SlowTask[], more: readonly SlowTask[]): SlowTask[] {
   const byTask = new Map<string, SlowTask>();
-  for (const s of [...kept, ...more]) byTask.set(`${s.task.hostId}\n${s.task.backupName}\n${s.task.startedAt}`, s);
+  for (const s of [...kept, ...more])
+    byTask.set(`${s.task.hostId}\n${s.task.backupName}\n${s.task.startedAt}`, s);
   return [...byTask.values()].sort((a, b) => b.durationMs - a.durationMs).slice(0, SLOWEST_KEPT);
 }
 

@@ -139,7 +139,8 @@ export function createScopeStore({ table, namespace }: ScopeStoreOptions): Scope
         const shard = Number((item.sk?.S ?? '').slice(SK.digestPrefix.length));
         if (!Number.isInteger(shard) || shard < 0 || shard >= DIGEST_SHARDS) continue;
         digest.versions[shard] = Number(item.v?.N ?? 0);
-        for (const entry of decodeEntries(item.e?.B ?? new Uint8Array())) digest.entries.set(entry.key, entry);
+        for (const entry of decodeEntries(item.e?.B ?? new Uint8Array()))
+          digest.entries.set(entry.key, entry);
       }
       return digest;
     },
