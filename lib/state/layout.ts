@@ -80,7 +80,7 @@ export const SK = {
   openAlertPrefix: 'A#',
   openAlertsOf: (hostBackupHash: string) => `A#${hostBackupHash}#`,
   dayCounters: (day: string) => `Y#${day}`,
-  markers: 'M#markers',
+  markers: 'N#markers',
   outboxMessage: (id: string) => `M#${id}`,
   outboxMessagePrefix: 'M#',
   destinationHealth: (destination: string) => `H#${destination}`,
@@ -99,6 +99,8 @@ export interface ItemKind {
   pk: string;
   sk: string;
   attributes: string;
+  /** When it is in the sparse index, or `never`. */
+  index: string;
   kept: string;
 }
 
@@ -109,6 +111,7 @@ export const ITEMS: readonly ItemKind[] = [
     pk: '`{ns}#S#{scope}`',
     sk: '`C#state`',
     attributes: '`st`: JSON (plan, list cursors, watermark, health, gap, follow-ups, open hosts)',
+    index: 'never',
     kept: `${RETENTION.scopeStateDays} d`,
   },
   {
@@ -116,6 +119,7 @@ export const ITEMS: readonly ItemKind[] = [
     pk: '`{ns}#S#{scope}`',
     sk: '`D#{n}`',
     attributes: '`e`: 44 bytes per task the lists showed; `v`: version (conditional writes)',
+    index: 'never',
     kept: `${RETENTION.digestDays} d`,
   },
   {
@@ -123,6 +127,7 @@ export const ITEMS: readonly ItemKind[] = [
     pk: '`{ns}#S#{scope}`',
     sk: '`V#{list}#{cycle start}#{poll}.{n}`',
     attributes: '`k`: 8 bytes per key a poll saw in a cycle that spans polls (chunks of 30,000 keys)',
+    index: 'never',
     kept: `${RETENTION.digestDays} d`,
   },
   {
@@ -130,7 +135,8 @@ export const ITEMS: readonly ItemKind[] = [
     pk: '`{ns}#S#{scope}`',
     sk: '`A#{host+backup hash}#{task}`',
     attributes:
-      '`o`: JSON; `aid`: alert id; `g1pk` `{ns}#open`, `g1sk` `{remind at}#…` while a reminder is due',
+      '`o`: JSON; `aid`: alert id; `g1pk` `{ns}#open`, `g1sk` `{remind at}#{scope}#{task}`',
+    index: 'a reminder is due (sorted by when)',
     kept: `${RETENTION.alertDays} d`,
   },
   {
@@ -138,6 +144,7 @@ export const ITEMS: readonly ItemKind[] = [
     pk: '`{ns}#S#{scope}`',
     sk: '`Y#{YYYY-MM-DD}`',
     attributes: 'counts (`succeeded`, `failed`, …), `slow`: JSON',
+    index: 'never',
     kept: `${RETENTION.messageDays} d`,
   },
   {
@@ -145,20 +152,23 @@ export const ITEMS: readonly ItemKind[] = [
     pk: '`{ns}#P#{project}`',
     sk: '`T#{task}`',
     attributes: '`t`: the task as read (text fields clipped)',
+    index: 'never',
     kept: `${RETENTION.taskDays} d`,
   },
   {
     item: 'deployment markers',
     pk: '`{ns}#D`',
-    sk: '`M#markers`',
+    sk: '`N#markers`',
     attributes: '`m`: JSON (day last summarised, monitoring since, budget starvation per credential)',
+    index: 'never',
     kept: `${RETENTION.scopeStateDays} d`,
   },
   {
     item: 'outbox message',
     pk: '`{ns}#O`',
     sk: '`M#{message id}`',
-    attributes: '`message`: JSON; `delivery#{destination}`: JSON each; `g1pk` `{ns}#O#due` while one is due',
+    attributes: '`message`: JSON; `delivery#{destination}`: JSON each; `g1pk` `{ns}#O#due`, `g1sk` `{due at}#{id}`',
+    index: 'a delivery is pending or held (sorted by when it is due)',
     kept: `${RETENTION.alertDays} d (alerts), ${RETENTION.messageDays} d (others)`,
   },
   {
@@ -166,6 +176,7 @@ export const ITEMS: readonly ItemKind[] = [
     pk: '`{ns}#O`',
     sk: '`H#{destination}`',
     attributes: 'failing since, last error, undelivered count',
+    index: 'while it is failing',
     kept: `${RETENTION.messageDays} d`,
   },
   {
@@ -173,6 +184,7 @@ export const ITEMS: readonly ItemKind[] = [
     pk: '`{ns}#O`',
     sk: '`L#deliver`',
     attributes: '`owner`, `until`',
+    index: 'never',
     kept: 'while held',
   },
   {
@@ -180,6 +192,7 @@ export const ITEMS: readonly ItemKind[] = [
     pk: '`{ns}#X`',
     sk: '`X#{id}`',
     attributes: '`s`: JSON',
+    index: 'never',
     kept: `${RETENTION.alertDays} d after it ends`,
   },
   {
@@ -187,6 +200,7 @@ export const ITEMS: readonly ItemKind[] = [
     pk: '`{ns}#W#{silence}`',
     sk: '`W#{alert id}`',
     attributes: '`m`: the alert',
+    index: 'never',
     kept: `${RETENTION.alertDays} d`,
   },
   {
@@ -194,6 +208,7 @@ export const ITEMS: readonly ItemKind[] = [
     pk: '`B#{sha256 of the AK}`',
     sk: '`B`',
     attributes: '`slots`: reserved call starts; `blockedUntil`; `v`',
+    index: 'never',
     kept: `${RETENTION.budgetDays} d`,
   },
 ];
