@@ -268,11 +268,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** At most 200 characters of a record's JSON, control characters shown as `\\uXXXX`: what an operator needs to find it. */
+/** At most 200 characters of a record's JSON, control characters shown as `\uXXXX`: what an operator needs to find it. */
 function sampleOf(record: unknown): string {
   const json = JSON.stringify(record) ?? String(record);
-  // eslint-disable-next-line no-control-regex
   const visible = json.replace(
+    // eslint-disable-next-line no-control-regex
     /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
