@@ -34,7 +34,8 @@ function ours(init: ChildInit, clock: ReturnType<typeof childClock>): ChildPolle
       return {
         alertsNew: s.alertsNew,
         changes: s.changes,
-        alertListsLeft: s.left.filter((l) => config.alertStatuses.includes(l.list)).length,
+        alertListsLeft: s.left.filter((l) => (config.alertStatuses as readonly string[]).includes(l.list))
+          .length,
         listsLeft: s.left.length,
         pending: s.delivery.pending,
         dynamoCounted: s.dynamoRequests,

@@ -100,10 +100,17 @@ async function pollCommand(app: App, io: CliIo, dryRun: boolean): Promise<number
   return pollExitCode(summary);
 }
 
-/** 1 when a scope could not be read, a destination fails permanently, or deliveries failed or expired. */
+/**
+ * 1 when a scope could not be read, the call budget starved a credential, a destination fails
+ * permanently, or deliveries failed or expired.
+ */
 export function pollExitCode(s: PollSummary): number {
   const d = s.delivery;
-  return s.scopesFailed.length > 0 || d.destinationsFailing.length > 0 || d.failed > 0 || d.expired > 0
+  return s.scopesFailed.length > 0 ||
+    s.budgetStarved.length > 0 ||
+    d.destinationsFailing.length > 0 ||
+    d.failed > 0 ||
+    d.expired > 0
     ? EXIT.failed
     : EXIT.ok;
 }
@@ -164,8 +171,14 @@ export function formatSummary(s: PollSummary, dryRun = false): string {
   } else if (s.outOfTime) {
     notes.push('the call budget ran out before the in-flight sweep finished: it continues next poll');
   }
+  for (const c of s.budgetStarved)
+    notes.push(
+      `the HSS call budget of credential ${c} let no call start for several polls: monitoring is NOT working`,
+    );
   for (const f of d.destinationsFailing) notes.push(`destination ${f} is failing permanently`);
-  if (s.recordsRejected > 0) notes.push(`${s.recordsRejected} records from HSS could not be read (logged)`);
+  if (s.recordsRejected > 0)
+    notes.push(`${s.recordsRejected} records from HSS could not be read (skipped, reported)`);
+  if (s.recordsDuplicated > 0) notes.push(`${s.recordsDuplicated} duplicated HSS rows collapsed`);
   return [parts.join(', '), ...notes].join('; ');
 }
 

@@ -58,10 +58,19 @@ export class ScopesFailedError extends AlertsError {
   }
 }
 
+/** The call budget let no HSS call start for several polls in a row: the invocation fails so the Errors alarm sees it. */
+export class BudgetStarvedError extends AlertsError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BudgetStarvedError';
+  }
+}
+
 /**
  * One scheduled tick: one poll of every scope, ending before the function's timeout (HSS reads stop
- * in time to record and deliver). A scope that could not be read fails the invocation after the
- * others were polled; running out of time does not (the next tick continues).
+ * in time to record and deliver). A scope that could not be read, or a credential whose call budget
+ * let no call start for several polls, fails the invocation after the others were polled; running
+ * out of time once does not (the next tick continues).
  */
 async function pollOnce(event: ScheduledEvent, context: Context): Promise<PollSummary> {
   const current = await loadApp();
@@ -75,6 +84,11 @@ async function pollOnce(event: ScheduledEvent, context: Context): Promise<PollSu
       `${summary.scopesFailed.length} of ${summary.scopes} scope(s) could not be read: ${summary.scopesFailed
         .map((f) => `${f.scope}: ${f.error}`)
         .join('; ')}`,
+    );
+  }
+  if (summary.budgetStarved.length > 0) {
+    throw new BudgetStarvedError(
+      `the HSS call budget let no call start for several polls with credential(s) ${summary.budgetStarved.join(', ')}: no scope read with them is being watched`,
     );
   }
   return summary;

@@ -14,8 +14,9 @@ import { createOutbox } from './outbox';
 import type { Outbox } from './outbox/types';
 import { poll, type PollOptions, type PollSummary } from './poll';
 import { createTableBudget } from './state/budget';
-import { createLifecycleStore, type LifecycleStore } from './state/lifecycle-store';
-import { createScopeStore, type ScopeStore } from './state/scope-store';
+import { createLifecycleStore } from './state/lifecycle-store';
+import type { LifecycleStore, ScopeStore } from './state/records';
+import { createScopeStore } from './state/scope-store';
 import { createTableClient, type TableClient } from './state/table-client';
 import { isLoopbackUrl } from './url';
 
@@ -146,7 +147,7 @@ export function createApp(config: Config, overrides: AppOverrides): App {
       alertStatuses: config.alertStatuses,
       baseline: config.baseline,
       periodMs,
-      stuck: { afterMs: life.stuckAfterMinutes * 60_000, maxMs: life.stuckMaxHours * 3_600_000 },
+      callsPerPoll: config.ratePerMinute * (periodMs / 60_000),
       lifecycle: life,
       namespace,
     },

@@ -128,6 +128,7 @@ export const NOTICE_KINDS = [
   'monitoring-recovered', // polls work again; says how long monitoring was blind and that the gap was read
   'possible-loss', // a blind gap longer than the API's 30-day window: failures in it may never be seen
   'lost-track', // a task left the window unfinished and could not be found again
+  'records-rejected', // HSS sent records that cannot be read (once a day per scope, with the count and a sample)
   'destination-failing', // a destination answers permanently (gone, forbidden): sent to the others
   'destination-recovered', // that destination works again
 ] as const;

@@ -10,7 +10,8 @@ import type {
   Task,
   TaskStatus,
 } from '../model';
-import { DAY_MS, HOUR_MS } from '../retention';
+import { MAX_WINDOW_DAYS } from '../state/layout';
+import { DAY_MS, HOUR_MS } from '../time';
 import { IN_FLIGHT_STATUSES } from '../task';
 import { hash32, toSec, type Entry } from './entry';
 
@@ -224,6 +225,35 @@ export function decideStuck(
   };
 }
 
+/**
+ * The stuck tasks among `entries` of an in-flight list whose whole cycle, started at `cycleStart`,
+ * saw them (`seen`): each with its next entry and, unless in baseline, its alert. Pure.
+ */
+export function judgeStuck(
+  entries: Iterable<Entry>,
+  cycle: { list: KnownStatus; seen: ReadonlySet<string>; cycleStart: number },
+  rules: StuckRules,
+  baseline: boolean,
+): Array<{ entry: Entry; alert?: AlertFacts }> {
+  const found: Array<{ entry: Entry; alert?: AlertFacts }> = [];
+  for (const entry of entries) {
+    if (entry.status !== cycle.list || !cycle.seen.has(entry.key)) continue;
+    const stuck = decideStuck(entry, cycle.cycleStart, rules, baseline);
+    if (stuck) found.push(stuck);
+  }
+  return found;
+}
+
+/** The earliest time any of `entries` becomes stuck (epoch ms); 0 = none can. */
+export function earliestStuck(entries: Iterable<Entry>, rules: StuckRules): number {
+  let earliest = 0;
+  for (const entry of entries) {
+    const due = stuckDueAt(entry, rules);
+    if (due !== undefined && (earliest === 0 || due < earliest)) earliest = due;
+  }
+  return earliest;
+}
+
 /** What a task missing from a list it was last seen in (read whole this cycle) means. */
 export type Vanish =
   | 'finished' // left its in-flight list well inside the window: it ended, and not in an alert status we read
@@ -260,6 +290,30 @@ export const MAX_FOLLOW_UP_GAP_MS = 6 * HOUR_MS;
 export function followUpDueAt(entry: Entry, periodMs: number): number {
   if (entry.tries === 0) return 0;
   return entry.triedSec * 1000 + Math.min(MAX_FOLLOW_UP_GAP_MS, periodMs * 2 ** (entry.tries - 1));
+}
+
+/** How to ask HSS how a task that left the window ended, or why it cannot be asked. */
+export type FollowUpQuery =
+  { queryable: true; lastDays: number; resourceName: string } | { queryable: false; why: string };
+
+/**
+ * The follow-up query of `entry` at `now` (`task` is its recorded detail): by host name, over a
+ * window reaching back to its start (wider by the zone margin for a zone-less start), at most the
+ * API's 30 days. Not queryable without details, without a host name, or when it started too long
+ * ago. Pure.
+ */
+export function followUpQuery(entry: Entry, task: Task | undefined, now: number): FollowUpQuery {
+  if (!task) return { queryable: false, why: 'its details were not recorded' };
+  if (task.hostName.trim() === '') return { queryable: false, why: 'HSS gave it no host name to search by' };
+  const startedMs = task.startedMs ?? (entry.startedSec > 0 ? entry.startedSec * 1000 : undefined);
+  const ageDays = startedMs === undefined ? MAX_WINDOW_DAYS : Math.ceil((now - startedMs + HOUR_MS) / DAY_MS);
+  if (ageDays > MAX_WINDOW_DAYS) return { queryable: false, why: 'it started more than 30 days ago' };
+  // A zone-less start may be up to 14 h earlier than read: the query window covers any zone.
+  const days =
+    entry.zoneless && startedMs !== undefined
+      ? Math.min(MAX_WINDOW_DAYS, Math.ceil((now - startedMs + HOUR_MS + ZONE_MARGIN_MS) / DAY_MS))
+      : ageDays;
+  return { queryable: true, lastDays: Math.max(1, days), resourceName: task.hostName };
 }
 
 /** What a follow-up query's answer means. */

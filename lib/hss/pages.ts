@@ -29,8 +29,8 @@ export interface Page {
   rows: number;
   /** Records parsed into tasks (rows less the rejected ones). */
   tasks: Task[];
-  /** Records that could not be read (no host_id, unreadable start time...): index on the page and why. */
-  rejected: Array<{ index: number; reason: string }>;
+  /** Records that could not be read (no host_id, unreadable start time...): index on the page, why, and the start of its JSON. */
+  rejected: Array<{ index: number; reason: string; sample: string }>;
   /** `total_num` as sent: a hint only (never used to stop paging). */
   totalNum: number;
 }
@@ -46,7 +46,8 @@ export interface PageReader {
    * injected clock): then it returns `out-of-time`, or throws the last failure if an attempt failed.
    * Throws HssError subclasses: HssAuthError (never retried), HssRequestError (4xx), HssServerError /
    * HssNetworkError / HssThrottledError (retried within the deadline first), HssResponseError
-   * (unreadable body).
+   * (unreadable body). `maxAttempts` (default the retry policy's) bounds the attempts: a scope that
+   * keeps failing gets one, so its retries never take the calls of the others.
    */
   fetchPage(
     target: HssTarget,
@@ -54,6 +55,7 @@ export interface PageReader {
     offset: number,
     deadline: number,
     limit?: number,
+    maxAttempts?: number,
   ): Promise<PageResult>;
   /** Running totals since the reader was created. */
   readonly stats: { calls: number; throttled: number; retries: number };

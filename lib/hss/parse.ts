@@ -1,9 +1,39 @@
 // Reads one operation-logs page body into Tasks. Bad input loses nothing: a record that cannot be
 // identified is set aside (with its index and why), every other field is read leniently, and only a
 // page whose shape is wrong (no data_list array, total_num not a number) fails as a whole.
+import { createHash } from 'node:crypto';
 import { isKnownStatus, type Task } from '../task';
 import { HssResponseError } from './errors';
 import type { Page } from './pages';
+
+/**
+ * Longest text kept of each field, characters: a record is bounded before anything stores it, so
+ * no item (task detail, outbox message, open alert) can outgrow DynamoDB's 400 KB, whatever HSS sends.
+ */
+export const FIELD_LIMITS = {
+  hostId: 256,
+  hostName: 256,
+  backupName: 256,
+  time: 64,
+  status: 64,
+  errorCode: 128,
+  errorMessage: 2000,
+} as const;
+
+/**
+ * `value` if it fits `max` characters; otherwise its start, then `… [N more characters, #hash]`
+ * within `max`: the clipping shows in every message, and the hash of the whole keeps two long
+ * values that share a start apart (a clipped host id or backup name still names one task).
+ */
+export function clipText(value: string, max: number): string {
+  if (value.length <= max) return value;
+  const hash = createHash('sha256').update(value).digest('hex').slice(0, 8);
+  const tail = (kept: number) => `… [${value.length - kept} more characters, #${hash}]`;
+  let kept = Math.max(0, max - tail(0).length);
+  // Do not cut a surrogate pair in two.
+  if (kept > 0 && /[\uD800-\uDBFF]/.test(value[kept - 1]!)) kept -= 1;
+  return value.slice(0, kept) + tail(kept);
+}
 
 /** A timestamp as epoch ms; `zoneless` when the text named no zone and was read as UTC. */
 export interface ParsedTime {
@@ -108,7 +138,7 @@ export function parsePage(body: unknown, offset: number): PageReading {
   records.forEach((record: unknown, index) => {
     const read = toTask(record);
     if (typeof read === 'string') {
-      reading.page.rejected.push({ index, reason: read });
+      reading.page.rejected.push({ index, reason: read, sample: sampleOf(record) });
       return;
     }
     const { task, zonelessValue, unreadableValue } = read;
@@ -130,19 +160,22 @@ interface TaskReading {
 /** The task of one record, or why it cannot be identified (no record content in the reason). */
 function toTask(record: unknown): TaskReading | string {
   if (!isRecord(record)) return `not an object (got ${describe(record)})`;
-  const hostId = text(record.host_id);
-  if (hostId === undefined || hostId.trim() === '') return 'host_id is missing or empty';
-  const startedAt = text(record.started_at);
-  if (startedAt === undefined || startedAt.trim() === '') return 'started_at is missing or empty';
-  const backupName = text(record.backup_name);
-  if (backupName === undefined) return 'backup_name is missing';
+  const hostIdText = text(record.host_id);
+  if (hostIdText === undefined || hostIdText.trim() === '') return 'host_id is missing or empty';
+  const startedText = text(record.started_at);
+  if (startedText === undefined || startedText.trim() === '') return 'started_at is missing or empty';
+  const backupText = text(record.backup_name);
+  if (backupText === undefined) return 'backup_name is missing';
+  const hostId = clipText(hostIdText, FIELD_LIMITS.hostId);
+  const startedAt = clipText(startedText, FIELD_LIMITS.time);
+  const backupName = clipText(backupText, FIELD_LIMITS.backupName);
 
   // Status matching ignores case and padding so "FAILED " still alerts; rawStatus keeps what was sent.
-  const rawStatus = text(record.status) ?? '';
+  const rawStatus = clipped(record.status, FIELD_LIMITS.status) ?? '';
   const normalised = rawStatus.trim().toLowerCase();
   const task: Task = {
     hostId,
-    hostName: text(record.host_name) ?? '',
+    hostName: clipped(record.host_name, FIELD_LIMITS.hostName) ?? '',
     backupName,
     status: isKnownStatus(normalised) ? normalised : 'unknown',
     rawStatus,
@@ -151,12 +184,12 @@ function toTask(record: unknown): TaskReading | string {
   const process = numberOf(record.process);
   if (process !== undefined) task.process = process;
   const endedRaw = nonEmpty(record.ended_at) ?? nonEmpty(record.updated_at);
-  const endedAt = text(endedRaw);
+  const endedAt = clipped(endedRaw, FIELD_LIMITS.time);
   if (endedAt !== undefined && endedAt !== '') task.endedAt = endedAt;
   const info = record.error_info;
   if (isRecord(info)) {
-    const code = text(info.code);
-    const message = text(info.message);
+    const code = clipped(info.code, FIELD_LIMITS.errorCode);
+    const message = clipped(info.message, FIELD_LIMITS.errorMessage);
     if (code) task.errorCode = code;
     if (message) task.errorMessage = message;
   }
@@ -204,6 +237,12 @@ function text(value: unknown): string | undefined {
   return undefined;
 }
 
+/** `text(value)` clipped to `max` characters. */
+function clipped(value: unknown, max: number): string | undefined {
+  const t = text(value);
+  return t === undefined ? undefined : clipText(t, max);
+}
+
 function nonEmpty(value: unknown): unknown {
   return value === null || value === '' ? undefined : value;
 }
@@ -227,6 +266,17 @@ function wellFormed(s: string): string {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** At most 200 characters of a record's JSON, control characters shown as `\uXXXX`: what an operator needs to find it. */
+function sampleOf(record: unknown): string {
+  const json = JSON.stringify(record) ?? String(record);
+  const visible = json.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return clipText(visible, 200);
 }
 
 /** A short, content-free description of a value's type, safe for logs. */

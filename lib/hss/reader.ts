@@ -79,6 +79,7 @@ export function createPageReader(settings: PageReaderSettings): PageReader {
     offset: number,
     deadline: number,
     limit = pageSize,
+    maxAttempts: number = RETRY_POLICY.maxAttempts,
   ): Promise<PageResult> {
     guard(query, offset, limit);
     const auth = credentials[target.credential];
@@ -130,7 +131,7 @@ export function createPageReader(settings: PageReaderSettings): PageReader {
           : (failure.retryAfterMs ?? RETRY_POLICY.throttleBaseMs);
         await budget.penalize(target.credential, holdMs);
       }
-      if (!decision.retry) {
+      if (!decision.retry || attempt >= maxAttempts) {
         if (refusesCredential(failure)) refused.set(target.credential, { failure, until: deadline });
         throw giveUp(failure, attempt);
       }

@@ -364,6 +364,7 @@ const NOTICE_TONE: Readonly<Record<NoticeKind, Tone>> = {
   'monitoring-recovered': 'resolved',
   'possible-loss': 'critical',
   'lost-track': 'warning',
+  'records-rejected': 'warning',
   'destination-failing': 'warning',
   'destination-recovered': 'resolved',
 };

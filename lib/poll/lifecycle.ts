@@ -1,267 +1,37 @@
-// The alert lifecycle stage of a poll: every alert is raised here (through the silences, into the
-// outbox, opened for resolution and reminders, counted for the day), tasks seen to finish resolve
-// open alerts, due reminders and expired silences are released, and the daily summary goes out.
-import type { LifecycleConfig } from '../config/types';
+// The alert lifecycle at settle: which open alerts the tasks seen to finish resolve, which reminders
+// are due, what an ended silence releases (or hands to another silence still covering it), the
+// day's counts and the daily summary. It reads the lifecycle store and decides with the pure rules
+// of lib/diff/lifecycle.ts; it writes nothing: settle enqueues the messages first, then applies
+// the edits, so a crash in between repeats messages (deduplicated by id) instead of losing them.
 import {
+  dayIn,
   firstReminderAt,
   remind,
   resolvedMessage,
   resolves,
   silences,
   summaryDue,
-  dayIn,
   type OpenAlert,
   type Silence,
 } from '../diff/lifecycle';
 import { stableId } from '../ids';
-import type { Log } from '../log';
 import type { AlertMessage, Message, Scope, SummaryMessage, Task } from '../model';
-import type { Outbox } from '../outbox/types';
-import type { DayCounts, LifecycleStore, SlowTask } from '../state/lifecycle-store';
-import type { ScopeStore } from '../state/scope-store';
+import type { DayAdd, SlowTask } from '../state/records';
+import { hostBackupHash } from '../state/lifecycle-store';
 import { IN_FLIGHT_STATUSES } from '../task';
+import type { DayRecord, LifecycleEdits } from './effects';
+import type { PollRun } from './run';
 
-export interface LifecycleDeps {
-  lifecycle: LifecycleStore;
-  store: ScopeStore;
-  outbox: Outbox;
-  log: Log;
-  namespace: string;
-}
-
-/** What the lifecycle stage did this poll. */
-export interface LifecycleSummary {
-  silenced: number;
-  released: number;
-  resolved: number;
-  reminders: number;
-  summarySent?: string;
-}
-
-export interface Lifecycle {
-  readonly summary: LifecycleSummary;
-  /**
-   * Raises alerts (each with its task's digest key): silenced ones are recorded with their silence,
-   * the rest go to the outbox; returns the ids newly raised.
-   */
-  raise(
-    scope: Scope,
-    alerts: ReadonlyArray<{ alert: AlertMessage; key: string }>,
-    now: number,
-  ): Promise<string[]>;
-  /** A task of `scope` was seen to end without failing (its digest key). */
-  finished(scope: Scope, key: string, now: number): void;
-  /** Resolves, reminds, releases expired silences, counts the day, sends the daily summary. */
-  settle(
-    scopes: readonly Scope[],
-    now: number,
-    /** The deployment's summary marker: the day last summarised, and since when it is monitoring. */
-    summaryDay: { since: number; get(): string; set(day: string): void },
-  ): Promise<void>;
-}
-
-export async function startLifecycle(deps: LifecycleDeps, config: LifecycleConfig): Promise<Lifecycle> {
-  const { lifecycle, outbox, log } = deps;
-  const active: Silence[] = await lifecycle.listSilences();
-  const finishedByScope = new Map<string, { scope: Scope; keys: Set<string> }>();
-  const counts = new Map<string, Partial<DayCounts>>();
-  const slow = new Map<string, SlowTask[]>();
-  const summary: LifecycleSummary = { silenced: 0, released: 0, resolved: 0, reminders: 0 };
-  const timeZone = config.dailySummary?.timeZone;
-
-  function count(scopeId: string, name: keyof DayCounts, n = 1): void {
-    if (!timeZone || n === 0) return;
-    const c = counts.get(scopeId) ?? {};
-    c[name] = (c[name] ?? 0) + n;
-    counts.set(scopeId, c);
-  }
-
-  function opened(scopeId: string, key: string, alert: AlertMessage, silencedBy?: string): OpenAlert {
-    return {
-      key,
-      scopeId,
-      alert,
-      remindAt: firstReminderAt(alert.at, config.remindAfterHours),
-      reminders: 0,
-      ...(silencedBy ? { silencedBy } : {}),
-    };
-  }
-
-  return {
-    summary,
-    async raise(scope, raised, at) {
-      if (raised.length === 0) return [];
-      const alerts = raised.map((r) => r.alert);
-      const keyOf = new Map(raised.map((r) => [r.alert.id, r.key]));
-      const silenced: Array<{ alert: AlertMessage; by: string }> = [];
-      const loud: AlertMessage[] = [];
-      for (const alert of alerts) {
-        const silence = active.find((s) => !s.releasedAt && silences(s, alert, at));
-        if (silence) silenced.push({ alert, by: silence.id });
-        else loud.push(alert);
-      }
-      const created = new Set((await outbox.enqueue(loud)).created);
-      for (const { alert, by } of silenced) {
-        if (await lifecycle.swallow(by, alert, at)) {
-          created.add(alert.id);
-          summary.silenced += 1;
-        }
-      }
-      const fresh = alerts.filter((a) => created.has(a.id));
-      const silencedIds = new Map(silenced.map((s) => [s.alert.id, s.by]));
-      await lifecycle.putOpen(
-        fresh.map((a) => opened(scope.id, keyOf.get(a.id)!, a, silencedIds.get(a.id))),
-        at,
-      );
-      for (const a of fresh) {
-        count(scope.id, a.status === 'timeout' ? 'timedOut' : a.status === 'stuck' ? 'stuck' : 'failed');
-      }
-      return [...created];
-    },
-
-    finished(scope, key) {
-      const entry = finishedByScope.get(scope.id) ?? { scope, keys: new Set<string>() };
-      entry.keys.add(key);
-      finishedByScope.set(scope.id, entry);
-    },
-
-    async settle(scopes, at, summaryDay) {
-      // Messages are recorded (one enqueue) before the state that produced them moves on, so a
-      // crash in between repeats them (deduplicated by id) instead of losing them.
-      const messages: Message[] = [];
-      const closed: OpenAlert[] = [];
-      const advanced: OpenAlert[] = [];
-      const over: Silence[] = [];
-
-      // Resolution: each finished task resolves its own open alert and earlier ones of its host + backup.
-      for (const { scope, keys } of finishedByScope.values()) {
-        count(scope.id, 'succeeded', keys.size);
-        const open = await lifecycle.anyOpen(scope.id);
-        // Task details serve resolution and the day's slowest tasks: read them only for those.
-        if (!open && !timeZone) continue;
-        const details = await deps.store.getTasks(scope.projectId, [...keys]);
-        if (timeZone) {
-          const durations: SlowTask[] = [...details.values()]
-            .filter((t) => t.startedMs !== undefined)
-            .map((t) => ({ task: t, durationMs: (t.endedMs ?? at) - t.startedMs! }));
-          slow.set(scope.id, durations.sort((a, b) => b.durationMs - a.durationMs).slice(0, 5));
-        }
-        if (!open) continue;
-        const resolvedHere: OpenAlert[] = [];
-        const looked = new Map<string, OpenAlert[]>();
-        for (const key of keys) {
-          const task: Task | undefined = details.get(key);
-          if (!task) continue;
-          const hb = `${task.hostId}\n${task.backupName}`;
-          if (!looked.has(hb))
-            looked.set(hb, await lifecycle.openFor(scope.id, task.hostId, task.backupName));
-          for (const alert of looked.get(hb)!) {
-            if (resolvedHere.includes(alert)) continue;
-            const how = resolves(alert, key, task);
-            if (!how) continue;
-            resolvedHere.push(alert);
-            if (config.notifyResolved && !alert.silencedBy)
-              messages.push(resolvedMessage(alert, how, ended(task), at));
-          }
-        }
-        closed.push(...resolvedHere);
-        count(scope.id, 'resolved', resolvedHere.length);
-      }
-
-      // Reminders: open alerts whose interval passed, one message each (channels digest them).
-      if (config.remindAfterHours > 0) {
-        const configured = new Set(scopes.map((s) => s.id));
-        for (const alert of await lifecycle.dueReminders(at)) {
-          const r = configured.has(alert.scopeId) ? remind(alert, at, config.remindAfterHours) : undefined;
-          if (!r) continue;
-          messages.push(r.message);
-          advanced.push(r.next);
-        }
-      }
-
-      // Expired silences: what they swallowed is sent now if it is still unresolved.
-      for (const silence of active) {
-        if (silence.releasedAt || silence.endsAt > at) continue;
-        const held = await lifecycle.swallowed(silence.id);
-        let released = 0;
-        for (const alert of held) {
-          const open = (
-            await lifecycle.openFor(alert.scope.id, alert.task.hostId, alert.task.backupName)
-          ).find((o) => o.silencedBy === silence.id && o.alert.id === alert.id);
-          if (!open) continue; // resolved meanwhile: never sent
-          messages.push(alert);
-          advanced.push({ ...withoutSilence(open), remindAt: firstReminderAt(at, config.remindAfterHours) });
-          released += 1;
-        }
-        summary.released += released;
-        over.push({ ...silence, releasedAt: at });
-        log.info('Silence ended', { silence: silence.id, swallowed: held.length, released });
-      }
-
-      if (messages.length > 0) await outbox.enqueue(messages);
-      if (closed.length > 0) await lifecycle.deleteOpen(closed);
-      if (advanced.length > 0) await lifecycle.putOpen(advanced, at);
-      for (const silence of over) await lifecycle.putSilence(silence, at);
-      summary.resolved += closed.length;
-      summary.reminders += messages.filter((m) => m.kind === 'reminder').length;
-
-      // Day counters, then the daily summary of yesterday once its time has come.
-      if (timeZone) {
-        const day = dayIn(at, timeZone);
-        for (const scope of scopes) {
-          const c = counts.get(scope.id);
-          const s = slow.get(scope.id) ?? [];
-          if (c || s.length > 0) await lifecycle.addDay(scope.id, day, c ?? {}, s, at);
-        }
-        const due = summaryDue(at, config.dailySummary!.at, timeZone);
-        // A day that ended before monitoring began has nothing to say: skip it.
-        const watched = due !== undefined && dayIn(summaryDay.since, timeZone) <= due;
-        if (due && watched && summaryDay.get() !== due) {
-          await outbox.enqueue([await dailySummary(scopes, due, timeZone, at)]);
-          summaryDay.set(due);
-          summary.summarySent = due;
-        }
-      }
-    },
-  };
-
-  async function dailySummary(
-    scopes: readonly Scope[],
-    day: string,
-    zone: string,
-    at: number,
-  ): Promise<SummaryMessage> {
-    const rows: SummaryMessage['scopes'] = [];
-    const slowest: SummaryMessage['slowest'] = [];
-    for (const scope of scopes) {
-      const { counts: c, slowest: s } = await lifecycle.readDay(scope.id, day);
-      const open = await lifecycle.allOpen(scope.id);
-      rows.push({
-        scope,
-        succeeded: c.succeeded,
-        failed: c.failed,
-        timedOut: c.timedOut,
-        stuck: c.stuck,
-        resolved: c.resolved,
-        stillOpen: open.length,
-      });
-      slowest.push(...s.map((x) => ({ scope, task: x.task, durationMs: x.durationMs })));
-    }
-    return {
-      kind: 'daily-summary',
-      id: stableId('daily-summary', deps.namespace, day),
-      at,
-      day,
-      timeZone: zone,
-      scopes: rows,
-      slowest: slowest.sort((a, b) => b.durationMs - a.durationMs).slice(0, 5),
-    };
-  }
+/** What the lifecycle decided this poll. */
+export interface LifecyclePlan {
+  messages: Message[];
+  edits: LifecycleEdits;
+  days: DayRecord[];
 }
 
 /**
- * A finished task as a resolved notice names it: its record holds the status it was last read in
- * (running, waiting), but it left the in-flight lists without entering an alert list: it succeeded.
+ * A finished task as a resolved notice names it: a task seen to leave the in-flight lists without
+ * entering an alert list holds the status it was last read in; it is shown as succeeded.
  */
 function ended(task: Task): Task {
   return (IN_FLIGHT_STATUSES as readonly string[]).includes(task.status)
@@ -269,7 +39,202 @@ function ended(task: Task): Task {
     : task;
 }
 
+function isClosed(plan: LifecyclePlan, open: OpenAlert): boolean {
+  return plan.edits.closed.some((c) => c.scopeId === open.scopeId && c.key === open.key);
+}
+
 function withoutSilence(open: OpenAlert): OpenAlert {
   const { silencedBy: _gone, ...rest } = open;
   return rest;
+}
+
+/** Open alerts a finished task may resolve: stored ones and those raised this poll (a dry run stored none). */
+async function openAlertsOf(run: PollRun, scopeId: string, task: Task): Promise<OpenAlert[]> {
+  const stored = await run.deps.lifecycle.openFor(scopeId, task.hostId, task.backupName);
+  const hb = hostBackupHash(task.hostId, task.backupName);
+  const raised = run.life.raised.filter(
+    (o) =>
+      o.scopeId === scopeId &&
+      hostBackupHash(o.alert.task.hostId, o.alert.task.backupName) === hb &&
+      !stored.some((s) => s.key === o.key),
+  );
+  return [...stored, ...raised];
+}
+
+/** The tasks of each scope seen to finish this poll, with their details (read only when resolution or the day needs them). */
+type Finished = Map<string, Map<string, Task>>;
+
+/** Resolution: each finished task resolves its own open alert and earlier ones of its host and backup. */
+async function resolve(
+  run: PollRun,
+  plan: LifecyclePlan,
+  at: number,
+): Promise<{ resolvedIds: Map<string, string[]>; finishedBy: Finished }> {
+  const { lifecycle } = run.deps;
+  const resolvedIds = new Map<string, string[]>();
+  const finishedBy: Finished = new Map();
+  const counting = run.options.lifecycle.dailySummary !== undefined;
+  for (const sr of run.scopes) {
+    const finished = new Map(run.life.succeeded.get(sr.scope.id) ?? []);
+    finishedBy.set(sr.scope.id, finished);
+    const endedKeys = [...(run.life.ended.get(sr.scope.id) ?? [])].filter((k) => !finished.has(k));
+    if (finished.size + endedKeys.length === 0) continue;
+    const raisedHere = run.life.raised.some((o) => o.scopeId === sr.scope.id);
+    const open = raisedHere || (await lifecycle.anyOpen(sr.scope.id));
+    // Details of quietly ended tasks serve resolution and the day's slowest tasks: read them only for those.
+    if (endedKeys.length > 0 && (open || counting)) {
+      for (const [key, task] of await run.deps.store.getTasks(sr.scope.projectId, endedKeys))
+        finished.set(key, ended(task));
+    }
+    if (!open) continue;
+    const closedHere: OpenAlert[] = [];
+    const looked = new Map<string, OpenAlert[]>();
+    for (const [key, task] of finished) {
+      const hb = hostBackupHash(task.hostId, task.backupName);
+      if (!looked.has(hb)) looked.set(hb, await openAlertsOf(run, sr.scope.id, task));
+      for (const open of looked.get(hb)!) {
+        if (closedHere.includes(open)) continue;
+        const how = resolves(open, key, task);
+        if (!how) continue;
+        closedHere.push(open);
+        if (run.options.lifecycle.notifyResolved && !open.silencedBy)
+          plan.messages.push(resolvedMessage(open, how, task, at));
+      }
+    }
+    plan.edits.closed.push(...closedHere);
+    resolvedIds.set(
+      sr.scope.id,
+      closedHere.map((o) => o.alert.id),
+    );
+  }
+  return { resolvedIds, finishedBy };
+}
+
+/** Reminders: open alerts whose interval passed, one message each (channels digest them). */
+async function remindDue(run: PollRun, plan: LifecyclePlan, at: number): Promise<void> {
+  const hours = run.options.lifecycle.remindAfterHours;
+  if (hours <= 0) return;
+  for (const open of await run.deps.lifecycle.dueReminders(at)) {
+    if (isClosed(plan, open)) continue;
+    const r = run.byId.has(open.scopeId) ? remind(open, at, hours) : undefined;
+    if (!r) continue;
+    plan.messages.push(r.message);
+    plan.edits.rewritten.push(r.next);
+    run.summary.lifecycle.reminders += 1;
+  }
+}
+
+/**
+ * Ended silences: each alert one swallowed that is still open goes to another active silence that
+ * matches it (it stays held), or is sent now; a resolved one is never sent.
+ */
+async function endSilences(run: PollRun, plan: LifecyclePlan, at: number): Promise<void> {
+  const { lifecycle, log } = run.deps;
+  const active = (s: Silence) => !s.releasedAt && s.startsAt <= at && s.endsAt > at;
+  for (const silence of run.silences) {
+    if (silence.releasedAt || silence.endsAt > at) continue;
+    const held = await lifecycle.swallowed(silence.id);
+    let released = 0;
+    for (const alert of held) {
+      const open = (await lifecycle.openFor(alert.scope.id, alert.task.hostId, alert.task.backupName)).find(
+        (o) => o.silencedBy === silence.id && o.alert.id === alert.id,
+      );
+      // Resolved meanwhile (or this poll), or already handed on: never sent from here.
+      if (!open || isClosed(plan, open)) continue;
+      const next = [...run.silences]
+        .filter((s) => s.id !== silence.id && active(s) && silences(s, alert, at))
+        .sort((a, b) => (a.id < b.id ? -1 : 1))[0];
+      if (next) {
+        plan.edits.transferred.push({ silenceId: next.id, alert });
+        plan.edits.rewritten.push({ ...open, silencedBy: next.id });
+        continue;
+      }
+      plan.messages.push(alert);
+      plan.edits.rewritten.push({
+        ...withoutSilence(open),
+        remindAt: firstReminderAt(at, run.options.lifecycle.remindAfterHours),
+      });
+      released += 1;
+    }
+    run.summary.lifecycle.released += released;
+    plan.edits.over.push({ ...silence, releasedAt: at });
+    log.info('Silence ended', { silence: silence.id, swallowed: held.length, released });
+  }
+}
+
+/** Day counters of each scope: alerts by id (a repeated poll counts nothing twice), finishes, the slowest. */
+function countDays(
+  run: PollRun,
+  plan: LifecyclePlan,
+  { resolvedIds, finishedBy }: { resolvedIds: Map<string, string[]>; finishedBy: Finished },
+  at: number,
+): void {
+  const zone = run.options.lifecycle.dailySummary?.timeZone;
+  if (!zone) return;
+  const day = dayIn(at, zone);
+  for (const sr of run.scopes) {
+    const raised = run.life.raised.filter((o) => o.scopeId === sr.scope.id).map((o) => o.alert);
+    const ids = (status: AlertMessage['status']) =>
+      raised.filter((a) => a.status === status).map((a) => a.id);
+    const finished = [...(finishedBy.get(sr.scope.id)?.values() ?? [])];
+    const endedKeys = [...(run.life.ended.get(sr.scope.id) ?? [])];
+    const add: DayAdd = {
+      failed: ids('failed'),
+      timedOut: ids('timeout'),
+      stuck: ids('stuck'),
+      resolved: resolvedIds.get(sr.scope.id) ?? [],
+      succeeded: new Set([...(finishedBy.get(sr.scope.id)?.keys() ?? []), ...endedKeys]).size,
+    };
+    const slow: SlowTask[] = finished
+      .filter((t) => t.startedMs !== undefined)
+      .map((t) => ({ task: t, durationMs: (t.endedMs ?? at) - t.startedMs! }))
+      .sort((a, b) => b.durationMs - a.durationMs)
+      .slice(0, 5);
+    const empty = Object.values(add).every((v) => (Array.isArray(v) ? v.length === 0 : v === 0));
+    if (!empty || slow.length > 0) plan.days.push({ scopeId: sr.scope.id, day, add, slow });
+  }
+}
+
+/** The daily summary of yesterday once its time has come (a day before monitoring began is skipped). */
+async function dailySummary(run: PollRun, plan: LifecyclePlan, at: number): Promise<void> {
+  const config = run.options.lifecycle.dailySummary;
+  if (!config) return;
+  const due = summaryDue(at, config.at, config.timeZone);
+  const markers = run.markers.next;
+  if (!due || dayIn(markers.since, config.timeZone) > due || markers.summaryDay === due) return;
+  const rows: SummaryMessage['scopes'] = [];
+  const slowest: SummaryMessage['slowest'] = [];
+  for (const { scope } of run.scopes) {
+    const { counts: c, slowest: s } = await run.deps.lifecycle.readDay(scope.id, due);
+    const open = await run.deps.lifecycle.allOpen(scope.id);
+    rows.push({ scope, ...c, stillOpen: open.length });
+    slowest.push(...s.map((x) => ({ scope: scope as Scope, task: x.task, durationMs: x.durationMs })));
+  }
+  plan.messages.push({
+    kind: 'daily-summary',
+    id: stableId('daily-summary', run.options.namespace ?? 'default', due),
+    at,
+    day: due,
+    timeZone: config.timeZone,
+    scopes: rows,
+    slowest: slowest.sort((a, b) => b.durationMs - a.durationMs).slice(0, 5),
+  });
+  markers.summaryDay = due;
+  run.summary.lifecycle.summarySent = due;
+}
+
+/** Decides the lifecycle's messages and edits at `at`; reads the stores, writes nothing. */
+export async function planLifecycle(run: PollRun, at: number): Promise<LifecyclePlan> {
+  const plan: LifecyclePlan = {
+    messages: [],
+    edits: { closed: [], rewritten: [], transferred: [], over: [] },
+    days: [],
+  };
+  const resolved = await resolve(run, plan, at);
+  run.summary.lifecycle.resolved += plan.edits.closed.length;
+  await remindDue(run, plan, at);
+  await endSilences(run, plan, at);
+  countDays(run, plan, resolved, at);
+  await dailySummary(run, plan, at);
+  return plan;
 }

@@ -1,13 +1,11 @@
 // The notices a poll raises about the monitoring itself, built purely from scope state. Every one
 // goes through the outbox like an alert (recorded, retried, leased), with an id stable for the event
 // (one outage, one gap, one lost task), so no notice is sent twice or lost on a destination's hiccup.
+import type { Page } from '../hss/pages';
 import { stableId as noticeId } from '../ids';
 import type { NoticeMessage, Scope, Task } from '../model';
-import { DAY_MS } from '../retention';
-import type { ScopeHealth } from '../state/scope-store';
-
-/** Consecutive failed polls of a scope after which destinations hear that monitoring is not working. */
-export const FAILURE_THRESHOLD = 3;
+import type { ScopeHealth, Starvation } from '../state/records';
+import { DAY_MS } from '../time';
 
 /** `cn-north-4 · project 0a1b… · enterprise project all_granted_eps`. */
 export function scopeLabel(scope: Scope): string {
@@ -120,5 +118,76 @@ export function lostTrackNotice(
     scope,
     summary: `Lost track of a backup/restore task in ${scopeLabel(scope)}: it left the ${'query'} window unfinished and HSS could not say how it ended (${why}). Check it in the HSS console.`,
     facts,
+  };
+}
+
+/** HSS sent records that cannot be read: once a day per scope, with the count so far and a sample. */
+export function rejectedNotice(
+  scope: Scope,
+  day: string,
+  count: number,
+  rejected: Page['rejected'],
+  offset: number,
+  now: number,
+): NoticeMessage {
+  const first = rejected[0]!;
+  return {
+    kind: 'notice',
+    notice: 'records-rejected',
+    id: noticeId('records-rejected', scope.id, day),
+    at: now,
+    scope,
+    summary: `HSS sent ${count} record(s) that cannot be read for ${scopeLabel(scope)} today: they are skipped, and every other record is still alerted on. Check the task list in the HSS console; this is said once a day.`,
+    detail: first.sample,
+    facts: [
+      ['Day (UTC)', day],
+      ['Unreadable so far', String(count)],
+      ['First', `record ${offset + first.index}: ${first.reason}`],
+    ],
+  };
+}
+
+/** The call budget of a credential let no HSS call start for several polls: monitoring is NOT working. */
+export function starvedNotice(
+  credential: string,
+  scopes: readonly Scope[],
+  starved: Starvation,
+  now: number,
+): NoticeMessage {
+  return {
+    kind: 'notice',
+    notice: 'monitoring-down',
+    id: noticeId('budget-starved', credential, starved.since),
+    incidentKey: `budget#${credential}#${starved.since}`,
+    at: now,
+    summary: `HSS restore alerting is NOT working for ${scopes.length} scope(s) read with credential "${credential}": the HSS call budget let no call start in the last ${starved.polls} polls (since ${utcMinute(starved.since)}). Another poller or tool may be using this HSS user's 5 calls a minute, or clocks disagree.`,
+    facts: [
+      ['Credential', credential],
+      ['Starved since', utcMinute(starved.since)],
+      ['Scopes', scopes.map((s) => s.id).join(', ')],
+    ],
+  };
+}
+
+/** Calls can start again with a starved credential: monitoring works again. */
+export function unstarvedNotice(
+  credential: string,
+  scopes: readonly Scope[],
+  starved: Starvation,
+  now: number,
+): NoticeMessage {
+  return {
+    kind: 'notice',
+    notice: 'monitoring-recovered',
+    id: noticeId('budget-unstarved', credential, starved.since),
+    incidentKey: `budget#${credential}#${starved.since}`,
+    at: now,
+    ...(starved.noticeId ? { supersedes: [starved.noticeId] } : {}),
+    summary: `HSS restore alerting is working again for the scope(s) read with credential "${credential}": HSS calls start again after ${duration(now - starved.since)} (since ${utcMinute(starved.since)}). Lists are read from where they stopped.`,
+    facts: [
+      ['Credential', credential],
+      ['Starved for', duration(now - starved.since)],
+      ['Scopes', scopes.map((s) => s.id).join(', ')],
+    ],
   };
 }

@@ -1,15 +1,16 @@
 // The fetch plan, pure: in what order a poll spends its HSS calls. Alert-status lists of every scope
 // come before any in-flight sweep or follow-up; lists mid-way through a long read go first, then the
-// least recently read, so no scope starves. What is left
-// goes to in-flight sweeps (least recently read list first) and follow-ups (least recently tried
-// first), taken in turn so neither starves the other.
+// least recently read, so no scope starves; a scope that is failing comes after every healthy one.
+// What is left goes to in-flight sweeps (least recently read list first) and follow-ups (least
+// recently tried first), taken in turn so neither starves the other.
 import type { KnownStatus } from '../model';
-import { HOUR_MS } from '../retention';
-import type { FollowUpRef, ScopeState } from '../state/scope-store';
+import type { FollowUpRef, ScopeState } from '../state/records';
 import { IN_FLIGHT_STATUSES } from '../task';
+import { HOUR_MS } from '../time';
 
 /**
- * Orders the alert lists of every scope: lists mid-way through a long read first (an incident being
+ * Orders the alert lists of every scope: healthy scopes before failing ones (a scope HSS keeps
+ * failing must not hold up the others); then lists mid-way through a long read (an incident being
  * read), then the least recently read (per list, so a scope whose second list did not fit a poll is
  * first in line for it next time); among equals, scopes with a recent alert first. Recency never
  * jumps the queue: that keeps the promise of latencyBoundMs for every scope.
@@ -23,13 +24,16 @@ export function alertOrder(
     alertStatuses.map((list) => ({
       scopeId: s.scopeId,
       list,
+      failing: s.health ? 1 : 0,
       midway: (s.cursors[list]?.offset ?? 0) > 0 ? 0 : 1,
-      readAt: s.cursors[list]?.readAt ?? 0,
+      // A failing scope's last attempt counts as a read: failing scopes take turns.
+      readAt: Math.max(s.cursors[list]?.readAt ?? 0, s.health?.lastAt ?? 0),
       recent: s.lastAlertAt > 0 && now - s.lastAlertAt < HOUR_MS ? 0 : 1,
     })),
   );
   pairs.sort(
     (a, b) =>
+      a.failing - b.failing ||
       a.midway - b.midway ||
       a.readAt - b.readAt ||
       a.recent - b.recent ||

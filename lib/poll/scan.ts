@@ -8,15 +8,13 @@
 // object's own state.
 import type { Page } from '../hss/pages';
 import type { KnownStatus } from '../model';
-import { DAY_MS } from '../retention';
-import type { ListCursor } from '../state/scope-store';
+import type { ListCursor } from '../state/records';
+import { DAY_MS } from '../time';
 
 export interface ScanOptions {
   list: KnownStatus;
   /** The cursor as stored, undefined for a list never read. */
   cursor: ListCursor | undefined;
-  /** Keys seen so far by a cycle that spans polls. */
-  seen: readonly string[] | undefined;
   /** Window of this poll's reads, days. */
   lastDays: number;
   pageSize: number;
@@ -43,6 +41,10 @@ export interface PageStep {
 
 export interface ListScan {
   readonly list: KnownStatus;
+  /** Window of this scan's reads, days. */
+  readonly lastDays: number;
+  /** The cycle in progress started in an earlier poll: the keys it saw then are kept aside (seen chunks). */
+  readonly continued: boolean;
   /** Offset to read next, undefined when the cycle is complete. */
   next(): number | undefined;
   /** Records the page read at `offset`, whose content hashes to `pageHash` and holds `keys`. */
@@ -51,7 +53,7 @@ export interface ListScan {
   readonly complete: boolean;
   /** When the cycle that completed (or is in progress) started, epoch ms. */
   readonly cycleStart: number;
-  /** Keys seen in the cycle so far (the head re-read included). */
+  /** Keys this poll saw in the cycle (the head re-read included); earlier polls' are kept aside. */
   readonly seen: ReadonlySet<string>;
   /** Pages read this poll. */
   readonly pagesRead: number;
@@ -60,8 +62,8 @@ export interface ListScan {
    * keys of the last one (a page's hash covers its keys and its length), so nothing vanished.
    */
   readonly cycleChanged: boolean;
-  /** The cursor to store after this poll, and the seen keys to keep (for a cycle still in progress). */
-  save(now: number): { cursor: ListCursor; seen: string[] | undefined };
+  /** The cursor to store after this poll; `inProgress` when the cycle continues next poll. */
+  save(now: number): { cursor: ListCursor; inProgress: boolean };
 }
 
 export function createScan(o: ScanOptions): ListScan {
@@ -80,9 +82,10 @@ export function createScan(o: ScanOptions): ListScan {
   let readOn = false;
   let complete = false;
   let lastTotal = 0;
+  let lastRows = prev?.lastRows ?? 0;
   let pagesRead = 0;
   let cycleChanged = continuing ? prev.cycleChanged === true : false;
-  const seen = new Set<string>(continuing ? (o.seen ?? []) : []);
+  const seen = new Set<string>();
   const oldPages = new Map<number, number>((prev?.pages ?? []).map((h, i) => [i * o.pageSize, h]));
   // The last hash of every page by offset: this pass's where it read them, the last pass's beyond,
   // so a cycle spanning polls still compares its later pages with the pass before.
@@ -96,12 +99,15 @@ export function createScan(o: ScanOptions): ListScan {
 
   return {
     list: o.list,
+    lastDays: o.lastDays,
+    continued: continuing,
     next: () => (complete ? undefined : headPending && readOn ? 0 : offset),
     accept(at, page, pageHash, keys, now) {
       pagesRead += 1;
       readAt = now;
       if (cycleStart === 0) cycleStart = now;
       lastTotal = page.totalNum;
+      lastRows = page.rows;
       for (const key of keys) seen.add(key);
       const unchanged = oldPages.get(at) === pageHash;
       if (!unchanged) cycleChanged = true;
@@ -144,9 +150,10 @@ export function createScan(o: ScanOptions): ListScan {
         completedStart: completed.start,
         cycleMs: completed.ms,
         readAt,
+        lastRows,
       };
       if (complete || cycleStart === 0 || offset === 0) {
-        return { cursor: { ...base, offset: 0, cycleStart: 0 }, seen: undefined };
+        return { cursor: { ...base, offset: 0, cycleStart: 0 }, inProgress: false };
       }
       // Records that age out of the window before the next poll shift the rest forward: step back
       // by about that many (estimated from the list's size), so none slips past the cursor; at most
@@ -156,7 +163,7 @@ export function createScan(o: ScanOptions): ListScan {
       const stepBack = o.stepBack ? Math.min(Math.floor(o.pageSize / 2), agingPerPeriod + 10) : 0;
       return {
         cursor: { ...base, offset: Math.max(1, offset - stepBack), cycleStart, cycleChanged },
-        seen: [...seen],
+        inProgress: true,
       };
     },
   };

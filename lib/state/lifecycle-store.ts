@@ -1,10 +1,5 @@
-// State of an alert's life after it is raised: open alerts (resolution, reminders), silences and
-// what they swallowed, and per-day counters for the daily summary. Items:
-//   open alert   pk = keys.scope(ns, scope), sk `A#<host+backup hash>#<task key>`; in the sparse GSI
-//                (g1pk = keys.openAlerts(ns), g1sk = `<remindAt>#<scope>#<key>`) while a reminder is due
-//   silence      pk = keys.silences(ns), sk `X#<id>`
-//   swallowed    pk = `<keys.silences(ns)>#<id>`, sk `M#<alert id>` (the alert, sent at the end if unresolved)
-//   day counters pk = keys.scope(ns, scope), sk `Y#<YYYY-MM-DD>`
+// Open alerts (resolution, reminders), silences and what they swallowed, and per-day counters for
+// the daily summary, in DynamoDB; item shapes in layout.ts.
 import {
   GetItemCommand,
   PutItemCommand,
@@ -14,58 +9,18 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
 import type { OpenAlert, Silence } from '../diff/lifecycle';
-import type { AlertMessage, Task } from '../model';
-import { RETENTION, ttlAfter } from '../retention';
-import { keys, type Item, type TableClient } from './table-client';
+import type { AlertMessage } from '../model';
+import { PK, RETENTION, SK, ttlAfter } from './layout';
+import { mergeSlowest, type DayAdd, type LifecycleStore, type SlowTask } from './records';
+import type { Item, TableClient } from './table-client';
 
-/** Per-day, per-scope counts for the daily summary. */
-export interface DayCounts {
-  succeeded: number;
-  failed: number;
-  timedOut: number;
-  stuck: number;
-  resolved: number;
-}
-
-/** One of the slowest tasks of a day. */
-export interface SlowTask {
-  task: Task;
-  durationMs: number;
-}
-
-export const SLOWEST_KEPT = 5;
-
-export interface LifecycleStore {
-  /** Writes open alerts (replacing the task's earlier one). */
-  putOpen(open: readonly OpenAlert[], now: number): Promise<void>;
-  /** Open alerts of `hostId` + `backupName` in a scope. */
-  openFor(scopeId: string, hostId: string, backupName: string): Promise<OpenAlert[]>;
-  /** True when the scope has at least one open alert (one small Query). */
-  anyOpen(scopeId: string): Promise<boolean>;
-  /** Every open alert of a scope (the daily summary's "still open", `status`). */
-  allOpen(scopeId: string): Promise<OpenAlert[]>;
-  deleteOpen(open: readonly OpenAlert[]): Promise<void>;
-  /** Open alerts whose reminder is due (one Query of the sparse index). */
-  dueReminders(now: number): Promise<OpenAlert[]>;
-  listSilences(): Promise<Silence[]>;
-  putSilence(silence: Silence, now: number): Promise<void>;
-  /** Records an alert a silence swallowed; false when it was already. */
-  swallow(silenceId: string, alert: AlertMessage, now: number): Promise<boolean>;
-  swallowed(silenceId: string): Promise<AlertMessage[]>;
-  /** Adds to a scope's counts of `day`, keeping the slowest tasks. */
-  addDay(
-    scopeId: string,
-    day: string,
-    counts: Partial<DayCounts>,
-    slow: readonly SlowTask[],
-    now: number,
-  ): Promise<void>;
-  readDay(scopeId: string, day: string): Promise<{ counts: DayCounts; slowest: SlowTask[] }>;
-}
-
-const OPEN_PREFIX = 'A#';
-const SILENCE_PREFIX = 'X#';
-const DAY_PREFIX = 'Y#';
+/** The day item's string-set attribute of each counted alert kind. */
+const ID_SETS: ReadonlyArray<[keyof Omit<DayAdd, 'succeeded'>, string]> = [
+  ['failed', 'failedIds'],
+  ['timedOut', 'timedOutIds'],
+  ['stuck', 'stuckIds'],
+  ['resolved', 'resolvedIds'],
+];
 
 export function hostBackupHash(hostId: string, backupName: string): string {
   return createHash('sha256').update(`${hostId}\n${backupName}`).digest('hex').slice(0, 16);
@@ -78,19 +33,20 @@ export function createLifecycleStore({
   table: TableClient;
   namespace: string;
 }): LifecycleStore {
-  const scopePk = (scopeId: string) => keys.scope(namespace, scopeId);
+  const scopePk = (scopeId: string) => PK.scope(namespace, scopeId);
   const openSk = (o: Pick<OpenAlert, 'key' | 'alert'>) =>
-    `${OPEN_PREFIX}${hostBackupHash(o.alert.task.hostId, o.alert.task.backupName)}#${o.key}`;
+    SK.openAlert(hostBackupHash(o.alert.task.hostId, o.alert.task.backupName), o.key);
 
   function toOpenItem(o: OpenAlert, now: number): Item {
     const item: Item = {
       pk: { S: scopePk(o.scopeId) },
       sk: { S: openSk(o) },
       o: { S: JSON.stringify(o) },
+      aid: { S: o.alert.id },
       ttl: { N: String(ttlAfter(now, RETENTION.alertDays)) },
     };
     if (o.remindAt > 0 && !o.silencedBy) {
-      item.g1pk = { S: keys.openAlerts(namespace) };
+      item.g1pk = { S: PK.openAlerts(namespace) };
       item.g1sk = { S: `${String(o.remindAt).padStart(15, '0')}#${o.scopeId}#${o.key}` };
     }
     return item;
@@ -142,18 +98,35 @@ export function createLifecycleStore({
     async putOpen(open, now) {
       await table.batchWrite(open.map((o) => ({ PutRequest: { Item: toOpenItem(o, now) } })));
     },
+    async openRaised(open, now) {
+      for (const o of open) {
+        await table.conditionally(() =>
+          table.send('PutItem', 'write', (c) =>
+            c.send(
+              new PutItemCommand({
+                TableName: table.tableName,
+                Item: toOpenItem(o, now),
+                ConditionExpression: 'attribute_not_exists(aid) OR aid <> :aid',
+                ExpressionAttributeValues: { ':aid': { S: o.alert.id } },
+                ReturnConsumedCapacity: 'TOTAL',
+              }),
+            ),
+          ),
+        );
+      }
+    },
     async openFor(scopeId, hostId, backupName) {
       const items = await queryAll({
         pk: scopePk(scopeId),
-        prefix: `${OPEN_PREFIX}${hostBackupHash(hostId, backupName)}#`,
+        prefix: SK.openAlertsOf(hostBackupHash(hostId, backupName)),
       });
       return items.map(fromOpenItem);
     },
     async anyOpen(scopeId) {
-      return (await queryAll({ pk: scopePk(scopeId), prefix: OPEN_PREFIX, limit: 1 })).length > 0;
+      return (await queryAll({ pk: scopePk(scopeId), prefix: SK.openAlertPrefix, limit: 1 })).length > 0;
     },
     async allOpen(scopeId) {
-      return (await queryAll({ pk: scopePk(scopeId), prefix: OPEN_PREFIX })).map(fromOpenItem);
+      return (await queryAll({ pk: scopePk(scopeId), prefix: SK.openAlertPrefix })).map(fromOpenItem);
     },
     async deleteOpen(open) {
       await table.batchWrite(
@@ -164,14 +137,14 @@ export function createLifecycleStore({
     },
     async dueReminders(now) {
       const items = await queryAll({
-        pk: keys.openAlerts(namespace),
+        pk: PK.openAlerts(namespace),
         index: true,
         upTo: `${String(now).padStart(15, '0')}#~`,
       });
       return items.map(fromOpenItem);
     },
     async listSilences() {
-      const items = await queryAll({ pk: keys.silences(namespace), prefix: SILENCE_PREFIX });
+      const items = await queryAll({ pk: PK.silences(namespace), prefix: SK.silencePrefix });
       return items.map((item) => JSON.parse(item.s?.S ?? '{}') as Silence);
     },
     async putSilence(silence, now) {
@@ -180,8 +153,8 @@ export function createLifecycleStore({
           new PutItemCommand({
             TableName: table.tableName,
             Item: {
-              pk: { S: keys.silences(namespace) },
-              sk: { S: `${SILENCE_PREFIX}${silence.id}` },
+              pk: { S: PK.silences(namespace) },
+              sk: { S: SK.silence(silence.id) },
               s: { S: JSON.stringify(silence) },
               // Kept a month after it ends, so `silence list` can still say what it swallowed.
               ttl: { N: String(ttlAfter(Math.max(now, silence.endsAt), RETENTION.alertDays)) },
@@ -198,8 +171,8 @@ export function createLifecycleStore({
             new PutItemCommand({
               TableName: table.tableName,
               Item: {
-                pk: { S: `${keys.silences(namespace)}#${silenceId}` },
-                sk: { S: `M#${alert.id}` },
+                pk: { S: PK.swallowed(namespace, silenceId) },
+                sk: { S: SK.swallowedAlert(alert.id) },
                 m: { S: JSON.stringify(alert) },
                 ttl: { N: String(ttlAfter(now, RETENTION.alertDays)) },
               },
@@ -211,22 +184,25 @@ export function createLifecycleStore({
       );
     },
     async swallowed(silenceId) {
-      const items = await queryAll({ pk: `${keys.silences(namespace)}#${silenceId}`, prefix: 'M#' });
+      const items = await queryAll({ pk: PK.swallowed(namespace, silenceId), prefix: SK.swallowedPrefix });
       return items.map((item) => JSON.parse(item.m?.S ?? '{}') as AlertMessage);
     },
-    async addDay(scopeId, day, counts, slow, now) {
-      const key = { pk: { S: scopePk(scopeId) }, sk: { S: `${DAY_PREFIX}${day}` } };
-      const names = Object.entries(counts).filter(([, n]) => (n ?? 0) > 0);
-      if (names.length > 0) {
+    async addDay(scopeId, day, add, slow, now) {
+      const key = { pk: { S: scopePk(scopeId) }, sk: { S: SK.dayCounters(day) } };
+      const sets = ID_SETS.filter(([name]) => add[name].length > 0);
+      const parts = sets.map(([name, attribute]) => `${attribute} :${name}`);
+      if (add.succeeded > 0) parts.push('succeeded :succeeded');
+      if (parts.length > 0) {
         await table.send('UpdateItem', 'write', (c) =>
           c.send(
             new UpdateItemCommand({
               TableName: table.tableName,
               Key: key,
-              UpdateExpression: `ADD ${names.map(([name]) => `${name} :${name}`).join(', ')} SET #ttl = :ttl`,
+              UpdateExpression: `ADD ${parts.join(', ')} SET #ttl = :ttl`,
               ExpressionAttributeNames: { '#ttl': 'ttl' },
               ExpressionAttributeValues: {
-                ...Object.fromEntries(names.map(([name, n]) => [`:${name}`, { N: String(n) }])),
+                ...Object.fromEntries(sets.map(([name]) => [`:${name}`, { SS: [...new Set(add[name])] }])),
+                ...(add.succeeded > 0 ? { ':succeeded': { N: String(add.succeeded) } } : {}),
                 ':ttl': { N: String(ttlAfter(now, RETENTION.messageDays)) },
               },
               ReturnConsumedCapacity: 'TOTAL',
@@ -236,9 +212,6 @@ export function createLifecycleStore({
       }
       if (slow.length === 0) return;
       const current = await this.readDay(scopeId, day);
-      const merged = [...current.slowest, ...slow]
-        .sort((a, b) => b.durationMs - a.durationMs)
-        .slice(0, SLOWEST_KEPT);
       await table.send('UpdateItem', 'write', (c) =>
         c.send(
           new UpdateItemCommand({
@@ -247,7 +220,7 @@ export function createLifecycleStore({
             UpdateExpression: 'SET slow = :slow, #ttl = :ttl',
             ExpressionAttributeNames: { '#ttl': 'ttl' },
             ExpressionAttributeValues: {
-              ':slow': { S: JSON.stringify(merged) },
+              ':slow': { S: JSON.stringify(mergeSlowest(current.slowest, slow)) },
               ':ttl': { N: String(ttlAfter(now, RETENTION.messageDays)) },
             },
             ReturnConsumedCapacity: 'TOTAL',
@@ -260,21 +233,21 @@ export function createLifecycleStore({
         c.send(
           new GetItemCommand({
             TableName: table.tableName,
-            Key: { pk: { S: scopePk(scopeId) }, sk: { S: `${DAY_PREFIX}${day}` } },
+            Key: { pk: { S: scopePk(scopeId) }, sk: { S: SK.dayCounters(day) } },
             ConsistentRead: true,
             ReturnConsumedCapacity: 'TOTAL',
           }),
         ),
       );
       const item = out.Item ?? {};
-      const n = (name: string) => Number(item[name]?.N ?? 0);
+      const size = (name: string) => item[name]?.SS?.length ?? 0;
       return {
         counts: {
-          succeeded: n('succeeded'),
-          failed: n('failed'),
-          timedOut: n('timedOut'),
-          stuck: n('stuck'),
-          resolved: n('resolved'),
+          succeeded: Number(item.succeeded?.N ?? 0),
+          failed: size('failedIds'),
+          timedOut: size('timedOutIds'),
+          stuck: size('stuckIds'),
+          resolved: size('resolvedIds'),
         },
         slowest: item.slow?.S ? (JSON.parse(item.slow.S) as SlowTask[]) : [],
       };

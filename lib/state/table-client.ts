@@ -176,20 +176,5 @@ export async function mapBounded<T, R>(
   return results;
 }
 
-/** Item keys per namespace: every state item but the rate budget starts with `{namespace}#`. */
-export const keys = {
-  /** Partition of one scope's state (cursor, watermark, health, digest shards). */
-  scope: (ns: string, scopeId: string) => `${ns}#S#${scopeId}`,
-  /** Partition of a project's task detail items (task identity is project-level). */
-  project: (ns: string, projectId: string) => `${ns}#P#${projectId}`,
-  /** Partition of the outbox (messages, its lease, destination health). */
-  outbox: (ns: string) => `${ns}#O`,
-  /** GSI partition of outbox messages with a delivery pending or held. */
-  outboxDue: (ns: string) => `${ns}#O#due`,
-  /** Partition of silences. */
-  silences: (ns: string) => `${ns}#X`,
-  /** GSI partition of open alerts (resolution, reminders). */
-  openAlerts: (ns: string) => `${ns}#open`,
-  /** Rate budget of a credential: NOT namespaced, so stacks sharing a table share the budget. */
-  budget: (credentialHash: string) => `B#${credentialHash}`,
-} as const;
+/** Partition keys, now in layout.ts (kept under this name for the outbox and budget until they move). */
+export { PK as keys } from './layout';

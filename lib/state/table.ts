@@ -5,18 +5,9 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 
-/**
- * One table serves every scope. Keys (all strings):
- * - `pk` = `S#{scope}`: every item of one project + enterprise project lives in one partition.
- * - `sk` = `T#{task}` for a task's last-seen state, `A#{task}#{status}` for an alert and its
- *   deliveries, `L#deliver` for the delivery lease.
- * - `gsi1` (`g1pk` = `S#{scope}`, `g1sk`) is sparse: it holds only what a poll must look at, tasks
- *   in flight or in an alert status (`T#...`) and alerts with a delivery pending (`P#...`), so one
- *   Query per scope reads the whole working set however large the window is.
- * - `ttl` (epoch seconds) lets DynamoDB delete state once it has outlived the query window.
- */
-export const KEY = { pk: 'pk', sk: 'sk', gsiPk: 'g1pk', gsiSk: 'g1sk', ttl: 'ttl' } as const;
-export const GSI_NAME = 'gsi1';
+import { GSI_NAME, KEY } from './layout';
+
+export { GSI_NAME, KEY };
 
 /** CreateTable input for the state table (local and development use; production uses serverless.yml). */
 export function stateTableDefinition(tableName: string): CreateTableCommandInput {

@@ -1,6 +1,9 @@
 import {
   ALERTING,
   decideFollowUp,
+  earliestStuck,
+  followUpQuery,
+  judgeStuck,
   followUpDueAt,
   MAX_FOLLOW_UP_TRIES,
   observe,
@@ -231,6 +234,81 @@ describe('follow-ups', () => {
 
   it('waits at most 6 h between tries', () => {
     expect(followUpDueAt({ ...tracked, tries: 11, triedSec: T0 / 1000 }, 300_000)).toBe(T0 + 6 * HOUR);
+  });
+});
+
+describe('followUpQuery', () => {
+  const e = entryAfter(running)!;
+  const cases: Array<[string, Task | undefined, Partial<Entry>, ReturnType<typeof followUpQuery>]> = [
+    [
+      'asks by host name over a window reaching back to the start, and an hour',
+      running,
+      {},
+      { queryable: true, lastDays: 1, resourceName: 'web-01' },
+    ],
+    [
+      'reaches back further for an older start',
+      { ...running, startedMs: T0 - 50 * HOUR },
+      {},
+      { queryable: true, lastDays: 3, resourceName: 'web-01' },
+    ],
+    [
+      'widens by the zone margin when the start had no zone',
+      { ...running, startedMs: T0 - 20 * HOUR },
+      { zoneless: true },
+      { queryable: true, lastDays: 2, resourceName: 'web-01' },
+    ],
+    [
+      'cannot ask without the task details',
+      undefined,
+      {},
+      { queryable: false, why: 'its details were not recorded' },
+    ],
+    [
+      'cannot ask without a host name',
+      { ...running, hostName: '  ' },
+      {},
+      { queryable: false, why: 'HSS gave it no host name to search by' },
+    ],
+    [
+      'cannot ask about a task older than the 30 days the API covers',
+      { ...running, startedMs: T0 - 31 * DAY },
+      {},
+      { queryable: false, why: 'it started more than 30 days ago' },
+    ],
+  ];
+  it.each(cases)('%s', (_why, t, over, expected) => {
+    expect(followUpQuery({ ...e, ...over }, t, T0)).toEqual(expected);
+  });
+});
+
+describe('judgeStuck and earliestStuck', () => {
+  const rules = { afterMs: HOUR, maxMs: 6 * HOUR };
+  const stalled = { ...entryAfter(running)!, progressSec: (T0 - 2 * HOUR) / 1000 };
+  const moving = { ...entryAfter({ ...running, hostId: 'h2' })!, progressSec: T0 / 1000 };
+  const seen = new Set([stalled.key, moving.key]);
+
+  it('alerts the task whose progress has not moved, among those the whole cycle saw', () => {
+    const found = judgeStuck([stalled, moving], { list: 'running', seen, cycleStart: T0 }, rules, false);
+    expect(found.map((f) => [f.entry.key, f.alert?.reason])).toEqual([[stalled.key, 'stuck-no-progress']]);
+  });
+
+  it('judges no task the cycle did not see, and no task of another list', () => {
+    expect(judgeStuck([stalled], { list: 'running', seen: new Set(), cycleStart: T0 }, rules, false)).toEqual(
+      [],
+    );
+    expect(judgeStuck([stalled], { list: 'waiting', seen, cycleStart: T0 }, rules, false)).toEqual([]);
+  });
+
+  it('records a stuck task without an alert in baseline mode', () => {
+    const [f] = judgeStuck([stalled], { list: 'running', seen, cycleStart: T0 }, rules, true);
+    expect(f!.alert).toBeUndefined();
+    expect(f!.entry.alerted).toEqual(['stuck']);
+  });
+
+  it('gives the earliest time any task can become stuck, or 0 when none can', () => {
+    expect(earliestStuck([stalled, moving], rules)).toBe(T0 - HOUR);
+    expect(earliestStuck([entryAfter(failed)!], rules)).toBe(0);
   });
 });
 

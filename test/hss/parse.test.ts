@@ -1,5 +1,5 @@
 import { HssResponseError } from '../../lib/hss/errors';
-import { parsePage, parseTime, type ParsedTime } from '../../lib/hss/parse';
+import { clipText, FIELD_LIMITS, parsePage, parseTime, type ParsedTime } from '../../lib/hss/parse';
 
 const record = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
   host_id: 'c882e0-c4c1-4e89-b99a-f632',
@@ -244,7 +244,7 @@ describe('parsePage', () => {
     // Assess
     expect(read.rows).toBe(9);
     expect(read.tasks.map((t) => t.startedAt)).toEqual(['keep-0', 'keep-8']);
-    expect(read.rejected).toEqual([
+    expect(read.rejected.map(({ index, reason }) => ({ index, reason }))).toEqual([
       { index: 1, reason: 'host_id is missing or empty' },
       { index: 2, reason: 'host_id is missing or empty' },
       { index: 3, reason: 'started_at is missing or empty' },
@@ -253,7 +253,11 @@ describe('parsePage', () => {
       { index: 6, reason: 'not an object (got string)' },
       { index: 7, reason: 'not an object (got null)' },
     ]);
-    expect(JSON.stringify(read.rejected)).not.toContain('ecs-test');
+    // The reasons say nothing of the record (they are logged); the sample shows its start, bounded.
+    expect(JSON.stringify(read.rejected.map((r) => r.reason))).not.toContain('ecs-test');
+    expect(read.rejected[0]!.sample).toMatch(/^\{"host_name":"ecs-test"/);
+    expect(read.rejected.every((r) => r.sample.length <= 200)).toBe(true);
+    expect(read.rejected[6]!.sample).toBe('null');
   });
 
   it('counts rows as sent, so a full page of rejected records still asks for the next page', () => {
@@ -309,5 +313,49 @@ describe('parsePage', () => {
     ['a page without total_num', { data_list: [] }, /total_num is missing at offset 200/],
   ])('fails the whole page, naming the field, for %s', (_label, body, message) => {
     expect(responseErrorOf(() => parsePage(body, 200))).toMatch(message);
+  });
+});
+
+describe('bounding a record', () => {
+  it('clips a 500 KB error message to its limit, saying how much was left out', () => {
+    const huge = 'E'.repeat(500_000);
+    const { page } = parsePage(
+      {
+        total_num: 1,
+        data_list: [
+          {
+            host_id: 'h1',
+            backup_name: 'b',
+            started_at: '2026-11-27T10:00:00Z',
+            status: 'failed',
+            error_info: { code: 'X', message: huge },
+          },
+        ],
+      },
+      0,
+    );
+    const message = page.tasks[0]!.errorMessage!;
+    expect(message.length).toBeLessThanOrEqual(FIELD_LIMITS.errorMessage);
+    expect(message).toMatch(/^E+… \[\d+ more characters, #[0-9a-f]{8}\]$/);
+    expect(message).toContain(`${500_000 - message.indexOf('…')} more characters`);
+  });
+
+  it.each([
+    ['a value within its limit is kept as is', 'web-01', 10, 'web-01'],
+    ['an empty value is kept', '', 10, ''],
+  ])('%s', (_why, value, max, expected) => {
+    expect(clipText(value, max)).toBe(expected);
+  });
+
+  it('keeps two long values that share their start apart, so two tasks stay two', () => {
+    const a = clipText(`${'x'.repeat(1000)}a`, FIELD_LIMITS.hostId);
+    const b = clipText(`${'x'.repeat(1000)}b`, FIELD_LIMITS.hostId);
+    expect(a).not.toBe(b);
+    expect(Math.max(a.length, b.length)).toBeLessThanOrEqual(FIELD_LIMITS.hostId);
+  });
+
+  it('never cuts a character of two UTF-16 units in half', () => {
+    const clipped = clipText(`a${'😀'.repeat(300)}`, 100);
+    expect(clipped).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
   });
 });

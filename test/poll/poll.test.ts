@@ -1,21 +1,26 @@
 import { HssAuthError, HssServerError } from '../../lib/hss/errors';
 import { silentLog } from '../../lib/log';
+import type { Silence } from '../../lib/diff/lifecycle';
 import type { AlertMessage, Message, NoticeMessage, Scope } from '../../lib/model';
 import { poll, type PollOptions } from '../../lib/poll';
-import { createLifecycleStore } from '../../lib/state/lifecycle-store';
-import { createScopeStore } from '../../lib/state/scope-store';
-import { createTableClient } from '../../lib/state/table-client';
-import { useLocalDynamo } from '../support/dynamo';
-import { DAY, fakeHss, fakeOutbox, HOUR, MIN, SCOPE, task, virtualClock } from './support';
-
-const local = useLocalDynamo('poll');
+import { createMemoryStores } from '../../local/memory-stores';
+import {
+  DAY,
+  fakeHss,
+  fakeOutbox,
+  HOUR,
+  MIN,
+  QUIET_LIFECYCLE,
+  SCOPE,
+  STUCK_LIFECYCLE,
+  task,
+  virtualClock,
+} from './support';
 
 async function world(hssOptions: Parameters<typeof fakeHss>[1] = {}, scopes: Scope[] = [SCOPE]) {
   const vt = virtualClock();
   const hss = fakeHss(vt, hssOptions);
-  const table = createTableClient({ client: local.dynamo().client, tableName: await local.freshTable() });
-  const store = createScopeStore({ table, namespace: 't' });
-  const lifecycle = createLifecycleStore({ table, namespace: 't' });
+  const { store, lifecycle, stats } = createMemoryStores();
   const outbox = fakeOutbox();
   /** One poll starting now; `runMs` is how long it may read (the rest of the period records and delivers). */
   const run = (over: Partial<PollOptions> & { runMs?: number } = {}) => {
@@ -30,7 +35,7 @@ async function world(hssOptions: Parameters<typeof fakeHss>[1] = {}, scopes: Sco
         outbox,
         clock: vt.clock,
         log: silentLog,
-        dynamoStats: () => ({ ...table.stats }),
+        dynamoStats: () => ({ ...stats }),
       },
       {
         scopes,
@@ -40,6 +45,7 @@ async function world(hssOptions: Parameters<typeof fakeHss>[1] = {}, scopes: Sco
         periodMs: 5 * MIN,
         fetchDeadline: now + runMs - 15_000,
         deadline: now + runMs,
+        lifecycle: QUIET_LIFECYCLE,
         ...over,
       },
     );
@@ -51,7 +57,7 @@ async function world(hssOptions: Parameters<typeof fakeHss>[1] = {}, scopes: Sco
     vt.time.now = Math.max(vt.clock(), start + (over.periodMs ?? 5 * MIN));
     return summary;
   };
-  return { vt, hss, table, store, lifecycle, outbox, run, tick };
+  return { vt, hss, store, lifecycle, outbox, run, tick };
 }
 
 const alerts = (messages: readonly Message[]): AlertMessage[] =>
@@ -80,8 +86,8 @@ describe('poll: detection', () => {
     expect(first.alertsNew).toBe(1);
     expect(second.alertsNew).toBe(0);
     expect(second.pagesUnchanged).toBe(second.pagesRead);
-    // One BatchGet of the scope state and one Query of the silences; no digest read, no write.
-    expect(second.dynamoRequests).toBe(2);
+    // The scope states, the markers and the silences; no digest read, no write.
+    expect(second.dynamoRequests).toBe(3);
     expect(second.writeCapacity).toBe(0);
   });
 
@@ -353,7 +359,7 @@ describe('poll: dry run and baseline', () => {
 });
 
 describe('poll: stuck tasks', () => {
-  const stuck = { afterMs: 60 * MIN, maxMs: 6 * HOUR };
+  const stuck = { lifecycle: STUCK_LIFECYCLE };
 
   it('alerts once when progress stays at 41% for an hour, then says it was stuck when it fails', async () => {
     const w = await world();
@@ -361,14 +367,14 @@ describe('poll: stuck tasks', () => {
     w.hss.tasks().push(t);
 
     const early = [];
-    for (let i = 0; i < 12; i++) early.push(await w.tick({ stuck }));
-    for (let i = 0; i < 12; i++) await w.tick({ stuck });
+    for (let i = 0; i < 12; i++) early.push(await w.tick(stuck));
+    for (let i = 0; i < 12; i++) await w.tick(stuck);
     Object.assign(t, {
       status: 'failed',
       rawStatus: 'failed',
       endedAt: new Date(w.vt.clock()).toISOString(),
     });
-    await w.tick({ stuck });
+    await w.tick(stuck);
 
     const sent = alerts(w.outbox.delivered);
     expect(sent.map((a) => [a.status, a.reason, a.episode])).toEqual([
@@ -388,7 +394,7 @@ describe('poll: stuck tasks', () => {
     w.hss.tasks().push(t);
     for (let i = 0; i < 12 * 7; i++) {
       t.process = Math.min(99, 1 + i);
-      await w.tick({ stuck });
+      await w.tick(stuck);
     }
 
     const sent = alerts(w.outbox.delivered);
@@ -398,8 +404,7 @@ describe('poll: stuck tasks', () => {
 });
 
 describe('poll: alert lifecycle', () => {
-  const stuck = { afterMs: 60 * MIN, maxMs: 6 * HOUR };
-  const lifecycle = { stuckAfterMinutes: 60, stuckMaxHours: 6, notifyResolved: true, remindAfterHours: 24 };
+  const lifecycle = { ...STUCK_LIFECYCLE, remindAfterHours: 24 };
   const of = <K extends Message['kind']>(messages: readonly Message[], kind: K) =>
     messages.filter((m): m is Extract<Message, { kind: K }> => m.kind === kind);
 
@@ -407,20 +412,20 @@ describe('poll: alert lifecycle', () => {
     const w = await world();
     const t = task('db-1', 'running', w.vt.clock(), 10 * MIN, { process: 41, backupName: 'nightly' });
     w.hss.tasks().push(t);
-    for (let i = 0; i < 14; i++) await w.tick({ stuck, lifecycle });
+    for (let i = 0; i < 14; i++) await w.tick({ lifecycle });
     Object.assign(t, {
       status: 'failed',
       rawStatus: 'failed',
       endedAt: new Date(w.vt.clock()).toISOString(),
     });
-    await w.tick({ stuck, lifecycle });
+    await w.tick({ lifecycle });
     // A new run of the same host and backup starts, runs, and succeeds.
     const retry = task('db-1', 'running', w.vt.clock(), 0, { backupName: 'nightly', process: 10 });
     w.hss.tasks().push(retry);
-    await w.tick({ stuck, lifecycle });
-    await w.tick({ stuck, lifecycle });
+    await w.tick({ lifecycle });
+    await w.tick({ lifecycle });
     Object.assign(retry, { status: 'success', rawStatus: 'success', process: 100 });
-    for (let i = 0; i < 3; i++) await w.tick({ stuck, lifecycle });
+    for (let i = 0; i < 3; i++) await w.tick({ lifecycle });
 
     const sent = w.outbox.delivered;
     expect(alerts(sent).map((a) => a.status)).toEqual(['stuck', 'failed']);
@@ -438,9 +443,9 @@ describe('poll: alert lifecycle', () => {
     const w = await world();
     const t = task('slow', 'running', w.vt.clock(), 10 * MIN, { process: 5 });
     w.hss.tasks().push(t);
-    for (let i = 0; i < 14; i++) await w.tick({ stuck, lifecycle });
+    for (let i = 0; i < 14; i++) await w.tick({ lifecycle });
     Object.assign(t, { status: 'success', rawStatus: 'success', process: 100 });
-    for (let i = 0; i < 3; i++) await w.tick({ stuck, lifecycle });
+    for (let i = 0; i < 3; i++) await w.tick({ lifecycle });
 
     expect(of(w.outbox.delivered, 'resolved').map((r) => [r.alertStatus, r.how])).toEqual([
       ['stuck', 'finished'],
@@ -460,9 +465,9 @@ describe('poll: alert lifecycle', () => {
     const w = await world();
     const t = task('slow', 'running', w.vt.clock(), 10 * MIN, { process: 5 });
     w.hss.tasks().push(t);
-    for (let i = 0; i < 14; i++) await w.tick({ stuck, lifecycle: { ...lifecycle, notifyResolved: false } });
+    for (let i = 0; i < 14; i++) await w.tick({ lifecycle: { ...lifecycle, notifyResolved: false } });
     Object.assign(t, { status: 'success', rawStatus: 'success' });
-    for (let i = 0; i < 3; i++) await w.tick({ stuck, lifecycle: { ...lifecycle, notifyResolved: false } });
+    for (let i = 0; i < 3; i++) await w.tick({ lifecycle: { ...lifecycle, notifyResolved: false } });
 
     expect(of(w.outbox.delivered, 'resolved')).toHaveLength(0);
   });
@@ -498,6 +503,65 @@ describe('poll: alert lifecycle', () => {
       ['03', 1],
       ['db', 1],
     ]);
+  });
+
+  it.each([
+    ['the 1 h silence swallowed it', 'a-1h', 'b-6h'],
+    ['the 6 h silence swallowed it', 'b-6h', 'a-1h'],
+  ])(
+    'holds a web-01 failure under web-* for 6 h and web-01 for 1 h until the last one ends (%s)',
+    async (_case, shortId, longId) => {
+      const w = await world();
+      const now = w.vt.clock();
+      const silence = (id: string, hosts: string[], hours: number): Silence => ({
+        id,
+        hosts,
+        backups: [],
+        statuses: [],
+        startsAt: now,
+        endsAt: now + hours * HOUR,
+        reason: 'maintenance',
+        createdAt: now,
+      });
+      await w.lifecycle.putSilence(silence(shortId, ['web-01'], 1), now);
+      await w.lifecycle.putSilence(silence(longId, ['web-*'], 6), now);
+      w.hss.tasks().push(task('01', 'failed', now, 10 * MIN));
+
+      const sentAt: number[] = [];
+      for (let i = 0; i < 12 * 7; i++) {
+        const before = alerts(w.outbox.delivered).length;
+        await w.tick({ lifecycle });
+        if (alerts(w.outbox.delivered).length > before) sentAt.push(w.vt.clock() - now);
+      }
+
+      expect([...alertCounts(w.outbox.delivered)]).toEqual([['01', 1]]);
+      expect(sentAt).toHaveLength(1);
+      expect(sentAt[0]).toBeGreaterThan(6 * HOUR);
+      expect(sentAt[0]).toBeLessThanOrEqual(6 * HOUR + 10 * MIN);
+    },
+  );
+
+  it('releases a held alert when the last matching silence is expired early', async () => {
+    const w = await world();
+    const now = w.vt.clock();
+    const base = { backups: [], statuses: [], startsAt: now, reason: 'x', createdAt: now };
+    await w.lifecycle.putSilence({ ...base, id: 's1', hosts: ['web-*'], endsAt: now + 6 * HOUR }, now);
+    await w.lifecycle.putSilence({ ...base, id: 's2', hosts: ['web-01'], endsAt: now + 6 * HOUR }, now);
+    w.hss.tasks().push(task('01', 'failed', now, 10 * MIN));
+    await w.tick({ lifecycle });
+    // `silence expire` ends them now: one, then the other two polls later.
+    const expire = async (id: string) => {
+      const [s] = (await w.lifecycle.listSilences()).filter((x) => x.id === id);
+      await w.lifecycle.putSilence({ ...s!, endsAt: w.vt.clock() }, w.vt.clock());
+      await w.tick({ lifecycle });
+      await w.tick({ lifecycle });
+    };
+    await expire('s1');
+    const afterFirst = alerts(w.outbox.delivered).length;
+    await expire('s2');
+
+    expect(afterFirst).toBe(0);
+    expect([...alertCounts(w.outbox.delivered)]).toEqual([['01', 1]]);
   });
 
   it('drops a silenced failure that was resolved before the silence ended', async () => {

@@ -2,13 +2,8 @@ import { silentLog } from '../../lib/log';
 import type { AlertMessage, Scope } from '../../lib/model';
 import { poll } from '../../lib/poll';
 import { latencyBoundMs } from '../../lib/poll/plan';
-import { createLifecycleStore } from '../../lib/state/lifecycle-store';
-import { createScopeStore } from '../../lib/state/scope-store';
-import { createTableClient } from '../../lib/state/table-client';
-import { useLocalDynamo } from '../support/dynamo';
-import { fakeHss, fakeOutbox, MIN, SCOPE, task, virtualClock } from './support';
-
-const local = useLocalDynamo('sched');
+import { createMemoryStores } from '../../local/memory-stores';
+import { fakeHss, fakeOutbox, MIN, QUIET_LIFECYCLE, SCOPE, task, virtualClock } from './support';
 
 function scopes(n: number): Scope[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -25,14 +20,14 @@ describe('scheduler: many scopes on one 5 calls/minute budget, polled every minu
     async (n) => {
       const vt = virtualClock();
       const hss = fakeHss(vt, { perMinute: 5 });
-      const table = createTableClient({ client: local.dynamo().client, tableName: await local.freshTable() });
       const outbox = fakeOutbox();
       const watched = scopes(n);
+      const { store, lifecycle } = createMemoryStores();
       const deps = {
         reader: hss.reader,
         budget: hss.budget,
-        store: createScopeStore({ table, namespace: 't' }),
-        lifecycle: createLifecycleStore({ table, namespace: 't' }),
+        store,
+        lifecycle,
         outbox,
         clock: vt.clock,
         log: silentLog,
@@ -47,6 +42,7 @@ describe('scheduler: many scopes on one 5 calls/minute budget, polled every minu
           periodMs: MIN,
           fetchDeadline: start + 35_000,
           deadline: start + 50_000,
+          lifecycle: QUIET_LIFECYCLE,
         });
         vt.time.now = start + MIN;
         return summary;

@@ -1,6 +1,9 @@
 // Hand-written fakes of our own interfaces (PageReader + CallBudget, Outbox) for the poll's unit
-// tests, on a virtual clock; the state store is the real one on a local DynamoDB. The end-to-end
-// behaviour tests (emulator, real outbox, sinks) live in test/reliability.
+// tests, on a virtual clock; the stores are the in-memory ones (local/memory-stores.ts), which pass
+// the same contract suite as the DynamoDB stores. The end-to-end behaviour tests (emulator, real
+// outbox, sinks, DynamoDB) live in test/e2e and test/reliability.
+import type { LifecycleConfig } from '../../lib/config/types';
+import { HssServerError } from '../../lib/hss/errors';
 import type { CallBudget, HssTarget, ListQuery, PageReader, PageResult } from '../../lib/hss/pages';
 import type { Message, Scope, Task } from '../../lib/model';
 import type { DeliverySummary, Outbox, OutboxRecord } from '../../lib/outbox/types';
@@ -10,6 +13,22 @@ export const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
 export const DAY = 24 * HOUR;
+
+/** The lifecycle of poll tests that do not test it: no stuck alert within a week, no reminders. */
+export const QUIET_LIFECYCLE: LifecycleConfig = {
+  stuckAfterMinutes: 10_080,
+  stuckMaxHours: 720,
+  notifyResolved: true,
+  remindAfterHours: 0,
+};
+
+/** The product's defaults for stuck tasks (STUCK_AFTER_MINUTES, STUCK_MAX_HOURS), no reminders. */
+export const STUCK_LIFECYCLE: LifecycleConfig = {
+  stuckAfterMinutes: 60,
+  stuckMaxHours: 6,
+  notifyResolved: true,
+  remindAfterHours: 0,
+};
 
 export const SCOPE: Scope = {
   id: 'ap-southeast-1/proj-1/0',
@@ -97,13 +116,22 @@ export function fakeHss(
 
   const reader: PageReader = {
     stats,
-    async fetchPage(target, query, offset, deadline, limit = 200): Promise<PageResult> {
+    async fetchPage(target, query, offset, deadline, limit = 200, attempts = 4): Promise<PageResult> {
       if (!(await budget.acquire(target.credential, deadline - callMs))) return { kind: 'out-of-time' };
       stats.calls += 1;
       calls.push({ target, query, offset, at: vt.clock() });
       vt.advance(callMs);
       const failure = failures.get(target.projectId);
-      if (failure) throw failure;
+      if (failure) {
+        // A server error is retried as the reader retries it: each attempt takes a call of the budget.
+        for (let attempt = 1; failure instanceof HssServerError && attempt < attempts; attempt++) {
+          if (!(await budget.acquire(target.credential, deadline - callMs))) break;
+          stats.calls += 1;
+          calls.push({ target, query, offset, at: vt.clock() });
+          vt.advance(callMs);
+        }
+        throw failure;
+      }
       const since = vt.clock() - query.lastDays * DAY;
       let list = (tasks.get(target.projectId) ?? [])
         .filter((t) => !query.status || t.status === query.status)

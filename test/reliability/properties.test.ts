@@ -14,13 +14,13 @@ import {
   ENTRY_STATUSES,
   type Entry,
 } from '../../lib/diff/entry';
-import { parsePage } from '../../lib/hss/parse';
+import { clipText, FIELD_LIMITS, parsePage } from '../../lib/hss/parse';
 import type { Page } from '../../lib/hss/pages';
 import type { AlertStatus, KnownStatus, Message, Task } from '../../lib/model';
 import { CHANNELS, createDestination } from '../../lib/notify/channels';
 import type { AnyChannelSpec } from '../../lib/notify/channels/spec';
 import { createScan } from '../../lib/poll/scan';
-import type { ListCursor } from '../../lib/state/scope-store';
+import type { ListCursor } from '../../lib/state/records';
 import { TASK_STATUSES } from '../../lib/task';
 import { channelFixture, type Sink } from '../../local/sinks';
 import { alert, burst, HOSTILE, notice, T0 } from '../notify/support/messages';
@@ -139,8 +139,8 @@ describe('the page parser', () => {
           const kept = records.filter(identifiable);
           expect(page.tasks.map((t) => [t.hostId, t.backupName])).toEqual(
             kept.map((r) => [
-              text((r as { host_id: unknown }).host_id),
-              text((r as { backup_name: unknown }).backup_name),
+              clipText(text((r as { host_id: unknown }).host_id)!, FIELD_LIMITS.hostId),
+              clipText(text((r as { backup_name: unknown }).backup_name)!, FIELD_LIMITS.backupName),
             ]),
           );
           expect(page.rejected.map((r) => r.index)).toEqual(
@@ -328,7 +328,6 @@ describe('a list scan continued over polls', () => {
           const everRemoved = new Set<string>();
           const seenEver = new Set<string>();
           let cursor: ListCursor | undefined;
-          let seenKeys: string[] | undefined;
           let now = T0;
           let c = 0;
           // The cycle in progress: what was there when it started, what it read, what was removed.
@@ -352,7 +351,6 @@ describe('a list scan continued over polls', () => {
             const scan = createScan({
               list: 'failed',
               cursor,
-              seen: seenKeys,
               lastDays: 1,
               pageSize: PAGE,
               rereadHead,
@@ -379,7 +377,7 @@ describe('a list scan continued over polls', () => {
                 cycle = { start: new Set(list), read: new Set(), removals: 0 };
               }
             }
-            ({ cursor, seen: seenKeys } = scan.save((now += 60_000)));
+            ({ cursor } = scan.save((now += 60_000)));
             return cycles;
           };
 

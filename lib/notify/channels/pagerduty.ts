@@ -46,6 +46,7 @@ const NOTICE_SEVERITY: Readonly<Record<NoticeMessage['notice'], Severity>> = {
   'monitoring-recovered': 'info',
   'possible-loss': 'critical',
   'lost-track': 'warning',
+  'records-rejected': 'warning',
   'destination-failing': 'error',
   'destination-recovered': 'info',
 };
@@ -55,7 +56,13 @@ const text = (s: string, max = PAGERDUTY_SUMMARY_MAX): string => clip(inert(s), 
 
 /** dedup_key of a notice: its incident key, else one per scope (or deployment) and notice family. */
 export function noticeDedupKey(m: NoticeMessage): string {
-  if (m.notice === 'test' || m.notice === 'lost-track' || m.notice === 'possible-loss') return m.id;
+  if (
+    m.notice === 'test' ||
+    m.notice === 'lost-track' ||
+    m.notice === 'possible-loss' ||
+    m.notice === 'records-rejected'
+  )
+    return m.id;
   if (m.incidentKey) return m.incidentKey;
   const family = m.notice.startsWith('destination-') ? 'destination' : 'monitoring';
   return `hss-restore-alerts/${family}/${m.scope?.id ?? 'all'}`;

@@ -35,7 +35,7 @@
 //   scopes: [{ scope, succeeded, failed, timed_out, stuck, resolved, still_open }],
 //   slowest: [{ scope, task, duration_ms }]
 // `hss.monitoring.<kind>` (kind: test, monitoring-down, monitoring-recovered, possible-loss,
-//   lost-track, destination-failing, destination-recovered): version, type, id, at, scope | null,
+//   lost-track, records-rejected, destination-failing, destination-recovered): version, type, id, at, scope | null,
 //   summary: string, detail: string | null, facts: [{ label, value }], incident_key: string | null
 import { refuse, rule, webhookUrl, type Rule } from '../../config/rules';
 import type { AboutAlert, Message, Scope, StuckFacts, Task } from '../../model';

@@ -187,6 +187,7 @@ export function notice(kind: NoticeKind, overrides: Partial<NoticeMessage> = {})
     'monitoring-recovered': 'Monitoring works again for cn-north-4 after 2 h 10 min; the gap was read',
     'possible-loss': 'Monitoring was blind for 31 days: failures in that gap may never be seen',
     'lost-track': 'Lost track of a task on web-03',
+    'records-rejected': 'HSS sent 2 records that cannot be read for cn-north-4 today: they are skipped',
     'destination-failing': 'Slack is failing permanently since 2026-11-29 17:00 UTC; 3 alerts undelivered',
     'destination-recovered': 'Slack works again',
   };

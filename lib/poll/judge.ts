@@ -1,0 +1,134 @@
+// Phase 4, judge: once everything this poll could read was read, judge each scope once with the
+// pure rules of lib/diff: the tasks that complete cycles missed (forgotten, marked or confirmed
+// gone), the stuck ones among those an in-flight cycle saw, and the tasks confirmed gone since
+// before the alert lists were read whole (they ended, or get a follow-up).
+import { earliestStuck, judgeStuck } from '../diff/decide';
+import { toSec } from '../diff/entry';
+import { awaitsConfirmation, judgeGone, judgeMissed } from '../diff/gone';
+import type { AlertMessage, KnownStatus, Task } from '../model';
+import { dropEntry, putEntry, type Digest } from '../state/records';
+import { alertMessage, digestOf, isInFlightList, raiseAlerts } from './read';
+import type { PollRun, ScopeRun } from './run';
+import type { ListScan } from './scan';
+
+/** Every key the cycle of `scan` saw: this poll's and, for a cycle begun earlier, those kept aside. */
+async function cycleSeen(run: PollRun, sr: ScopeRun, scan: ListScan): Promise<ReadonlySet<string>> {
+  if (!scan.continued) return scan.seen;
+  const earlier = await run.deps.store.readSeen(sr.scope.id, scan.list, scan.cycleStart);
+  return new Set([...earlier, ...scan.seen]);
+}
+
+/** A completed cycle whose absentees must be judged: a page changed, or a gone mark waits for confirmation. */
+function missesToJudge(sr: ScopeRun, scan: ListScan): boolean {
+  // A cycle equal to the last one misses exactly what that one missed: only a mark to confirm matters.
+  return scan.complete && (scan.cycleChanged || (isInFlightList(scan.list) && sr.state.goneMarked > 0));
+}
+
+/** A completed in-flight cycle that started after some task should have moved. */
+function stuckToJudge(sr: ScopeRun, scan: ListScan): boolean {
+  const due = sr.state.stuckDueAt;
+  return scan.complete && isInFlightList(scan.list) && due > 0 && due <= scan.cycleStart;
+}
+
+/** The alert lists completed a cycle this poll that started after a task was confirmed gone. */
+function goneToJudge(run: PollRun, sr: ScopeRun): boolean {
+  const scans = run.options.alertStatuses.map((l) => sr.scans.get(l));
+  if (sr.state.goneAt === 0 || !scans.every((s) => s?.complete)) return false;
+  return sr.state.goneAt < Math.min(...scans.map((s) => s!.cycleStart));
+}
+
+/** Judges what the completed cycles of a scope's lists missed, and which tasks they saw are stuck. */
+async function judgeCycles(run: PollRun, sr: ScopeRun, digest: Digest): Promise<void> {
+  const now = run.deps.clock();
+  for (const scan of sr.scans.values()) {
+    const misses = missesToJudge(sr, scan);
+    const stuck = stuckToJudge(sr, scan);
+    if (!misses && !stuck) continue;
+    const seen = await cycleSeen(run, sr, scan);
+    if (stuck) await judgeStuckOf(run, sr, scan, seen, digest);
+    if (!misses) continue;
+    const inFlight = isInFlightList(scan.list);
+    const windowDays = run.options.alertStatuses.includes(scan.list) ? sr.windowDays : run.options.lastDays;
+    const missed = judgeMissed(digest.entries.values(), {
+      list: scan.list,
+      seen,
+      inFlightSeen: sr.inFlightSeen,
+      windowDays,
+      now,
+    });
+    for (const entry of missed.put) putEntry(digest, entry);
+    for (const key of missed.drop) dropEntry(digest, key, toSec(now));
+    if (missed.confirmedSince > 0 && inFlight)
+      sr.state.goneAt =
+        sr.state.goneAt === 0 ? missed.confirmedSince : Math.min(sr.state.goneAt, missed.confirmedSince);
+  }
+}
+
+/** Stuck: seen by a whole in-flight cycle that started after its progress should have moved. */
+async function judgeStuckOf(
+  run: PollRun,
+  sr: ScopeRun,
+  scan: ListScan,
+  seen: ReadonlySet<string>,
+  digest: Digest,
+): Promise<void> {
+  const found = judgeStuck(
+    digest.entries.values(),
+    { list: scan.list as KnownStatus, seen, cycleStart: scan.cycleStart },
+    run.stuck,
+    run.options.baseline,
+  );
+  if (found.length === 0) return;
+  const details = await run.deps.store.getTasks(
+    sr.scope.projectId,
+    found.map((f) => f.entry.key),
+  );
+  const now = run.deps.clock();
+  const alerts: Array<{ alert: AlertMessage; key: string }> = [];
+  for (const { entry, alert } of found) {
+    const task = details.get(entry.key);
+    if (alert && task) {
+      const current: Task = { ...task, status: entry.status, rawStatus: entry.status };
+      if (entry.process === undefined) delete current.process;
+      else current.process = entry.process;
+      alerts.push({ alert: alertMessage(sr.scope, current, entry.key, alert, now), key: entry.key });
+    }
+  }
+  await raiseAlerts(run, sr, alerts, now);
+  for (const { entry } of found) putEntry(digest, entry);
+}
+
+/** Tasks confirmed gone before the alert lists' cycles that completed this poll started. */
+function judgeGoneOf(run: PollRun, sr: ScopeRun, digest: Digest): void {
+  if (!goneToJudge(run, sr)) return;
+  const readSince = Math.min(...run.options.alertStatuses.map((l) => sr.scans.get(l)!.cycleStart));
+  const now = run.deps.clock();
+  const gone = judgeGone(digest.entries.values(), readSince, now, run.options.lastDays);
+  if (gone.ended.length > 0) {
+    const ended = run.life.ended.get(sr.scope.id) ?? new Set<string>();
+    for (const key of gone.ended) ended.add(key);
+    run.life.ended.set(sr.scope.id, ended);
+  }
+  for (const key of gone.ended) dropEntry(digest, key, toSec(now));
+  for (const entry of gone.followUp) {
+    putEntry(digest, entry);
+    sr.state.followUps.push({ key: entry.key, dueAt: now, offset: 0 });
+  }
+  sr.state.goneAt = gone.pendingSince;
+}
+
+/** Judges every scope read this poll; a scope whose lists failed is left as it was. */
+export async function judge(run: PollRun): Promise<void> {
+  for (const sr of run.scopes) {
+    if (sr.failed) continue;
+    const scans = [...sr.scans.values()];
+    const needed = scans.some((s) => missesToJudge(sr, s) || stuckToJudge(sr, s)) || goneToJudge(run, sr);
+    // Nothing changed and nothing waits: the digest is not even read.
+    if (!needed && !sr.digest) continue;
+    const digest = await digestOf(run, sr);
+    await judgeCycles(run, sr, digest);
+    judgeGoneOf(run, sr, digest);
+    sr.state.goneMarked = [...digest.entries.values()].some(awaitsConfirmation) ? run.deps.clock() : 0;
+    sr.state.stuckDueAt = earliestStuck(digest.entries.values(), run.stuck);
+  }
+}

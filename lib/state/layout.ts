@@ -1,0 +1,214 @@
+// The one description of the state table: every item the product writes, its keys, the prefixes of
+// its sort keys (each prefix means one thing), its attributes and how long it is kept. Every store
+// builds its keys here; the README's state table is generated from ITEMS (test/state/layout.test.ts).
+import { DAY_MS, HOUR_MS } from '../time';
+
+/** Table key attribute names (`pk`, `sk`), the sparse index's (`g1pk`, `g1sk`) and the TTL attribute. */
+export const KEY = { pk: 'pk', sk: 'sk', gsiPk: 'g1pk', gsiSk: 'g1sk', ttl: 'ttl' } as const;
+/** The sparse global secondary index: due outbox deliveries and due reminders. */
+export const GSI_NAME = 'gsi1';
+
+/** The API's longest look-back window, days. */
+export const MAX_WINDOW_DAYS = 30;
+
+/**
+ * How long each kind of state is kept after its last write (DynamoDB TTL), and when a delivery is
+ * given up. Alerts outlive the longest window the API allows (30 days) plus margin, so no later
+ * configuration (a wider LAST_DAYS, another enterprise project filter, a gap catch-up) can alert the
+ * same task and status again.
+ */
+export const RETENTION = {
+  /** Alert messages (the dedup record of a task + status + episode), open alerts, swallowed alerts: 30 days + 2. */
+  alertDays: MAX_WINDOW_DAYS + 2,
+  /** Every other message (notices, reminders, resolved, summaries) and day counters: long enough to dedupe retries. */
+  messageDays: 7,
+  /** A delivery still failing this long after it became due is given up (expired). */
+  deliveryRetryMs: 24 * HOUR_MS,
+  /**
+   * A scope's state item and the deployment markers: a year and a month after the last write, so a
+   * poller stopped for longer than the API's 30 days still finds its watermark and announces the
+   * possible loss; the state of a scope no longer polled is dropped after that.
+   */
+  scopeStateDays: 400,
+  /** A scope's digest shards and list pages: the API's 30 days + 5 after the last write. */
+  digestDays: MAX_WINDOW_DAYS + 5,
+  /** A task's detail item: the API's 30 days + 2 after it was last written. */
+  taskDays: MAX_WINDOW_DAYS + 2,
+  /** A credential's call-budget item: a day after its last write or its throttle hold (it matters for a minute). */
+  budgetDays: 1,
+} as const;
+
+/** TTL (epoch seconds) of an item written at `now` (epoch ms) and kept `days`. */
+export function ttlAfter(now: number, days: number): number {
+  return Math.ceil((now + days * DAY_MS) / 1000);
+}
+
+/** Partition keys. Every item but the call budget is namespaced, so stacks can share a table. */
+export const PK = {
+  /** One scope's state: its state item, digest shards, list pages, open alerts, day counters. */
+  scope: (ns: string, scopeId: string) => `${ns}#S#${scopeId}`,
+  /** One project's task details (a task's identity is project-level). */
+  project: (ns: string, projectId: string) => `${ns}#P#${projectId}`,
+  /** Deployment-wide markers (daily summary day, budget starvation). */
+  deployment: (ns: string) => `${ns}#D`,
+  /** The outbox: messages, destination health, the delivery lease. */
+  outbox: (ns: string) => `${ns}#O`,
+  /** Sparse-index partition of outbox messages with a delivery pending or held. */
+  outboxDue: (ns: string) => `${ns}#O#due`,
+  /** Silences. */
+  silences: (ns: string) => `${ns}#X`,
+  /** What one silence swallowed. */
+  swallowed: (ns: string, silenceId: string) => `${ns}#W#${silenceId}`,
+  /** Sparse-index partition of open alerts with a reminder due. */
+  openAlerts: (ns: string) => `${ns}#open`,
+  /** A credential's call budget: NOT namespaced, so every stack using the same HSS user shares it. */
+  budget: (credentialHash: string) => `B#${credentialHash}`,
+} as const;
+
+/** Sort keys and sort-key prefixes; no prefix has two meanings. */
+export const SK = {
+  scopeState: 'C#state',
+  /** Digest shard n of a scope. */
+  digestShard: (n: number) => `D#${n}`,
+  digestPrefix: 'D#',
+  /** Prefix of the chunks of keys the cycle of a list that started at `cycleStart` has seen (a cycle spanning polls). */
+  seenCycle: (list: string, cycleStart: number) => `V#${list}#${cycleStart}#`,
+  task: (entryKey: string) => `T#${entryKey}`,
+  taskPrefix: 'T#',
+  /** An open alert: grouped by host + backup (resolution looks them up by that). */
+  openAlert: (hostBackupHash: string, entryKey: string) => `A#${hostBackupHash}#${entryKey}`,
+  openAlertPrefix: 'A#',
+  openAlertsOf: (hostBackupHash: string) => `A#${hostBackupHash}#`,
+  dayCounters: (day: string) => `Y#${day}`,
+  markers: 'N#markers',
+  outboxMessage: (id: string) => `M#${id}`,
+  outboxMessagePrefix: 'M#',
+  destinationHealth: (destination: string) => `H#${destination}`,
+  destinationHealthPrefix: 'H#',
+  lease: 'L#deliver',
+  silence: (id: string) => `X#${id}`,
+  silencePrefix: 'X#',
+  swallowedAlert: (alertId: string) => `W#${alertId}`,
+  swallowedPrefix: 'W#',
+  budget: 'B',
+} as const;
+
+/** One kind of item, as the README's state table shows it. */
+export interface ItemKind {
+  item: string;
+  pk: string;
+  sk: string;
+  attributes: string;
+  /** When it is in the sparse index, or `never`. */
+  index: string;
+  kept: string;
+}
+
+/** Every item the product writes (the README's state table). */
+export const ITEMS: readonly ItemKind[] = [
+  {
+    item: 'scope state',
+    pk: '`{ns}#S#{scope}`',
+    sk: '`C#state`',
+    attributes: '`st`: JSON (plan, list cursors, watermark, health, gap, follow-ups, open hosts)',
+    index: 'never',
+    kept: `${RETENTION.scopeStateDays} d`,
+  },
+  {
+    item: 'digest shard',
+    pk: '`{ns}#S#{scope}`',
+    sk: '`D#{n}`',
+    attributes: '`e`: 44 bytes per task the lists showed; `v`: version (conditional writes)',
+    index: 'never',
+    kept: `${RETENTION.digestDays} d`,
+  },
+  {
+    item: 'seen keys of a list read across polls',
+    pk: '`{ns}#S#{scope}`',
+    sk: '`V#{list}#{cycle start}#{poll}.{n}`',
+    attributes: '`k`: 8 bytes per key a poll saw in a cycle that spans polls (chunks of 30,000 keys)',
+    index: 'never',
+    kept: `${RETENTION.digestDays} d`,
+  },
+  {
+    item: 'open alert',
+    pk: '`{ns}#S#{scope}`',
+    sk: '`A#{host+backup hash}#{task}`',
+    attributes:
+      '`o`: JSON; `aid`: alert id; `g1pk` `{ns}#open`, `g1sk` `{remind at}#{scope}#{task}`',
+    index: 'a reminder is due (sorted by when)',
+    kept: `${RETENTION.alertDays} d`,
+  },
+  {
+    item: 'day counters',
+    pk: '`{ns}#S#{scope}`',
+    sk: '`Y#{YYYY-MM-DD}`',
+    attributes: 'counts (`succeeded`, `failed`, …), `slow`: JSON',
+    index: 'never',
+    kept: `${RETENTION.messageDays} d`,
+  },
+  {
+    item: 'task detail',
+    pk: '`{ns}#P#{project}`',
+    sk: '`T#{task}`',
+    attributes: '`t`: the task as read (text fields clipped)',
+    index: 'never',
+    kept: `${RETENTION.taskDays} d`,
+  },
+  {
+    item: 'deployment markers',
+    pk: '`{ns}#D`',
+    sk: '`N#markers`',
+    attributes: '`m`: JSON (day last summarised, monitoring since, budget starvation per credential)',
+    index: 'never',
+    kept: `${RETENTION.scopeStateDays} d`,
+  },
+  {
+    item: 'outbox message',
+    pk: '`{ns}#O`',
+    sk: '`M#{message id}`',
+    attributes: '`message`: JSON; `delivery#{destination}`: JSON each; `g1pk` `{ns}#O#due`, `g1sk` `{due at}#{id}`',
+    index: 'a delivery is pending or held (sorted by when it is due)',
+    kept: `${RETENTION.alertDays} d (alerts), ${RETENTION.messageDays} d (others)`,
+  },
+  {
+    item: 'destination health',
+    pk: '`{ns}#O`',
+    sk: '`H#{destination}`',
+    attributes: 'failing since, last error, undelivered count',
+    index: 'while it is failing',
+    kept: `${RETENTION.messageDays} d`,
+  },
+  {
+    item: 'delivery lease',
+    pk: '`{ns}#O`',
+    sk: '`L#deliver`',
+    attributes: '`owner`, `until`',
+    index: 'never',
+    kept: 'while held',
+  },
+  {
+    item: 'silence',
+    pk: '`{ns}#X`',
+    sk: '`X#{id}`',
+    attributes: '`s`: JSON',
+    index: 'never',
+    kept: `${RETENTION.alertDays} d after it ends`,
+  },
+  {
+    item: 'swallowed alert',
+    pk: '`{ns}#W#{silence}`',
+    sk: '`W#{alert id}`',
+    attributes: '`m`: the alert',
+    index: 'never',
+    kept: `${RETENTION.alertDays} d`,
+  },
+  {
+    item: 'call budget',
+    pk: '`B#{sha256 of the AK}`',
+    sk: '`B`',
+    attributes: '`slots`: reserved call starts; `blockedUntil`; `v`',
+    index: 'never',
+    kept: `${RETENTION.budgetDays} d`,
+  },
+];
