@@ -6,29 +6,7 @@ import { stableId as noticeId } from '../ids';
 import type { NoticeMessage, Scope, Task } from '../model';
 import type { ScopeHealth, Starvation } from '../state/records';
 import { DAY_MS } from '../time';
-
-/** `cn-north-4 · project 0a1b… · enterprise project all_granted_eps`. */
-export function scopeLabel(scope: Scope): string {
-  return [scope.region, `project ${scope.projectId}`, `enterprise project ${scope.enterpriseProjectId}`]
-    .filter(Boolean)
-    .join(' · ');
-}
-
-/** `2026-11-29 17:00 UTC`. */
-export function utcMinute(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-/** `2 d 3 h`, `3 h 5 min`, `12 min`. */
-export function duration(ms: number): string {
-  const minutes = Math.max(0, Math.round(ms / 60_000));
-  const d = Math.floor(minutes / 1440);
-  const h = Math.floor((minutes % 1440) / 60);
-  const m = minutes % 60;
-  if (d > 0) return `${d} d ${h} h`;
-  if (h > 0) return `${h} h ${m} min`;
-  return `${m} min`;
-}
+import { durationText, scopeText, statusText, utcMinute } from '../wording';
 
 /** "Monitoring is NOT working" for one scope: one per outage (the id is the outage's start). */
 export function downNotice(scope: Scope, health: ScopeHealth, now: number): NoticeMessage {
@@ -39,7 +17,7 @@ export function downNotice(scope: Scope, health: ScopeHealth, now: number): Noti
     incidentKey: `${scope.id}#${health.since}`,
     at: now,
     scope,
-    summary: `HSS restore alerting is NOT working for ${scopeLabel(scope)}: the last ${health.failures} polls failed (since ${utcMinute(health.since)}). Failed restores there are not being reported until this is fixed.`,
+    summary: `HSS restore alerting is NOT working for ${scopeText(scope)}: the last ${health.failures} polls failed (since ${utcMinute(health.since)}). Failed restores there are not being reported until this is fixed.`,
     detail: health.lastError,
     facts: [
       ['Failing since', utcMinute(health.since)],
@@ -68,10 +46,10 @@ export function recoveredNotice(
     at: now,
     scope,
     ...(health.downNoticeId ? { supersedes: [health.downNoticeId] } : {}),
-    summary: `HSS restore alerting is working again for ${scopeLabel(scope)} after ${health.failures} failed polls. It was blind for ${duration(blind)} (since ${utcMinute(blindSince)}); that gap has been read with a ${windowDays}-day window and any failure in it is alerted now.`,
+    summary: `HSS restore alerting is working again for ${scopeText(scope)} after ${health.failures} failed polls. It was blind for ${durationText(blind)} (since ${utcMinute(blindSince)}); that gap has been read with a ${windowDays}-day window and any failure in it is alerted now.`,
     facts: [
       ['Blind since', utcMinute(blindSince)],
-      ['Blind for', duration(blind)],
+      ['Blind for', durationText(blind)],
       ['Gap read with', `${windowDays} day(s)`],
     ],
   };
@@ -86,7 +64,7 @@ export function possibleLossNotice(scope: Scope, blindSince: number, now: number
     id: noticeId('possible-loss', scope.id, blindSince),
     at: now,
     scope,
-    summary: `Possible missed alerts for ${scopeLabel(scope)}: monitoring was blind from ${utcMinute(blindSince)} until now, longer than the 30 days HSS can be asked about. Tasks that failed between ${utcMinute(blindSince)} and ${utcMinute(readableFrom)} may never be reported; check them in the HSS console.`,
+    summary: `Possible missed alerts for ${scopeText(scope)}: monitoring was blind from ${utcMinute(blindSince)} until now, longer than the 30 days HSS can be asked about. Tasks that failed between ${utcMinute(blindSince)} and ${utcMinute(readableFrom)} may never be reported; check them in the HSS console.`,
     facts: [
       ['Blind since', utcMinute(blindSince)],
       ['Not readable before', utcMinute(readableFrom)],
@@ -106,7 +84,7 @@ export function lostTrackNotice(
     ? [
         ['Host', `${task.hostName || '(no name)'} (${task.hostId})`],
         ['Backup', task.backupName],
-        ['Last status', task.status === 'unknown' ? `unknown (${task.rawStatus})` : task.status],
+        ['Last status', statusText(task.status, task.rawStatus)],
         ['Started', task.startedMs === undefined ? `${task.startedAt} (as sent)` : utcMinute(task.startedMs)],
       ]
     : [['Task', key]];
@@ -116,7 +94,7 @@ export function lostTrackNotice(
     id: noticeId('lost-track', scope.id, key),
     at: now,
     scope,
-    summary: `Lost track of a backup/restore task in ${scopeLabel(scope)}: it left the ${'query'} window unfinished and HSS could not say how it ended (${why}). Check it in the HSS console.`,
+    summary: `Lost track of a backup/restore task in ${scopeText(scope)}: it left the ${'query'} window unfinished and HSS could not say how it ended (${why}). Check it in the HSS console.`,
     facts,
   };
 }
@@ -137,7 +115,7 @@ export function rejectedNotice(
     id: noticeId('records-rejected', scope.id, day),
     at: now,
     scope,
-    summary: `HSS sent ${count} record(s) that cannot be read for ${scopeLabel(scope)} today: they are skipped, and every other record is still alerted on. Check the task list in the HSS console; this is said once a day.`,
+    summary: `HSS sent ${count} record(s) that cannot be read for ${scopeText(scope)} today: they are skipped, and every other record is still alerted on. Check the task list in the HSS console; this is said once a day.`,
     detail: first.sample,
     facts: [
       ['Day (UTC)', day],
@@ -183,10 +161,10 @@ export function unstarvedNotice(
     incidentKey: `budget#${credential}#${starved.since}`,
     at: now,
     ...(starved.noticeId ? { supersedes: [starved.noticeId] } : {}),
-    summary: `HSS restore alerting is working again for the scope(s) read with credential "${credential}": HSS calls start again after ${duration(now - starved.since)} (since ${utcMinute(starved.since)}). Lists are read from where they stopped.`,
+    summary: `HSS restore alerting is working again for the scope(s) read with credential "${credential}": HSS calls start again after ${durationText(now - starved.since)} (since ${utcMinute(starved.since)}). Lists are read from where they stopped.`,
     facts: [
       ['Credential', credential],
-      ['Starved for', duration(now - starved.since)],
+      ['Starved for', durationText(now - starved.since)],
       ['Scopes', scopes.map((s) => s.id).join(', ')],
     ],
   };

@@ -134,8 +134,7 @@ export const ITEMS: readonly ItemKind[] = [
     item: 'open alert',
     pk: '`{ns}#S#{scope}`',
     sk: '`A#{host+backup hash}#{task}`',
-    attributes:
-      '`o`: JSON; `aid`: alert id; `g1pk` `{ns}#open`, `g1sk` `{remind at}#{scope}#{task}`',
+    attributes: '`o`: JSON; `aid`: alert id; `g1pk` `{ns}#open`, `g1sk` `{remind at}#{scope}#{task}`',
     index: 'a reminder is due (sorted by when)',
     kept: `${RETENTION.alertDays} d`,
   },
@@ -167,7 +166,8 @@ export const ITEMS: readonly ItemKind[] = [
     item: 'outbox message',
     pk: '`{ns}#O`',
     sk: '`M#{message id}`',
-    attributes: '`message`: JSON; `delivery#{destination}`: JSON each; `g1pk` `{ns}#O#due`, `g1sk` `{due at}#{id}`',
+    attributes:
+      '`message`: JSON; `delivery#{destination}`: JSON each; `g1pk` `{ns}#O#due`, `g1sk` `{due at}#{id}`',
     index: 'a delivery is pending or held (sorted by when it is due)',
     kept: `${RETENTION.alertDays} d (alerts), ${RETENTION.messageDays} d (others)`,
   },
