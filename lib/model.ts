@@ -3,7 +3,7 @@
 // them into Messages, `outbox` records and delivers them, `notify` renders them per channel.
 import type { KnownStatus, Task, TaskStatus } from './task';
 
-export type { KnownStatus, Task, TaskStatus } from './task';
+export type { KnownStatus, ListName, Task, TaskStatus } from './task';
 
 /** One watched place: a project in a region, filtered to one enterprise project, read with one credential. */
 export interface Scope {

@@ -6,6 +6,9 @@ export type KnownStatus = (typeof TASK_STATUSES)[number];
 /** A status string the API sent that is not documented; `rawStatus` keeps the value. */
 export type TaskStatus = KnownStatus | 'unknown';
 
+/** A list the operation-logs API can give: the tasks of one status, or `all` of them (no status filter). */
+export type ListName = KnownStatus | 'all';
+
 /** Statuses of a task that has not finished yet. */
 export const IN_FLIGHT_STATUSES: readonly KnownStatus[] = ['running', 'waiting'];
 

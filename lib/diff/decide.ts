@@ -6,6 +6,7 @@ import type {
   AlertReason,
   AlertStatus,
   KnownStatus,
+  ListName,
   StuckFacts,
   Task,
   TaskStatus,
@@ -226,18 +227,18 @@ export function decideStuck(
 }
 
 /**
- * The stuck tasks among `entries` of an in-flight list whose whole cycle, started at `cycleStart`,
- * saw them (`seen`): each with its next entry and, unless in baseline, its alert. Pure.
+ * The stuck tasks among `entries` of an in-flight list (or of `all`) whose whole cycle, started at
+ * `cycleStart`, saw them (`seen`): each with its next entry and, unless in baseline, its alert. Pure.
  */
 export function judgeStuck(
   entries: Iterable<Entry>,
-  cycle: { list: KnownStatus; seen: ReadonlySet<string>; cycleStart: number },
+  cycle: { list: ListName; seen: ReadonlySet<string>; cycleStart: number },
   rules: StuckRules,
   baseline: boolean,
 ): Array<{ entry: Entry; alert?: AlertFacts }> {
   const found: Array<{ entry: Entry; alert?: AlertFacts }> = [];
   for (const entry of entries) {
-    if (entry.status !== cycle.list || !cycle.seen.has(entry.key)) continue;
+    if ((cycle.list !== 'all' && entry.status !== cycle.list) || !cycle.seen.has(entry.key)) continue;
     const stuck = decideStuck(entry, cycle.cycleStart, rules, baseline);
     if (stuck) found.push(stuck);
   }

@@ -2,7 +2,7 @@
 // that missed a task means (forget it, mark it gone, confirm it gone), and what a task confirmed
 // gone means once the alert lists were read after it left (it finished, or ask HSS how it ended).
 // Table-tested in test/diff/gone.test.ts.
-import type { KnownStatus } from '../model';
+import type { KnownStatus, ListName } from '../model';
 import { IN_FLIGHT_STATUSES } from '../task';
 import { vanished } from './decide';
 import { toSec, type Entry } from './entry';
@@ -11,8 +11,8 @@ const isInFlight = (s: string): boolean => (IN_FLIGHT_STATUSES as readonly strin
 
 /** A list's cycle that just completed. */
 export interface CompletedCycle {
-  /** The status the list shows. */
-  list: KnownStatus;
+  /** The status the list shows, or `all` (every status: the scope's whole window). */
+  list: ListName;
   /** Every key the cycle saw. */
   seen: ReadonlySet<string>;
   /** Keys seen by any in-flight list this poll (a task moving from waiting to running is not gone). */
@@ -33,20 +33,20 @@ export interface MissedJudgment {
 }
 
 /**
- * Judges the entries of `cycle.list` that the cycle missed. An in-flight task missed once is marked
- * (records shifting between pages can hide a task from one cycle); missed by a second cycle, it is
- * confirmed gone. An alert-status task older than the window is forgotten; one inside it is kept.
- * Tasks waiting for a follow-up are left alone. Pure.
+ * Judges the entries of `cycle.list` (every entry, for `all`) that the cycle missed. An in-flight
+ * task missed once is marked (records shifting between pages can hide a task from one cycle); missed
+ * by a second cycle, it is confirmed gone. A finished task (an alert status, a success) older than
+ * the window is forgotten; one inside it is kept. Tasks waiting for a follow-up are left alone. Pure.
  */
 export function judgeMissed(entries: Iterable<Entry>, cycle: CompletedCycle): MissedJudgment {
   const out: MissedJudgment = { put: [], drop: [], confirmedSince: 0 };
-  const inFlight = isInFlight(cycle.list);
   const nowSec = toSec(cycle.now);
   for (const entry of entries) {
-    if (entry.status !== cycle.list || entry.followUp) continue;
+    if ((cycle.list !== 'all' && entry.status !== cycle.list) || entry.followUp) continue;
     if (cycle.seen.has(entry.key)) continue;
-    if (!inFlight) {
-      if (vanished(entry, cycle.list, cycle.now, cycle.windowDays) === 'aged-out') out.drop.push(entry.key);
+    if (!isInFlight(entry.status)) {
+      const shown = entry.status === 'unknown' ? 'success' : entry.status;
+      if (vanished(entry, shown, cycle.now, cycle.windowDays) === 'aged-out') out.drop.push(entry.key);
       continue;
     }
     if (cycle.inFlightSeen.has(entry.key) || entry.goneConfirmed) continue;

@@ -41,19 +41,20 @@ export function remind(
 }
 
 /**
- * Whether `finished` (a task seen to end without failing) resolves `open`: the same task (a stuck
- * task that finished, a retried one that succeeded), or a later task of the same host and backup.
+ * Whether `succeeded` (a task seen in `success`) resolves `open`: the same task (a stuck task that
+ * finished), or a later task of the same host and backup. Only a success resolves: a task that timed
+ * out, was skipped or sent an undocumented status never does.
  */
 export function resolves(
   open: OpenAlert,
-  finishedKey: string,
-  finished: Task | undefined,
+  succeededKey: string,
+  succeeded: Task,
 ): ResolvedMessage['how'] | undefined {
-  if (open.key === finishedKey) return 'finished';
-  if (!finished) return undefined;
+  if (succeeded.status !== 'success') return undefined;
+  if (open.key === succeededKey) return 'finished';
   const t = open.alert.task;
-  if (finished.hostId !== t.hostId || finished.backupName !== t.backupName) return undefined;
-  const started = finished.startedMs ?? Number.NaN;
+  if (succeeded.hostId !== t.hostId || succeeded.backupName !== t.backupName) return undefined;
+  const started = succeeded.startedMs ?? Number.NaN;
   const alerted = t.startedMs ?? Number.NaN;
   return started > alerted ? 'later-success' : undefined;
 }

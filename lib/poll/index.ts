@@ -19,7 +19,7 @@ import { SWEEP_EVERY, sweep } from './sweep';
 export type { PollDeps, PollOptions, PollSummary } from './run';
 export { PAGE_SIZE } from './run';
 
-/** Every SWEEP_EVERY-th period, one call goes to the in-flight sweep before the alert lists, so it is stretched, never stopped. */
+/** Every SWEEP_EVERY-th period, one call goes to a large scope's in-flight sweep before the checks, so it is stretched, never stopped. */
 function sweepsFirst(run: PollRun): boolean {
   return Math.floor(run.startedAt / run.options.periodMs) % SWEEP_EVERY === 0;
 }
@@ -42,7 +42,7 @@ function finish(run: PollRun): PollSummary {
 /** Runs one poll of `options.scopes`; throws only when the state cannot be read or written (DynamoDB) or on a bug. */
 export async function poll(deps: PollDeps, options: PollOptions): Promise<PollSummary> {
   const run = await prepare(deps, options);
-  if (sweepsFirst(run)) await sweep(run, 1);
+  if (sweepsFirst(run)) await sweep(run, 1, true);
   await detect(run);
   await sweep(run, Infinity);
   await judge(run);

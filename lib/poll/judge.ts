@@ -5,9 +5,9 @@
 import { earliestStuck, judgeStuck } from '../diff/decide';
 import { toSec } from '../diff/entry';
 import { awaitsConfirmation, judgeGone, judgeMissed } from '../diff/gone';
-import type { AlertMessage, KnownStatus, Task } from '../model';
+import type { AlertMessage, Task } from '../model';
 import { dropEntry, putEntry, type Digest } from '../state/records';
-import { alertMessage, digestOf, isInFlightList, raiseAlerts } from './read';
+import { alertMessage, checkLists, digestOf, isInFlightList, raiseAlerts, showsInFlight } from './read';
 import type { PollRun, ScopeRun } from './run';
 import type { ListScan } from './scan';
 
@@ -21,18 +21,18 @@ async function cycleSeen(run: PollRun, sr: ScopeRun, scan: ListScan): Promise<Re
 /** A completed cycle whose absentees must be judged: a page changed, or a gone mark waits for confirmation. */
 function missesToJudge(sr: ScopeRun, scan: ListScan): boolean {
   // A cycle equal to the last one misses exactly what that one missed: only a mark to confirm matters.
-  return scan.complete && (scan.cycleChanged || (isInFlightList(scan.list) && sr.state.goneMarked > 0));
+  return scan.complete && (scan.cycleChanged || (showsInFlight(scan.list) && sr.state.goneMarked > 0));
 }
 
-/** A completed in-flight cycle that started after some task should have moved. */
+/** A completed cycle showing in-flight tasks that started after some task should have moved. */
 function stuckToJudge(sr: ScopeRun, scan: ListScan): boolean {
   const due = sr.state.stuckDueAt;
-  return scan.complete && isInFlightList(scan.list) && due > 0 && due <= scan.cycleStart;
+  return scan.complete && showsInFlight(scan.list) && due > 0 && due <= scan.cycleStart;
 }
 
-/** The alert lists completed a cycle this poll that started after a task was confirmed gone. */
+/** The lists of the scope's check completed a cycle this poll that started after a task was confirmed gone. */
 function goneToJudge(run: PollRun, sr: ScopeRun): boolean {
-  const scans = run.options.alertStatuses.map((l) => sr.scans.get(l));
+  const scans = checkLists(run, sr).map((l) => sr.scans.get(l));
   if (sr.state.goneAt === 0 || !scans.every((s) => s?.complete)) return false;
   return sr.state.goneAt < Math.min(...scans.map((s) => s!.cycleStart));
 }
@@ -47,8 +47,8 @@ async function judgeCycles(run: PollRun, sr: ScopeRun, digest: Digest): Promise<
     const seen = await cycleSeen(run, sr, scan);
     if (stuck) await judgeStuckOf(run, sr, scan, seen, digest);
     if (!misses) continue;
-    const inFlight = isInFlightList(scan.list);
-    const windowDays = run.options.alertStatuses.includes(scan.list) ? sr.windowDays : run.options.lastDays;
+    const inFlight = showsInFlight(scan.list);
+    const windowDays = isInFlightList(scan.list) ? run.options.lastDays : sr.windowDays;
     const missed = judgeMissed(digest.entries.values(), {
       list: scan.list,
       seen,
@@ -74,7 +74,7 @@ async function judgeStuckOf(
 ): Promise<void> {
   const found = judgeStuck(
     digest.entries.values(),
-    { list: scan.list as KnownStatus, seen, cycleStart: scan.cycleStart },
+    { list: scan.list, seen, cycleStart: scan.cycleStart },
     run.stuck,
     run.options.baseline,
   );
@@ -101,7 +101,7 @@ async function judgeStuckOf(
 /** Tasks confirmed gone before the alert lists' cycles that completed this poll started. */
 function judgeGoneOf(run: PollRun, sr: ScopeRun, digest: Digest): void {
   if (!goneToJudge(run, sr)) return;
-  const readSince = Math.min(...run.options.alertStatuses.map((l) => sr.scans.get(l)!.cycleStart));
+  const readSince = Math.min(...checkLists(run, sr).map((l) => sr.scans.get(l)!.cycleStart));
   const now = run.deps.clock();
   const gone = judgeGone(digest.entries.values(), readSince, now, run.options.lastDays);
   if (gone.ended.length > 0) {

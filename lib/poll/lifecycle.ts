@@ -18,7 +18,6 @@ import { stableId } from '../ids';
 import type { AlertMessage, Message, Scope, SummaryMessage, Task } from '../model';
 import type { DayAdd, SlowTask } from '../state/records';
 import { hostBackupHash } from '../state/lifecycle-store';
-import { IN_FLIGHT_STATUSES } from '../task';
 import type { DayRecord, LifecycleEdits } from './effects';
 import type { PollRun } from './run';
 
@@ -27,16 +26,6 @@ export interface LifecyclePlan {
   messages: Message[];
   edits: LifecycleEdits;
   days: DayRecord[];
-}
-
-/**
- * A finished task as a resolved notice names it: a task seen to leave the in-flight lists without
- * entering an alert list holds the status it was last read in; it is shown as succeeded.
- */
-function ended(task: Task): Task {
-  return (IN_FLIGHT_STATUSES as readonly string[]).includes(task.status)
-    ? { ...task, status: 'success', rawStatus: 'success' }
-    : task;
 }
 
 function isClosed(plan: LifecyclePlan, open: OpenAlert): boolean {
@@ -61,35 +50,21 @@ async function openAlertsOf(run: PollRun, scopeId: string, task: Task): Promise<
   return [...stored, ...raised];
 }
 
-/** The tasks of each scope seen to finish this poll, with their details (read only when resolution or the day needs them). */
-type Finished = Map<string, Map<string, Task>>;
-
-/** Resolution: each finished task resolves its own open alert and earlier ones of its host and backup. */
-async function resolve(
-  run: PollRun,
-  plan: LifecyclePlan,
-  at: number,
-): Promise<{ resolvedIds: Map<string, string[]>; finishedBy: Finished }> {
-  const { lifecycle } = run.deps;
+/**
+ * Resolution means success: each task seen in `success` resolves its own open alert (a stuck task
+ * that finished) and the earlier ones of its host and backup. A task that merely left the in-flight
+ * lists, timed out or was skipped resolves nothing, whatever ALERT_STATUSES says.
+ */
+async function resolve(run: PollRun, plan: LifecyclePlan, at: number): Promise<Map<string, string[]>> {
   const resolvedIds = new Map<string, string[]>();
-  const finishedBy: Finished = new Map();
-  const counting = run.options.lifecycle.dailySummary !== undefined;
   for (const sr of run.scopes) {
-    const finished = new Map(run.life.succeeded.get(sr.scope.id) ?? []);
-    finishedBy.set(sr.scope.id, finished);
-    const endedKeys = [...(run.life.ended.get(sr.scope.id) ?? [])].filter((k) => !finished.has(k));
-    if (finished.size + endedKeys.length === 0) continue;
+    const succeeded = run.life.succeeded.get(sr.scope.id);
+    if (!succeeded || succeeded.size === 0) continue;
     const raisedHere = run.life.raised.some((o) => o.scopeId === sr.scope.id);
-    const open = raisedHere || (await lifecycle.anyOpen(sr.scope.id));
-    // Details of quietly ended tasks serve resolution and the day's slowest tasks: read them only for those.
-    if (endedKeys.length > 0 && (open || counting)) {
-      for (const [key, task] of await run.deps.store.getTasks(sr.scope.projectId, endedKeys))
-        finished.set(key, ended(task));
-    }
-    if (!open) continue;
+    if (!raisedHere && !(await run.deps.lifecycle.anyOpen(sr.scope.id))) continue;
     const closedHere: OpenAlert[] = [];
     const looked = new Map<string, OpenAlert[]>();
-    for (const [key, task] of finished) {
+    for (const [key, task] of succeeded) {
       const hb = hostBackupHash(task.hostId, task.backupName);
       if (!looked.has(hb)) looked.set(hb, await openAlertsOf(run, sr.scope.id, task));
       for (const open of looked.get(hb)!) {
@@ -107,7 +82,7 @@ async function resolve(
       closedHere.map((o) => o.alert.id),
     );
   }
-  return { resolvedIds, finishedBy };
+  return resolvedIds;
 }
 
 /** Reminders: open alerts whose interval passed, one message each (channels digest them). */
@@ -163,12 +138,7 @@ async function endSilences(run: PollRun, plan: LifecyclePlan, at: number): Promi
 }
 
 /** Day counters of each scope: alerts by id (a repeated poll counts nothing twice), finishes, the slowest. */
-function countDays(
-  run: PollRun,
-  plan: LifecyclePlan,
-  { resolvedIds, finishedBy }: { resolvedIds: Map<string, string[]>; finishedBy: Finished },
-  at: number,
-): void {
+function countDays(run: PollRun, plan: LifecyclePlan, resolvedIds: Map<string, string[]>, at: number): void {
   const zone = run.options.lifecycle.dailySummary?.timeZone;
   if (!zone) return;
   const day = dayIn(at, zone);
@@ -176,14 +146,14 @@ function countDays(
     const raised = run.life.raised.filter((o) => o.scopeId === sr.scope.id).map((o) => o.alert);
     const ids = (status: AlertMessage['status']) =>
       raised.filter((a) => a.status === status).map((a) => a.id);
-    const finished = [...(finishedBy.get(sr.scope.id)?.values() ?? [])];
+    const finished = [...(run.life.succeeded.get(sr.scope.id)?.values() ?? [])];
     const endedKeys = [...(run.life.ended.get(sr.scope.id) ?? [])];
     const add: DayAdd = {
       failed: ids('failed'),
       timedOut: ids('timeout'),
       stuck: ids('stuck'),
       resolved: resolvedIds.get(sr.scope.id) ?? [],
-      succeeded: new Set([...(finishedBy.get(sr.scope.id)?.keys() ?? []), ...endedKeys]).size,
+      succeeded: new Set([...(run.life.succeeded.get(sr.scope.id)?.keys() ?? []), ...endedKeys]).size,
     };
     const slow: SlowTask[] = finished
       .filter((t) => t.startedMs !== undefined)
@@ -230,11 +200,11 @@ export async function planLifecycle(run: PollRun, at: number): Promise<Lifecycle
     edits: { closed: [], rewritten: [], transferred: [], over: [] },
     days: [],
   };
-  const resolved = await resolve(run, plan, at);
+  const resolvedIds = await resolve(run, plan, at);
   run.summary.lifecycle.resolved += plan.edits.closed.length;
   await remindDue(run, plan, at);
   await endSilences(run, plan, at);
-  countDays(run, plan, resolved, at);
+  countDays(run, plan, resolvedIds, at);
   await dailySummary(run, plan, at);
   return plan;
 }

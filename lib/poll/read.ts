@@ -8,7 +8,8 @@ import { silences, firstReminderAt, type OpenAlert } from '../diff/lifecycle';
 import type { HssTarget, Page } from '../hss/pages';
 import { stableId } from '../ids';
 import type { AlertMessage, KnownStatus, Scope, Task } from '../model';
-import { DUPLICATES_KEPT, putEntry, type Digest, type ListName } from '../state/records';
+import { DUPLICATES_KEPT, putEntry, type Digest, type ListName, type ReadPlan } from '../state/records';
+import { checkListsOf } from './plan';
 import { RETRY_POLICY } from '../hss/retry';
 import { IN_FLIGHT_STATUSES, taskKey } from '../task';
 import { rejectedNotice } from './notices';
@@ -22,6 +23,37 @@ export const INTERLEAVED_DELIVERY_MS = 60_000;
 
 export const isInFlightList = (list: ListName): boolean =>
   (IN_FLIGHT_STATUSES as readonly string[]).includes(list);
+
+/** A list whose complete cycle shows every in-flight task it should: an in-flight list, or `all`. */
+export const showsInFlight = (list: ListName): boolean => list === 'all' || isInFlightList(list);
+
+/**
+ * The lists a check of the scope reads whole: its one unfiltered list while the window fits a page
+ * (`whole`), else the alert-status lists (`lists`).
+ */
+export function checkLists(run: PollRun, sr: ScopeRun): readonly ListName[] {
+  return checkListsOf(sr.state, run.options.alertStatuses);
+}
+
+/**
+ * Switches how a scope's window is read (`lists` after a full unfiltered page; `whole` once one
+ * unfiltered page held it all); returns the lists its check reads now. Nothing read is lost: every
+ * task keeps its entry, and the new lists start their cycles at their first page.
+ */
+export function switchPlan(run: PollRun, sr: ScopeRun, plan: ReadPlan): readonly ListName[] {
+  const was = sr.state.plan ?? 'whole';
+  if (was !== plan) {
+    sr.state.plan = plan;
+    run.deps.log.info(
+      `Scope ${sr.scope.id} is read ${plan === 'whole' ? 'with one unfiltered page' : 'by status'} now`,
+      {
+        scope: sr.scope.id,
+        plan,
+      },
+    );
+  }
+  return checkLists(run, sr);
+}
 
 /** The query target of a scope. */
 export function targetOf(scope: Scope): HssTarget {
@@ -50,17 +82,19 @@ export async function digestOf(run: PollRun, sr: ScopeRun): Promise<Digest> {
 
 /**
  * The scan of `list` for a scope this poll (one per scope and list). Alert lists read the scope's
- * window (widened for a gap), re-read their head and step back when continued; other lists read
- * `lastDays` and continue exactly where they stopped (see ScanOptions).
+ * window (widened for a gap), re-read their head and step back when continued; in-flight lists read
+ * `lastDays` and continue exactly where they stopped (see ScanOptions); the unfiltered list reads
+ * the window from its first page every time (a full page switches the scope to `lists`).
  */
-export function scanOf(run: PollRun, sr: ScopeRun, list: KnownStatus): ListScan {
+export function scanOf(run: PollRun, sr: ScopeRun, list: ListName): ListScan {
   const existing = sr.scans.get(list);
   if (existing) return existing;
-  const alertList = run.options.alertStatuses.includes(list);
+  const alertList = list !== 'all' && run.options.alertStatuses.includes(list);
+  const cursor = sr.state.cursors[list];
   const scan = createScan({
     list,
-    cursor: sr.state.cursors[list],
-    lastDays: alertList ? sr.windowDays : run.options.lastDays,
+    cursor: list === 'all' && cursor ? { ...cursor, offset: 0, cycleStart: 0 } : cursor,
+    lastDays: alertList || list === 'all' ? sr.windowDays : run.options.lastDays,
     pageSize: run.pageSize,
     rereadHead: alertList,
     stepBack: alertList,
@@ -122,6 +156,7 @@ export async function raiseAlerts(
   run.summary.alertsNew += opened.filter((o) => created.has(o.alert.id)).length;
   run.summary.lifecycle.silenced += opened.filter((o) => o.silencedBy && created.has(o.alert.id)).length;
   sr.state.lastAlertAt = now;
+  sr.state.mayHaveOpen = true;
 }
 
 /** A task seen in `success`: it may resolve open alerts of its host and backup. */
@@ -181,7 +216,10 @@ export async function recordPage(
   const step = scan.accept(offset, page, pageHash, keys, clock());
   run.summary.pagesRead += 1;
   noteRejected(run, sr, page, scan.list, offset);
-  if (isInFlightList(scan.list)) for (const key of keys) sr.inFlightSeen.add(key);
+  for (const { key, task } of rows) {
+    const inFlight = (IN_FLIGHT_STATUSES as readonly string[]).includes(task.status);
+    if (isInFlightList(scan.list) || (scan.list === 'all' && inFlight)) sr.inFlightSeen.add(key);
+  }
   if (step.unchanged) {
     run.summary.pagesUnchanged += 1;
     return;
@@ -314,7 +352,7 @@ export async function readPage(run: PollRun, sr: ScopeRun, scan: ListScan): Prom
   sr.calls += 1;
   const result = await run.deps.reader.fetchPage(
     targetOf(sr.scope),
-    { lastDays: scan.lastDays, status: scan.list },
+    { lastDays: scan.lastDays, ...(scan.list === 'all' ? {} : { status: scan.list }) },
     offset,
     run.options.fetchDeadline,
     run.pageSize,

@@ -7,12 +7,12 @@
 // Nothing here trusts `total_num`: a full page always asks for the next. Pure apart from the
 // object's own state.
 import type { Page } from '../hss/pages';
-import type { KnownStatus } from '../model';
+import type { ListName } from '../model';
 import type { ListCursor } from '../state/records';
 import { DAY_MS } from '../time';
 
 export interface ScanOptions {
-  list: KnownStatus;
+  list: ListName;
   /** The cursor as stored, undefined for a list never read. */
   cursor: ListCursor | undefined;
   /** Window of this poll's reads, days. */
@@ -40,7 +40,7 @@ export interface PageStep {
 }
 
 export interface ListScan {
-  readonly list: KnownStatus;
+  readonly list: ListName;
   /** Window of this scan's reads, days. */
   readonly lastDays: number;
   /** The cycle in progress started in an earlier poll: the keys it saw then are kept aside (seen chunks). */

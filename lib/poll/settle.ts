@@ -9,6 +9,7 @@ import type { ScopeState } from '../state/records';
 import { HOUR_MS } from '../time';
 import { planLifecycle } from './lifecycle';
 import { downNotice, recoveredNotice, starvedNotice, unstarvedNotice } from './notices';
+import { checkLists } from './read';
 import type { PollRun, ScopeRun } from './run';
 
 /** Polls in a row in which a credential's budget let no call start before it is an outage. */
@@ -19,7 +20,8 @@ async function saveScans(run: PollRun, sr: ScopeRun, now: number): Promise<void>
   for (const [list, scan] of sr.scans) {
     const saved = scan.save(now);
     sr.state.cursors[list] = saved.cursor;
-    if (saved.inProgress) {
+    // The unfiltered list is read from its first page every time: a full one is not continued.
+    if (saved.inProgress && list !== 'all') {
       run.summary.left.push({ scope: sr.scope.id, list, offset: saved.cursor.offset });
       if (scan.seen.size > 0)
         await run.effects.addSeen(
@@ -49,7 +51,7 @@ function settleHealth(run: PollRun, sr: ScopeRun, now: number): void {
     }
     return;
   }
-  const lists = run.options.alertStatuses;
+  const lists = checkLists(run, sr);
   if (lists.every((l) => sr.scans.get(l)?.complete)) run.summary.scopesComplete += 1;
   const judged = settleWatermark(
     state,

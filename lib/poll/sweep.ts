@@ -19,6 +19,7 @@ import {
   raiseAlerts,
   readPage,
   scanOf,
+  switchPlan,
   targetOf,
 } from './read';
 import { credentialRun, type PollRun, type ScopeRun } from './run';
@@ -150,20 +151,84 @@ async function followUp(run: PollRun, sr: ScopeRun, ref: FollowUpRef): Promise<'
   return 'done';
 }
 
+/** Hosts of open alerts one `ask` job asks after (one call each). */
+export const ASK_HOSTS = 2;
+
+/**
+ * Asks HSS by host name after the hosts of a large scope's open alerts, least recently alerted
+ * first: a task of that host in `success` (a retry, or the stuck task itself) may resolve them. No
+ * open alert left: the scope stops asking until one is raised.
+ */
+async function ask(run: PollRun, sr: ScopeRun): Promise<void> {
+  const now = run.deps.clock();
+  const open = await run.deps.lifecycle.allOpen(sr.scope.id);
+  if (open.length === 0) {
+    sr.state.mayHaveOpen = false;
+    sr.state.askedAt = now;
+    return;
+  }
+  const hosts = [...new Set(open.sort((a, b) => a.alert.at - b.alert.at).map((o) => o.alert.task.hostName))]
+    .filter((h) => h.trim() !== '')
+    .slice(0, ASK_HOSTS);
+  const watched = new Set(open.map((o) => o.alert.task.hostId));
+  const credential = credentialRun(run, sr.scope.credential);
+  for (const resourceName of hosts) {
+    credential.wanted = true;
+    const result = await run.deps.reader.fetchPage(
+      targetOf(sr.scope),
+      { lastDays: sr.windowDays, resourceName },
+      0,
+      run.options.fetchDeadline,
+      run.pageSize,
+      attemptsFor(run, sr),
+    );
+    if (result.kind === 'out-of-time') {
+      credential.exhausted = true;
+      run.summary.outOfTime = true;
+      return;
+    }
+    credential.calls += 1;
+    run.summary.pagesRead += 1;
+    sr.state.askedAt = now;
+    for (const task of result.page.tasks) {
+      if (task.status === 'success' && watched.has(task.hostId))
+        noteSucceeded(run, sr, entryKey(sr.scope.projectId, taskKey(task)), task);
+    }
+  }
+}
+
+/** One unfiltered page of a large scope: when it holds the whole window, the scope is read that way again. */
+async function probe(run: PollRun, sr: ScopeRun): Promise<void> {
+  const at = run.deps.clock();
+  const scan = scanOf(run, sr, 'all');
+  if ((await readPage(run, sr, scan)) === 'out-of-time') return;
+  sr.state.probedAt = at;
+  if (scan.complete) switchPlan(run, sr, 'whole');
+}
+
 /** Runs one leftover job; true when it is finished for this poll. */
 async function runJob(run: PollRun, job: SweepJob): Promise<boolean> {
   const sr = run.byId.get(job.scopeId)!;
   if (credentialRun(run, sr.scope.credential).exhausted) return true;
   try {
-    if (job.kind === 'sweep') {
-      const scan = scanOf(run, sr, job.list);
-      return (await readPage(run, sr, scan)) === 'out-of-time' || scan.complete;
+    switch (job.kind) {
+      case 'sweep': {
+        const scan = scanOf(run, sr, job.list);
+        return (await readPage(run, sr, scan)) === 'out-of-time' || scan.complete;
+      }
+      case 'follow-up':
+        await followUp(run, sr, job.ref);
+        return true;
+      case 'ask':
+        await ask(run, sr);
+        return true;
+      case 'probe':
+        await probe(run, sr);
+        return true;
     }
-    await followUp(run, sr, job.ref);
-    return true;
   } catch (err) {
     if (!(err instanceof HssError)) throw err;
-    run.deps.log.warn(`In-flight sweep or follow-up failed for scope ${sr.scope.id}: ${oneLine(err)}`);
+    run.deps.log.warn(`Leftover work (${job.kind}) failed for scope ${sr.scope.id}: ${oneLine(err)}`);
     return true;
   }
 }
@@ -174,14 +239,15 @@ function sweepable(sr: ScopeRun): boolean {
 }
 
 /**
- * Spends calls on in-flight sweeps and due follow-ups of the scopes read without failure, in turn,
- * until they are done, their credentials are spent or `maxCalls` jobs ran.
+ * Spends calls on the leftover work of the scopes read without failure (in-flight sweeps of large
+ * scopes, due follow-ups, asking after open alerts' hosts, probing), in turn, until it is done,
+ * their credentials are spent or `maxCalls` jobs ran; `sweepsOnly` keeps to the in-flight sweeps.
  */
-export async function sweep(run: PollRun, maxCalls: number): Promise<void> {
+export async function sweep(run: PollRun, maxCalls: number, sweepsOnly = false): Promise<void> {
   const jobs = leftoverOrder(
     run.scopes.filter(sweepable).map((sr) => sr.state),
     run.deps.clock(),
-  );
+  ).filter((j) => !sweepsOnly || j.kind === 'sweep');
   run.summary.followUps.due = Math.max(
     run.summary.followUps.due,
     jobs.filter((j) => j.kind === 'follow-up').length,

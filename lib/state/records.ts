@@ -4,10 +4,9 @@
 // implement the same interfaces and pass the same contract suite.
 import type { Entry } from '../diff/entry';
 import type { OpenAlert, Silence } from '../diff/lifecycle';
-import type { AlertMessage, KnownStatus, Task } from '../model';
+import type { AlertMessage, ListName, Task } from '../model';
 
-/** A list a scope reads: one status (`failed`, `running`, ...), or `all` (one unfiltered list). */
-export type ListName = KnownStatus | 'all';
+export type { ListName } from '../model';
 
 /** Where a list's scan stands. */
 export interface ListCursor {
@@ -63,9 +62,24 @@ export interface RejectedRecords {
   noticeId?: string;
 }
 
+/**
+ * How a scope's window is read: `whole`, one unfiltered page a check (every status at once: the
+ * check, the in-flight sweep and the resolution in one call), while the window fits a page; `lists`,
+ * the status-filtered lists, for a window larger than a page.
+ */
+export type ReadPlan = 'whole' | 'lists';
+
 /** Everything a poll keeps of one scope between runs, but the digest. */
 export interface ScopeState {
   scopeId: string;
+  /** How the window is read (absent: `whole`, until a full page says otherwise). */
+  plan?: ReadPlan;
+  /** A `lists` scope last tried one unfiltered page to see whether its window fits again, epoch ms. */
+  probedAt?: number;
+  /** A `lists` scope last asked HSS by host name about its open alerts' hosts, epoch ms. */
+  askedAt?: number;
+  /** The scope may have open alerts (set when one is raised; cleared when a look finds none). */
+  mayHaveOpen?: boolean;
   cursors: Partial<Record<ListName, ListCursor>>;
   /** Start of the last cycle pair that read every alert list whole (epoch ms); 0 = never. */
   watermark: number;

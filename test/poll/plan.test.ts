@@ -1,4 +1,4 @@
-import { alertOrder, leftoverOrder } from '../../lib/poll/plan';
+import { ASK_EVERY_MS, checkOrder, leftoverOrder, PROBE_EVERY_MS } from '../../lib/poll/plan';
 import { emptyScopeState, type ListCursor, type ScopeState } from '../../lib/state/records';
 
 const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
@@ -18,14 +18,36 @@ function cursor(readAt: number, offset = 0): ListCursor {
   };
 }
 
+/** A large scope (read by status), unless `over` says otherwise. */
 function scope(id: string, over: Partial<ScopeState> = {}): ScopeState {
-  return { ...emptyScopeState(id), ...over };
+  return { ...emptyScopeState(id), plan: 'lists', ...over };
 }
 
 const order = (states: ScopeState[]) =>
-  alertOrder(states, ['failed', 'timeout'], T0).map((p) => `${p.scopeId}:${p.list}`);
+  checkOrder(states, ['failed', 'timeout'], T0).map((p) => `${p.scopeId}:${p.list}`);
 
-describe('alertOrder: the order a poll reads the alert lists in', () => {
+describe("checkOrder: the order a poll reads the scopes' checks in", () => {
+  it('reads a scope whose window fits a page with its one unfiltered list, a large one by status', () => {
+    const small = { ...emptyScopeState('a') };
+    expect(order([small, scope('b', { cursors: { failed: cursor(T0), timeout: cursor(T0) } })])).toEqual([
+      'a:all',
+      'b:failed',
+      'b:timeout',
+    ]);
+  });
+
+  it('reads the least recently read unfiltered list first, a failing scope last', () => {
+    const states = [
+      { ...emptyScopeState('a'), cursors: { all: cursor(T0 - MIN) } },
+      { ...emptyScopeState('b'), cursors: { all: cursor(T0 - 2 * MIN) } },
+      {
+        ...emptyScopeState('c'),
+        health: { failures: 1, since: T0 - 9 * MIN, lastAt: T0 - 9 * MIN, lastError: '503' },
+      },
+    ];
+    expect(order(states)).toEqual(['b:all', 'a:all', 'c:all']);
+  });
+
   const cases: Array<[string, ScopeState[], string[]]> = [
     [
       'least recently read first, per list',
@@ -65,6 +87,10 @@ describe('alertOrder: the order a poll reads the alert lists in', () => {
   });
 });
 
+function describeJob(j: ReturnType<typeof leftoverOrder>[number]): string {
+  return j.kind === 'sweep' ? `sweep ${j.list}` : j.kind === 'follow-up' ? `follow-up ${j.ref.key}` : j.kind;
+}
+
 describe('leftoverOrder: what the calls left over are spent on', () => {
   it('takes in-flight sweeps (least recently read first) and due follow-ups (earliest due first) in turn', () => {
     const states = [
@@ -77,9 +103,35 @@ describe('leftoverOrder: what the calls left over are spent on', () => {
         ],
       }),
     ];
-    const jobs = leftoverOrder(states, T0).map((j) =>
-      j.kind === 'sweep' ? `sweep ${j.list}` : `follow-up ${j.ref.key}`,
-    );
-    expect(jobs).toEqual(['sweep waiting', 'follow-up k1', 'sweep running', 'follow-up k2']);
+    const jobs = leftoverOrder(states, T0).map(describeJob);
+    expect(jobs).toEqual(['sweep waiting', 'follow-up k1', 'probe', 'sweep running', 'follow-up k2']);
+  });
+
+  const cases: Array<[string, Partial<ScopeState>, string[]]> = [
+    ['a scope read whole has no sweep, probe or ask', { plan: 'whole', mayHaveOpen: true }, []],
+    [
+      'a large scope with open alerts asks after their hosts every 5 minutes',
+      { mayHaveOpen: true, askedAt: T0 - ASK_EVERY_MS, probedAt: T0 },
+      ['sweep running', 'ask', 'sweep waiting'],
+    ],
+    [
+      'a large scope that asked a minute ago does not ask again yet',
+      { mayHaveOpen: true, askedAt: T0 - MIN, probedAt: T0 },
+      ['sweep running', 'sweep waiting'],
+    ],
+    [
+      'a large scope without open alerts never asks',
+      { mayHaveOpen: false, probedAt: T0 },
+      ['sweep running', 'sweep waiting'],
+    ],
+    [
+      'a large scope probes whether its window fits a page every 30 minutes',
+      { probedAt: T0 - PROBE_EVERY_MS },
+      ['sweep running', 'probe', 'sweep waiting'],
+    ],
+  ];
+  it.each(cases)('%s', (_why, over, expected) => {
+    const s = scope('a', { cursors: { running: cursor(T0 - 2 * MIN), waiting: cursor(T0 - MIN) }, ...over });
+    expect(leftoverOrder([s], T0).map(describeJob)).toEqual(expected);
   });
 });

@@ -47,7 +47,7 @@ describe('scheduler: many scopes on one 5 calls/minute budget, polled every minu
         vt.time.now = start + MIN;
         return summary;
       };
-      const bound = latencyBoundMs(n, 2, 5, MIN);
+      const bound = latencyBoundMs(n, 'whole', 5, MIN);
       // Let every scope's lists be read once, then drop a failure into every third scope, one a minute.
       for (let i = 0; i < bound / MIN; i++) await tick();
       const appeared = new Map<string, number>();
@@ -71,8 +71,8 @@ describe('scheduler: many scopes on one 5 calls/minute budget, polled every minu
     },
   );
 
-  it('promises about a minute for one scope, and 14 minutes for 30', () => {
-    expect(latencyBoundMs(1, 2, 5, MIN)).toBe(2 * MIN);
-    expect(latencyBoundMs(30, 2, 5, MIN)).toBe(14 * MIN);
+  it('promises a minute for 1 small scope, 3 for 10 and 7 for 30; 2 and 14 when every scope is large', () => {
+    expect([1, 10, 30].map((n) => latencyBoundMs(n, 'whole', 5, MIN) / MIN)).toEqual([1, 3, 7]);
+    expect([1, 30].map((n) => latencyBoundMs(n, { alertLists: 2 }, 5, MIN) / MIN)).toEqual([2, 14]);
   });
 });
