@@ -11,6 +11,7 @@ import type { Problem } from './problems';
 import {
   CHANNEL_URL,
   baseUrl,
+  boolean,
   credentialName,
   destinationName,
   dingtalkSecret,
@@ -116,7 +117,14 @@ function defaultSeverity(v: Values): Severity {
   };
 }
 
-const ROUTING_KEYS = ['statuses', 'hosts', 'backups', 'enterprise_projects', 'quiet_hours'] as const;
+const ROUTING_KEYS = [
+  'statuses',
+  'hosts',
+  'backups',
+  'enterprise_projects',
+  'quiet_hours',
+  'fallback',
+] as const;
 const URL_KEYS = ['url', 'url_param'] as const;
 const SIGNED_KEYS = [...URL_KEYS, 'secret', 'secret_param'] as const;
 const TYPE_KEYS: Record<DestinationType, readonly string[]> = {
@@ -292,6 +300,7 @@ function readRouting(
   }
   const quiet = readQuietHours(m.quiet_hours, `${path}.quiet_hours`, reader);
   if (quiet !== undefined) routing.quietHours = quiet;
+  if (reader.value(m.fallback, `${path}.fallback`, boolean) === true) routing.fallback = true;
   return routing;
 }
 
@@ -348,6 +357,13 @@ export function checkDestinations(
     problems.push({
       variable: 'SLACK_WEBHOOK_URL',
       text: `no destination: set one of ${Object.values(ENABLING).join(', ')}, or list destinations in DESTINATIONS_FILE (at least one destination)`,
+    });
+  }
+  const fallbacks = all.filter((p) => p.destination.routing.fallback);
+  for (const extra of fallbacks.slice(1)) {
+    problems.push({
+      variable: extra.variable,
+      text: `${extra.where} has fallback: true like ${fallbacks[0]!.where}: at most one destination may be the fallback`,
     });
   }
   const seen = new Map<string, PlacedDestination>();

@@ -6,21 +6,28 @@
 //   what is due (`g1sk` < the bound of now), never the whole outbox.
 // - `D#{destination}`: a destination failing permanently (kept until a 2xx); also in the due index,
 //   sorted before every message, so the one Query of a run also says which destinations are failing.
+// - `R#{destination}`: a destination answering only retryable failures (`since` its first one with no
+//   2xx after it; kept until a 2xx); in the due index like `D#`, so the same Query says which are
+//   degraded.
+// - `U#{YYYY-MM-DD}`: alerts of that UTC day that matched no destination's routing (count, the last).
 // - `L#deliver`: the lease of the one deliverer (`owner`, `until`).
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DeliveryState, Message } from '../model';
 import type { Item } from '../state/table-client';
 import { earliestDue, type PlannedRecord } from './plan';
-import type { DestinationHealth } from './types';
+import type { DestinationDelay, DestinationHealth, UnroutedDay } from './types';
 
 export const MESSAGE_PREFIX = 'M#';
 export const HEALTH_PREFIX = 'D#';
+export const STREAK_PREFIX = 'R#';
+export const UNROUTED_PREFIX = 'U#';
 export const LEASE_SK = 'L#deliver';
 export const DELIVERY_PREFIX = 'delivery#';
 
 const DUE_DIGITS = 16;
-/** Health items sort before any message in the due index (and are always "due"). */
+/** Health and streak items sort before any message in the due index (and are always "due"). */
 const HEALTH_DUE_PREFIX = `${'0'.repeat(DUE_DIGITS)}#${HEALTH_PREFIX}`;
+const STREAK_DUE_PREFIX = `${'0'.repeat(DUE_DIGITS)}#${STREAK_PREFIX}`;
 
 /** A message as a run holds it: the record, and the delivery JSON the table is known to hold. */
 export interface StoredRecord extends PlannedRecord {
@@ -35,6 +42,12 @@ export interface StoredRecord extends PlannedRecord {
 /** A destination's health item. */
 export interface HealthRow extends DestinationHealth {
   /** The destination-failing notice of this streak was enqueued. */
+  noticed: boolean;
+}
+
+/** A destination's retry streak item. */
+export interface StreakRow extends Omit<DestinationDelay, 'degraded'> {
+  /** The destination-degraded notice of this streak was enqueued. */
   noticed: boolean;
 }
 
@@ -97,6 +110,40 @@ export function messageIdOf(item: Item): string | undefined {
 
 export function isHealthItem(item: Item): boolean {
   return str(item.sk).startsWith(HEALTH_PREFIX);
+}
+
+export function isStreakItem(item: Item): boolean {
+  return str(item.sk).startsWith(STREAK_PREFIX);
+}
+
+export function streakKey(pk: string, destination: string): Item {
+  return { pk: { S: pk }, sk: { S: STREAK_PREFIX + destination } };
+}
+
+export function streakDueSortKey(destination: string): string {
+  return STREAK_DUE_PREFIX + destination;
+}
+
+export function fromStreakItem(item: Item): StreakRow {
+  return {
+    destination: str(item.sk).slice(STREAK_PREFIX.length),
+    since: num(item.since),
+    lastError: str(item.lastError),
+    noticed: item.noticed?.BOOL === true,
+  };
+}
+
+export function unroutedKey(pk: string, day: string): Item {
+  return { pk: { S: pk }, sk: { S: UNROUTED_PREFIX + day } };
+}
+
+export function fromUnroutedItem(item: Item): UnroutedDay {
+  return {
+    day: str(item.sk).slice(UNROUTED_PREFIX.length),
+    alerts: num(item.alerts),
+    lastAt: num(item.lastAt),
+    last: str(item.last),
+  };
 }
 
 export function healthKey(pk: string, destination: string): Item {

@@ -843,4 +843,7 @@ function mergeDelivery(into: DeliverySummary, run: DeliverySummary): void {
   into.leaseBusy = run.leaseBusy;
   into.stoppedEarly = run.stoppedEarly;
   into.destinationsFailing = run.destinationsFailing;
+  into.destinationsDegraded = run.destinationsDegraded;
+  into.allDestinationsDown = run.allDestinationsDown;
+  into.unrouted += run.unrouted;
 }

@@ -8,7 +8,10 @@ import { redactUrl } from '../redact';
 import { compileRouting, quietUntil, respectsQuietHours } from '../routing';
 
 /** The parts of a Destination that come from its config alone. */
-export type DestinationBase = Pick<Destination, 'id' | 'type' | 'description' | 'accepts' | 'holdUntil'>;
+export type DestinationBase = Pick<
+  Destination,
+  'id' | 'type' | 'description' | 'accepts' | 'takesUnrouted' | 'holdUntil'
+>;
 
 /**
  * id, type, description (`teams "ops" https://prod-01.westus.logic.azure.com/…`: never a path or key),
@@ -28,6 +31,7 @@ export function destinationBase(
     type: config.type,
     description: `${config.type}${named} ${redactUrl(target)}`,
     accepts: (message) => kinds.has(message.kind) && routes(message, config.name),
+    ...(config.routing.fallback ? { takesUnrouted: (message: Message) => kinds.has(message.kind) } : {}),
     ...(holds ? { holdUntil: (_message: Message, now: number) => quietUntil(quiet, now) } : {}),
   };
 }

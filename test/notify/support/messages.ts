@@ -168,6 +168,8 @@ export function notice(kind: NoticeKind, overrides: Partial<NoticeMessage> = {})
     'lost-track': 'Lost track of a task on web-03',
     'destination-failing': 'Slack is failing permanently since 2026-11-29 17:00 UTC; 3 alerts undelivered',
     'destination-recovered': 'Slack works again',
+    'destination-degraded': 'Slack has delivered nothing for 30 min (since 2026-11-29 17:00 UTC)',
+    'no-route': "Alerts matched no destination's routing and reached no one today",
   };
   return {
     kind: 'notice',
