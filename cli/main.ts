@@ -3,8 +3,7 @@ import { parseConfig } from '../lib/config';
 import { resolveSecretParams, sdkSsm } from '../lib/secrets';
 import type { Config } from '../lib/config/types';
 import { ConfigError, oneLine } from '../lib/errors';
-import { stableId } from '../lib/ids';
-import type { Message, NoticeMessage } from '../lib/model';
+import type { Message } from '../lib/model';
 import { redactUrl } from '../lib/notify/redact';
 import type { PollSummary } from '../lib/poll';
 import { createStateTable } from '../lib/state/table';
@@ -12,6 +11,7 @@ import { runDemo } from './demo';
 import { consoleLog } from './log';
 import { silenceCommand } from './silence';
 import { statusCommand } from './status';
+import { testNotifyCommand } from './test-notify';
 
 const USAGE = `Usage: hss-restore-alerts <command> [--verbose]
 
@@ -59,7 +59,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       case 'silence':
         return await silenceCommand(await app(), positional.slice(positional.indexOf('silence') + 1), io.out);
       case 'test-notify':
-        return await testNotify(await app(), io);
+        return await testNotifyCommand(await app(), io.out);
       case 'create-table':
         return await createTable(await config(), io, log);
       case 'demo':
@@ -153,32 +153,6 @@ export function formatSummary(s: PollSummary, dryRun = false): string {
   for (const f of d.destinationsFailing) notes.push(`destination ${f} is failing permanently`);
   if (s.recordsRejected > 0) notes.push(`${s.recordsRejected} records from HSS could not be read (logged)`);
   return [parts.join(', '), ...notes].join('; ');
-}
-
-/** Sends one TEST notice through the outbox (the real path: recorded, signed, classified) and reports each destination. */
-async function testNotify(app: App, io: CliIo): Promise<number> {
-  const now = app.clock();
-  const notice: NoticeMessage = {
-    kind: 'notice',
-    notice: 'test',
-    id: stableId('test', now, Math.random()),
-    at: now,
-    summary: 'TEST: hss-restore-alerts can reach this destination. No action needed.',
-    facts: [['Scopes', app.scopes.map((s) => s.id).join(', ')]],
-  };
-  await app.outbox.enqueue([notice]);
-  await app.outbox.deliver(now + 60_000);
-  const [record] = await app.outbox.get([notice.id]);
-  let failed = 0;
-  for (const d of app.destinations) {
-    const state = record?.deliveries[d.id];
-    const ok = state?.state === 'done';
-    if (!ok) failed += 1;
-    io.out(
-      `${d.description}: ${ok ? 'ok' : state ? `${state.state === 'pending' ? 'not delivered yet (will retry)' : state.state}: ${state.lastError ?? ''}` : 'not routed here'}`,
-    );
-  }
-  return failed > 0 ? EXIT.failed : EXIT.ok;
 }
 
 async function createTable(config: Config, io: CliIo, log: ReturnType<typeof consoleLog>): Promise<number> {
