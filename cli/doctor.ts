@@ -214,18 +214,16 @@ async function checkDestinations(app: App, tableOk: boolean, report: (f: Finding
     });
     return;
   }
-  for (const { destination, state } of await sendTestNotice(app)) {
+  for (const { destination, state, outcome } of await sendTestNotice(app)) {
     const subject = `destination ${destination.description}`;
-    if (state?.state === 'done') {
+    if (outcome.delivered) {
       report({ status: 'ok', subject, detail: 'accepted the TEST notice' });
       continue;
     }
     report({
       status: 'problem',
       subject,
-      detail: state
-        ? `${state.state === 'pending' ? 'not accepted yet (the outbox retries it)' : state.state}: ${state.lastError ?? ''}`
-        : 'the TEST notice is not routed to it',
+      detail: state ? outcome.text : 'the TEST notice is not routed to it',
       fix: 'check its URL, key or secret (README, Destinations) and run doctor --send-test again',
     });
   }

@@ -13,7 +13,7 @@ import { doctorCommand } from './doctor';
 import { consoleLog } from './log';
 import { silenceCommand } from './silence';
 import { statusCommand } from './status';
-import { sendTestNotice } from './test-notice';
+import { testNotifyCommand } from './test-notify';
 
 const USAGE = `Usage: hss-restore-alerts <command> [--verbose] (--help, -h: this text)
 
@@ -71,7 +71,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       case 'silence':
         return await silenceCommand(await app(), positional.slice(positional.indexOf('silence') + 1), io.out);
       case 'test-notify':
-        return await testNotify(await app(), io);
+        return await testNotifyCommand(await app(), io.out);
       case 'doctor':
         return EXIT[await doctorCommand(positional.slice(positional.indexOf('doctor') + 1), io, log)];
       case 'create-table':
@@ -180,19 +180,6 @@ export function formatSummary(s: PollSummary, dryRun = false): string {
     notes.push(`${s.recordsRejected} records from HSS could not be read (skipped, reported)`);
   if (s.recordsDuplicated > 0) notes.push(`${s.recordsDuplicated} duplicated HSS rows collapsed`);
   return [parts.join(', '), ...notes].join('; ');
-}
-
-/** Sends one TEST notice through the outbox (the real path: recorded, signed, classified) and reports each destination. */
-async function testNotify(app: App, io: CliIo): Promise<number> {
-  let failed = 0;
-  for (const { destination: d, state } of await sendTestNotice(app)) {
-    const ok = state?.state === 'done';
-    if (!ok) failed += 1;
-    io.out(
-      `${d.description}: ${ok ? 'ok' : state ? `${state.state === 'pending' ? 'not delivered yet (will retry)' : state.state}: ${state.lastError ?? ''}` : 'not routed here'}`,
-    );
-  }
-  return failed > 0 ? EXIT.failed : EXIT.ok;
 }
 
 async function createTable(config: Config, io: CliIo, log: ReturnType<typeof consoleLog>): Promise<number> {

@@ -1,7 +1,9 @@
 // `status`: is monitoring working? Per scope: the last poll that read its alert lists whole (the
 // watermark), failures, lists left mid-way, follow-ups, open alerts; per destination: pending
-// deliveries and permanent failures; the call budget. Exit 1 when monitoring is unhealthy.
+// deliveries, permanent failures and degradation (nothing delivered for a while); alerts that
+// matched no route; the call budget. Exit 1 when monitoring is unhealthy.
 import type { App } from '../lib/app';
+import { inert } from '../lib/notify/inert';
 import { durationText, utcMinute } from '../lib/wording';
 
 export async function statusCommand(app: App, out: (line: string) => void): Promise<number> {
@@ -30,14 +32,30 @@ export async function statusCommand(app: App, out: (line: string) => void): Prom
   }
   const pending = await app.outbox.pendingByDestination();
   const failing = await app.outbox.failingDestinations();
+  const delayed = await app.outbox.delayedDestinations();
   for (const d of app.destinations) {
     const f = failing.find((x) => x.destination === d.id);
-    unhealthy ||= f !== undefined;
+    const r = delayed.find((x) => x.destination === d.id);
+    const state = f ? 'FAILING' : r?.degraded ? 'DEGRADED' : 'ok';
+    unhealthy ||= state !== 'ok';
     out(
-      `${f ? 'FAILING' : 'ok'}  ${d.description}: ${pending[d.id] ?? 0} pending` +
+      `${state}  ${d.description}${d.takesUnrouted ? ' (fallback)' : ''}: ${pending[d.id] ?? 0} pending` +
         (f
           ? `; failing since ${utcMinute(f.failingSince)}: ${f.lastError}; ${f.undelivered} undelivered`
+          : '') +
+        (r && !f
+          ? `; nothing delivered since ${utcMinute(r.since)} (${durationText(now - r.since)}${r.degraded ? '' : ', retrying'}): ${r.lastError}`
           : ''),
+    );
+  }
+  // Alerts that reached no one: unhealthy while no fallback destination would take the next ones.
+  const fallback = app.destinations.some((d) => d.takesUnrouted);
+  for (const day of await app.outbox.unroutedAlerts()) {
+    const recent = now - day.lastAt < 24 * 3_600_000;
+    unhealthy ||= recent && !fallback;
+    out(
+      `${recent && !fallback ? 'NO ROUTE' : 'note'}  ${day.alerts} alert(s) of ${day.day} (UTC) matched no destination's routing and reached no one; the last at ${utcMinute(day.lastAt)}: ${inert(day.last)}` +
+        (fallback ? '' : '; add a route, or mark one destination fallback: true'),
     );
   }
   for (const credential of new Set(app.scopes.map((s) => s.credential))) {

@@ -66,31 +66,45 @@ export class BudgetStarvedError extends AlertsError {
   }
 }
 
+/** Every destination is degraded or failing: nothing reaches anyone, so the invocation fails (after recording and delivering) for the Errors alarm. */
+export class DestinationsDownError extends AlertsError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DestinationsDownError';
+  }
+}
+
 /**
  * One scheduled tick: one poll of every scope, ending before the function's timeout (HSS reads stop
- * in time to record and deliver). A scope that could not be read, or a credential whose call budget
- * let no call start for several polls, fails the invocation after the others were polled; running
- * out of time once does not (the next tick continues).
+ * in time to record and deliver). A scope that could not be read, a credential whose call budget
+ * let no call start for several polls, or every destination degraded or failing, fails the
+ * invocation after everything was polled, recorded and delivered; running out of time once does not
+ * (the next tick continues).
  */
 async function pollOnce(event: ScheduledEvent, context: Context): Promise<PollSummary> {
   const current = await loadApp();
   const summary = await runPoll(current, current.clock() + context.getRemainingTimeInMillis());
   recordMetrics(summary);
   logger.info('Poll complete', { tick: event?.time, ...summary });
+  const d = summary.delivery;
+  const down = d.allDestinationsDown
+    ? `every destination is degraded or failing, nothing reaches anyone: ${[...d.destinationsFailing.map((x) => `${x} failing`), ...d.destinationsDegraded.map((x) => `${x} degraded`)].join(', ')}`
+    : undefined;
   if (summary.scopesFailed.length > 0) {
     // Refused credentials may have been rotated in SSM: read them again on the next tick.
     if (summary.scopesFailed.some((f) => f.auth)) app = undefined;
     throw new ScopesFailedError(
       `${summary.scopesFailed.length} of ${summary.scopes} scope(s) could not be read: ${summary.scopesFailed
         .map((f) => `${f.scope}: ${f.error}`)
-        .join('; ')}`,
+        .join('; ')}${down ? `; and ${down}` : ''}`,
     );
   }
   if (summary.budgetStarved.length > 0) {
     throw new BudgetStarvedError(
-      `the HSS call budget let no call start for several polls with credential(s) ${summary.budgetStarved.join(', ')}: no scope read with them is being watched`,
+      `the HSS call budget let no call start for several polls with credential(s) ${summary.budgetStarved.join(', ')}: no scope read with them is being watched${down ? `; and ${down}` : ''}`,
     );
   }
+  if (down) throw new DestinationsDownError(down.charAt(0).toUpperCase() + down.slice(1));
   return summary;
 }
 
@@ -105,6 +119,7 @@ function recordMetrics(summary: PollSummary): void {
   metrics.addMetric('DeliveryFailures', MetricUnit.Count, d.failed + d.expired);
   metrics.addMetric('DeliveriesPending', MetricUnit.Count, d.pending);
   metrics.addMetric('DestinationsFailing', MetricUnit.Count, d.destinationsFailing.length);
+  metrics.addMetric('DestinationsDegraded', MetricUnit.Count, d.destinationsDegraded.length);
   metrics.addMetric('HssCalls', MetricUnit.Count, summary.hssCalls);
   metrics.addMetric('HssThrottled', MetricUnit.Count, summary.hssThrottled);
   metrics.addMetric('ListsLeftForNextPoll', MetricUnit.Count, summary.left.length);

@@ -125,6 +125,7 @@ export function createApp(config: Config, overrides: AppOverrides): App {
     leaseMs: Math.max(30_000, Math.min(periodMs, 120_000)),
     ...(overrides.deliveryTimeoutMs ? { requestTimeoutMs: overrides.deliveryTimeoutMs } : {}),
     holdUntil: (destination, message, now) => destination.holdUntil?.(message, now),
+    degradedAfterMs: config.destinationDegradedAfterMinutes * 60_000,
   });
   const { lifecycle: life } = config;
   const scopes = config.scopes.map(scopeOf);

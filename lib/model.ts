@@ -65,6 +65,8 @@ export interface AlertMessage {
   wasStuck?: StuckFacts;
   /** Stable per task (project + task key), whatever the status: PagerDuty's `dedup_key`, Google Chat's thread. */
   taskRef: string;
+  /** No destination's routing matched: it went to the `fallback` destination, which says so. */
+  noRoute?: true;
 }
 
 /** What a message that follows up an alert (resolved, reminder) says about that alert. */
@@ -77,6 +79,8 @@ export interface AboutAlert {
   /** The task that had alerted. */
   task: Task;
   taskRef: string;
+  /** No destination's routing matched: it went to the `fallback` destination, which says so. */
+  noRoute?: true;
 }
 
 /** An alert that no longer needs attention. */
@@ -130,7 +134,9 @@ export const NOTICE_KINDS = [
   'lost-track', // a task left the window unfinished and could not be found again
   'records-rejected', // HSS sent records that cannot be read (once a day per scope, with the count and a sample)
   'destination-failing', // a destination answers permanently (gone, forbidden): sent to the others
-  'destination-recovered', // that destination works again
+  'destination-recovered', // that destination works again (after failing, or after being degraded)
+  'destination-degraded', // a destination has delivered nothing for a while and messages wait: sent to the others
+  'no-route', // alerts matched no destination's routing and reached no one: once a day
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 

@@ -134,3 +134,6 @@ export function ordinal(n: number): string {
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
 }
+
+/** What a message sent to the fallback destination says about why it is there. */
+export const NO_ROUTE_TEXT = "no destination's routing matched: sent here, to the fallback destination";

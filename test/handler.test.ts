@@ -86,4 +86,25 @@ describe('handlers/poll via serverless invoke local', () => {
     );
     expect(output).not.toContain('a-wrong-secret-key');
   }, 120_000);
+
+  it('fails the invocation after recording and delivering when no destination works, and counts the degraded ones', async () => {
+    // Prepare: a table and an HSS of its own (the earlier polls spent this minute's budget); the
+    // only destination's hook was removed.
+    const own = await startHssEmulator({ ratePerMinute: 0, tasks: [failed('ecs-invoke-2')] });
+    await createStateTable(dynamo.client, 'invoke-local-down');
+    slack.failNext({ kind: 'status', status: 404, body: 'no_service' }, 5);
+    // Act
+    const err = (await invokeLocal({ HSS_ENDPOINT: own.url, STATE_TABLE: 'invoke-local-down' })
+      .catch((e: unknown) => e)
+      .finally(() => own.close())) as { code?: number; stdout: string; stderr: string };
+    // Assess
+    const output = `${err.stdout}\n${err.stderr}`;
+    expect(err.code).not.toBe(0);
+    expect(output).toMatch(
+      /"message":"Poll failed: DestinationsDownError: Every destination is degraded or failing, nothing reaches anyone: slack failing"/,
+    );
+    expect(output).toMatch(/"alertsNew":1/);
+    expect(output).toMatch(/"DestinationsDegraded":0/);
+    expect(slack.attempts.at(-1)!.status).toBe(404);
+  }, 120_000);
 });

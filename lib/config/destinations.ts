@@ -16,7 +16,17 @@ import type { KnownStatus } from '../task';
 import { isLoopbackUrl } from '../url';
 import type { FileReader } from './file';
 import type { Problem } from './problems';
-import { alertStatus, destinationName, glob, oneOf, shown, timeOfDay, timeZone, type Rule } from './rules';
+import {
+  alertStatus,
+  boolean,
+  destinationName,
+  glob,
+  oneOf,
+  shown,
+  timeOfDay,
+  timeZone,
+  type Rule,
+} from './rules';
 import { ENTERPRISE_PROJECT_ID } from './scopes';
 import type { GlobFilter, Routing } from './types';
 import type { Input, Values } from './variables';
@@ -53,7 +63,14 @@ export function envDestinations(v: Values): PlacedDestination[] {
  * added to one of these lists, to readCommon and to DestinationCommon.
  */
 const NAMING_KEYS = ['type', 'name'] as const;
-const ROUTING_KEYS = ['statuses', 'hosts', 'backups', 'enterprise_projects', 'quiet_hours'] as const;
+const ROUTING_KEYS = [
+  'statuses',
+  'hosts',
+  'backups',
+  'enterprise_projects',
+  'quiet_hours',
+  'fallback',
+] as const;
 
 /** The fields every destination has, from its entry: `name` (default: the type) and routing. */
 function readCommon(
@@ -176,6 +193,7 @@ function readRouting(
   }
   const quiet = readQuietHours(m.quiet_hours, `${path}.quiet_hours`, reader);
   if (quiet !== undefined) routing.quietHours = quiet;
+  if (reader.value(m.fallback, `${path}.fallback`, boolean) === true) routing.fallback = true;
   return routing;
 }
 
@@ -233,6 +251,13 @@ export function checkDestinations(
     problems.push({
       variable: enabling[0]!,
       text: `no destination: set one of ${enabling.join(', ')}, or list destinations in DESTINATIONS_FILE (at least one destination)`,
+    });
+  }
+  const fallbacks = all.filter((p) => p.destination.routing.fallback);
+  for (const extra of fallbacks.slice(1)) {
+    problems.push({
+      variable: extra.variable,
+      text: `${extra.where} has fallback: true like ${fallbacks[0]!.where}: at most one destination may be the fallback`,
     });
   }
   const seen = new Map<string, PlacedDestination>();

@@ -80,6 +80,7 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
     // Lambda always sets AWS_REGION; the CLI may not, and AWS_DEFAULT_REGION is the AWS CLI's own spelling.
     awsRegion: v.AWS_REGION ?? v.AWS_DEFAULT_REGION ?? 'us-east-1',
     destinations: destinations.map((d) => d.destination),
+    destinationDegradedAfterMinutes: v.DESTINATION_DEGRADED_AFTER_MINUTES,
     baseline: v.BASELINE,
     lifecycle: {
       stuckAfterMinutes: v.STUCK_AFTER_MINUTES,

@@ -34,6 +34,8 @@ export interface Routing {
   enterpriseProjects?: string[];
   /** Chat messages (not pages) are held during these hours and released as one digest. */
   quietHours?: { start: string; end: string; timeZone: string };
+  /** The one destination that gets alerts (and their follow-ups) no destination's routing matched. */
+  fallback?: true;
 }
 
 /** Alert lifecycle settings (stuck tasks, resolution, reminders, daily summary). */
@@ -73,8 +75,10 @@ export interface Config {
   stateNamespace: string;
   dynamodbEndpoint?: string;
   awsRegion: string;
-  /** At least one; names unique. From the per-channel variables and DESTINATIONS_FILE (lib/notify/channels/). */
+  /** At least one; names unique; at most one with `routing.fallback`. From the per-channel variables and DESTINATIONS_FILE (lib/notify/channels/). */
   destinations: DestinationConfig[];
+  /** A destination with messages waiting and no 2xx for this long is degraded, minutes (default 30). */
+  destinationDegradedAfterMinutes: number;
   /** Record the current window without alerting. */
   baseline: boolean;
   lifecycle: LifecycleConfig;

@@ -188,6 +188,12 @@ const CORE_VARIABLES = {
     rule: ssmParameterName,
     doc: 'Name of an SSM parameter (String or SecureString) whose value is the destinations file; instead of DESTINATIONS_FILE.',
   }),
+  DESTINATION_DEGRADED_AFTER_MINUTES: v({
+    group: 'Destinations',
+    rule: integer(5, 1440),
+    default: '30',
+    doc: 'Messages waiting and no delivery for this long: the destination is degraded (the others are told).',
+  }),
   // Each channel's variables come from its spec (lib/notify/channels/): see VARIABLES below.
   // ---- lifecycle ----
   STUCK_AFTER_MINUTES: v({

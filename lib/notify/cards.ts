@@ -19,6 +19,7 @@ import {
   durationText,
   endedText,
   hostText,
+  NO_ROUTE_TEXT,
   ordinal,
   plural,
   scopeText,
@@ -127,12 +128,22 @@ function consoleLink(scope: Scope | undefined): Card['link'] {
   return url ? { url, label: CONSOLE_LABEL } : undefined;
 }
 
+/** What the fallback destination says of an alert (or follow-up) that no destination's routing matched. */
+
+/** A `Routing` fact when some of `messages` matched no route (none otherwise). */
+function noRouteFacts(messages: ReadonlyArray<{ noRoute?: true }>): Fact[] {
+  const n = messages.filter((m) => m.noRoute).length;
+  if (n === 0) return [];
+  const value = messages.length === 1 ? NO_ROUTE_TEXT : `${n} of ${messages.length}: ${NO_ROUTE_TEXT}`;
+  return [{ label: 'Routing', value }];
+}
+
 /** The card of one alert: headline, task facts, transition (and stuck facts), HSS error, scope, console link, alert id. */
 export function alertCard(m: AlertMessage): Card {
   const [host, hostId, backup, ...rest] = taskFacts(m.task);
   let status = transitionText(m);
   if (m.episode > 1) status += ` (${ordinal(m.episode)} time: it was retried and is ${m.status} again)`;
-  const facts: Fact[] = [host!, hostId!, backup!, { label: 'Status', value: status }];
+  const facts: Fact[] = [...noRouteFacts([m]), host!, hostId!, backup!, { label: 'Status', value: status }];
   if (m.stuck) facts.push({ label: 'Stuck', value: stuckText(m.stuck) });
   if (m.wasStuck) facts.push({ label: 'Was stuck', value: stuckText(m.wasStuck) });
   facts.push(...rest, { label: 'Scope', value: scopeText(m.scope) });
@@ -159,6 +170,7 @@ export function resolvedCard(m: ResolvedMessage): Card {
   const title = `Resolved: restore/backup on ${hostText(m.task)} no longer ${m.alertStatus}`;
   const text = `The ${m.alertStatus} alert of ${utcTime(m.alertAt)} is resolved: ${HOW[m.how]}.`;
   const facts: Fact[] = [
+    ...noRouteFacts([m]),
     { label: 'Host', value: hostText(m.task) },
     { label: 'Backup', value: m.task.backupName || '—' },
     { label: 'Alert', value: m.alertId, mono: true },
@@ -244,14 +256,17 @@ export function alertDigestCard(
     tone: alerts.some((a) => a.status === 'failed') ? 'failed' : toneOf(first.status),
     title,
     text,
-    facts: scopeFacts(
-      alerts,
-      (a) => a.scope,
-      (group) =>
-        countBy(group, (a) => a.status)
-          .map(([s, c]) => `${c} ${s}`)
-          .join(', '),
-    ),
+    facts: [
+      ...noRouteFacts(alerts),
+      ...scopeFacts(
+        alerts,
+        (a) => a.scope,
+        (group) =>
+          countBy(group, (a) => a.status)
+            .map(([s, c]) => `${c} ${s}`)
+            .join(', '),
+      ),
+    ],
     lines: shown.map(alertLine),
     more: n - shown.length,
     ...(consoleLink(first.scope) ? { link: consoleLink(first.scope) } : {}),
@@ -271,11 +286,14 @@ export function resolvedDigestCard(resolved: readonly ResolvedMessage[], listed:
   return {
     tone: 'resolved',
     title,
-    facts: scopeFacts(
-      resolved,
-      (r) => r.scope,
-      (group) => plural(group.length, 'alert'),
-    ),
+    facts: [
+      ...noRouteFacts(resolved),
+      ...scopeFacts(
+        resolved,
+        (r) => r.scope,
+        (group) => plural(group.length, 'alert'),
+      ),
+    ],
     lines: shown.map(
       (r) =>
         `${hostText(r.task)} · ${r.task.backupName || '—'} · was ${r.alertStatus} since ${utcTime(r.alertAt)}`,
@@ -313,11 +331,14 @@ export function reminderDigestCard(reminders: readonly ReminderMessage[], listed
     tone: 'reminder',
     title,
     text: `Reminder: these alerts are still open. ${hosts}${n > 5 ? ', …' : ''}`,
-    facts: scopeFacts(
-      reminders,
-      (r) => r.scope,
-      (group) => plural(group.length, 'open alert'),
-    ),
+    facts: [
+      ...noRouteFacts(reminders),
+      ...scopeFacts(
+        reminders,
+        (r) => r.scope,
+        (group) => plural(group.length, 'open alert'),
+      ),
+    ],
     lines: shown.map(
       (r) =>
         `${hostText(r.task)} · ${r.task.backupName || '—'} · ${r.alertStatus} since ${utcTime(r.alertAt)} (reminder ${r.n})`,
@@ -367,6 +388,8 @@ const NOTICE_TONE: Readonly<Record<NoticeKind, Tone>> = {
   'records-rejected': 'warning',
   'destination-failing': 'warning',
   'destination-recovered': 'resolved',
+  'destination-degraded': 'warning',
+  'no-route': 'warning',
 };
 
 /** Tone of a notice kind. */

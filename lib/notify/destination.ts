@@ -55,6 +55,11 @@ export interface Destination {
   /** True when this destination should get `message` (routing: statuses, hosts, backups, enterprise projects). */
   accepts(message: Message): boolean;
   /**
+   * Present only on the fallback destination (`fallback: true`): whether its channel takes `message`
+   * when no destination's routing matched it (its own routing aside).
+   */
+  takesUnrouted?(message: Message): boolean;
+  /**
    * When quiet hours hold `message` for this destination, the epoch ms they end (the outbox records
    * the delivery `held` until then); undefined = send now. Absent on destinations never held
    * (PagerDuty, webhook, SMN) and on chat destinations without quiet hours.

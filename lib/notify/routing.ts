@@ -1,6 +1,7 @@
 // Which messages a destination gets (statuses, host/backup globs, enterprise projects) and when quiet
 // hours hold chat messages: pure decisions, the clock passed in.
 import picomatch from 'picomatch';
+import { GLOB_OPTIONS } from '../config/rules';
 import type { GlobFilter, Routing } from '../config/types';
 import type { Message, Task } from '../model';
 import type { DestinationType } from './destination';
@@ -8,10 +9,13 @@ import type { DestinationType } from './destination';
 /** Matches a name against a GlobFilter: any `include` (all when empty) and no `exclude`. */
 export type NameMatcher = (name: string) => boolean;
 
-/** Compiles `filter` once (picomatch; `*` does not cross `/`, dot-names included, case-sensitive). */
+/**
+ * Compiles `filter` once (picomatch; `*` does not cross `/`, dot-names included, case-insensitive
+ * like silences: `db-*` matches `DB-01`).
+ */
 export function compileGlobFilter(filter: GlobFilter | undefined): NameMatcher {
   if (!filter) return () => true;
-  const options = { dot: true };
+  const options = { ...GLOB_OPTIONS, dot: true, nocase: true };
   const include = filter.include.length > 0 ? picomatch(filter.include, options) : () => true;
   const exclude = filter.exclude.length > 0 ? picomatch(filter.exclude, options) : () => false;
   return (name) => include(name) && !exclude(name);

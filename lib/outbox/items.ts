@@ -1,26 +1,35 @@
-// How the outbox lies in the table. One partition per namespace (`keys.outbox`):
+// How the outbox lies in the table (its keys and prefixes are lib/state/layout.ts's). One partition
+// per namespace (`PK.outbox`):
 // - `M#{id}`: a message (`message` JSON, `kind`, `recordedAt`, `ttl`) with one attribute per
 //   destination, `delivery#{destination}` = DeliveryState JSON, so destinations never overwrite
 //   each other. While any delivery is pending or held it sits in the sparse due index
 //   (`g1pk` = `keys.outboxDue`, `g1sk` = `{earliest nextAt, 16 digits}#{id}`): a run reads only
 //   what is due (`g1sk` < the bound of now), never the whole outbox.
-// - `D#{destination}`: a destination failing permanently (kept until a 2xx); also in the due index,
+// - `H#{destination}`: a destination failing permanently (kept until a 2xx); also in the due index,
 //   sorted before every message, so the one Query of a run also says which destinations are failing.
+// - `R#{destination}`: a destination answering only retryable failures (`since` its first one with no
+//   2xx after it; kept until a 2xx); in the due index like `D#`, so the same Query says which are
+//   degraded.
+// - `U#{YYYY-MM-DD}`: alerts of that UTC day that matched no destination's routing (count, the last).
 // - `L#deliver`: the lease of the one deliverer (`owner`, `until`).
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DeliveryState, Message } from '../model';
+import { ATTRIBUTE, SK } from '../state/layout';
 import type { Item } from '../state/table-client';
 import { earliestDue, type PlannedRecord } from './plan';
-import type { DestinationHealth } from './types';
+import type { DestinationDelay, DestinationHealth, UnroutedDay } from './types';
 
-export const MESSAGE_PREFIX = 'M#';
-export const HEALTH_PREFIX = 'D#';
-export const LEASE_SK = 'L#deliver';
-export const DELIVERY_PREFIX = 'delivery#';
+export const MESSAGE_PREFIX = SK.outboxMessagePrefix;
+export const HEALTH_PREFIX = SK.destinationHealthPrefix;
+export const STREAK_PREFIX = SK.destinationStreakPrefix;
+export const UNROUTED_PREFIX = SK.unroutedDayPrefix;
+export const LEASE_SK = SK.lease;
+export const DELIVERY_PREFIX = ATTRIBUTE.delivery;
 
 const DUE_DIGITS = 16;
-/** Health items sort before any message in the due index (and are always "due"). */
+/** Health and streak items sort before any message in the due index (and are always "due"). */
 const HEALTH_DUE_PREFIX = `${'0'.repeat(DUE_DIGITS)}#${HEALTH_PREFIX}`;
+const STREAK_DUE_PREFIX = `${'0'.repeat(DUE_DIGITS)}#${STREAK_PREFIX}`;
 
 /** A message as a run holds it: the record, and the delivery JSON the table is known to hold. */
 export interface StoredRecord extends PlannedRecord {
@@ -35,6 +44,12 @@ export interface StoredRecord extends PlannedRecord {
 /** A destination's health item. */
 export interface HealthRow extends DestinationHealth {
   /** The destination-failing notice of this streak was enqueued. */
+  noticed: boolean;
+}
+
+/** A destination's retry streak item. */
+export interface StreakRow extends Omit<DestinationDelay, 'degraded'> {
+  /** The destination-degraded notice of this streak was enqueued. */
   noticed: boolean;
 }
 
@@ -97,6 +112,40 @@ export function messageIdOf(item: Item): string | undefined {
 
 export function isHealthItem(item: Item): boolean {
   return str(item.sk).startsWith(HEALTH_PREFIX);
+}
+
+export function isStreakItem(item: Item): boolean {
+  return str(item.sk).startsWith(STREAK_PREFIX);
+}
+
+export function streakKey(pk: string, destination: string): Item {
+  return { pk: { S: pk }, sk: { S: STREAK_PREFIX + destination } };
+}
+
+export function streakDueSortKey(destination: string): string {
+  return STREAK_DUE_PREFIX + destination;
+}
+
+export function fromStreakItem(item: Item): StreakRow {
+  return {
+    destination: str(item.sk).slice(STREAK_PREFIX.length),
+    since: num(item.since),
+    lastError: str(item.lastError),
+    noticed: item.noticed?.BOOL === true,
+  };
+}
+
+export function unroutedKey(pk: string, day: string): Item {
+  return { pk: { S: pk }, sk: { S: UNROUTED_PREFIX + day } };
+}
+
+export function fromUnroutedItem(item: Item): UnroutedDay {
+  return {
+    day: str(item.sk).slice(UNROUTED_PREFIX.length),
+    alerts: num(item.alerts),
+    lastAt: num(item.lastAt),
+    last: str(item.last),
+  };
 }
 
 export function healthKey(pk: string, destination: string): Item {

@@ -28,28 +28,46 @@ export const UNCONFIGURED_RECHECK_MS = HOUR_MS;
 /** Decides when `destination` must not get `message` before a time (quiet hours); undefined = now. */
 export type HoldUntil = (destination: Destination, message: Message, now: number) => number | undefined;
 
+/** How a new message found its destinations. */
+export type RouteVia =
+  /** Destinations' routing matched (or the message is a notice or a summary, which go everywhere they may). */
+  | 'routing'
+  /** An alert or follow-up no routing matched: the fallback destination takes it. */
+  | 'fallback'
+  /** An alert or follow-up no routing matched and no fallback destination takes: it reaches no one. */
+  | 'no-route';
+
 /**
  * The deliveries of a new message: one per destination that accepts it and is not in its
- * `skipDestinations`, `pending` now or `held` until `holdUntil` says. A message no destination
- * accepts gets none (it is still recorded: the record is what stops the same alert twice).
+ * `skipDestinations`, `pending` now or `held` until `holdUntil` says. An alert, resolved message or
+ * reminder that no destination accepts goes to the fallback destination when there is one that takes
+ * it (`via: 'fallback'`), else nowhere (`via: 'no-route'`). A message without deliveries is still
+ * recorded: the record is what stops the same alert twice.
  */
 export function route(
   message: Message,
   destinations: readonly Destination[],
   now: number,
   holdUntil?: HoldUntil,
-): Record<string, DeliveryState> {
+): { deliveries: Record<string, DeliveryState>; via: RouteVia } {
   const skip = new Set(message.kind === 'notice' ? (message.skipDestinations ?? []) : []);
   const deliveries: Record<string, DeliveryState> = {};
-  for (const destination of destinations) {
-    if (skip.has(destination.id) || !destination.accepts(message)) continue;
+  const deliver = (destination: Destination): void => {
     const until = holdUntil?.(destination, message, now);
     deliveries[destination.id] =
       until !== undefined && until > now
         ? { state: 'held', attempts: 0, nextAt: until, dueSince: until }
         : { state: 'pending', attempts: 0, nextAt: 0, dueSince: now };
+  };
+  for (const destination of destinations) {
+    if (!skip.has(destination.id) && destination.accepts(message)) deliver(destination);
   }
-  return deliveries;
+  const routable = message.kind === 'alert' || message.kind === 'resolved' || message.kind === 'reminder';
+  if (!routable || Object.keys(deliveries).length > 0) return { deliveries, via: 'routing' };
+  const fallback = destinations.find((d) => d.takesUnrouted?.(message));
+  if (!fallback) return { deliveries, via: 'no-route' };
+  deliver(fallback);
+  return { deliveries, via: 'fallback' };
 }
 
 /** What a run does with one delivery, and why. */

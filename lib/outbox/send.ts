@@ -57,6 +57,8 @@ export interface DestinationRun {
   failing?: HealthRow;
   /** Alerts of this run's batches it did not get because of the refusal. */
   undeliveredAlerts: number;
+  /** The last retryable failure of this round (429, 5xx, network), until the outbox records the streak. */
+  retryError?: string;
 }
 
 export function newDestinationRun(destination: Destination): DestinationRun {
@@ -171,6 +173,7 @@ export async function sendRound(
     );
     tally(ctx.summary, outcome, covered.length);
     logOutcome(ctx.log, destination, outcome, covered);
+    if (outcome.kind === 'retryable') run.retryError = outcome.error;
     if (!recorded || halts) {
       // A halting answer stops the destination for this run (do not hammer it); so does a failed
       // write: sending on while outcomes cannot be recorded would repeat every one of them later.

@@ -16,19 +16,29 @@ import {
   dueUpperBound,
   fromHealthItem,
   fromMessageItem,
+  fromStreakItem,
+  fromUnroutedItem,
   healthDueSortKey,
   healthKey,
   HEALTH_PREFIX,
   isHealthItem,
+  isStreakItem,
   LEASE_SK,
   messageIdOf,
   messageKey,
+  streakDueSortKey,
+  streakKey,
+  STREAK_PREFIX,
   toMessageItem,
+  unroutedKey,
+  UNROUTED_PREFIX,
   type HealthRow,
   type StoredRecord,
+  type StreakRow,
 } from './items';
 import { earliestDue } from './plan';
 import type { DeliveryState } from '../model';
+import type { UnroutedDay } from './types';
 
 /** What a delivery write did to the message's place in the due index. */
 export type SaveResult =
@@ -42,8 +52,8 @@ export type SaveResult =
 export interface OutboxStore {
   /** Records a message unless one with its id exists; true when this call created it. */
   putMessage(record: StoredRecord, ttl: number): Promise<boolean>;
-  /** Ids of messages due at `now` (by the index, which may lag) and every failing destination. */
-  queryDue(now: number): Promise<{ ids: string[]; health: HealthRow[] }>;
+  /** Ids of messages due at `now` (by the index, which may lag), every failing destination and every retry streak. */
+  queryDue(now: number): Promise<{ ids: string[]; health: HealthRow[]; streaks: StreakRow[] }>;
   /** Every message with a delivery pending or held, due or not (eventually consistent). */
   queryIndex(): Promise<StoredRecord[]>;
   /** Reads messages by id; missing ids are absent; no order. */
@@ -76,6 +86,21 @@ export interface OutboxStore {
   clearHealth(destination: string, failingSince: number): Promise<boolean>;
   /** Failing destinations, strongly consistent (one Query). */
   readHealth(): Promise<HealthRow[]>;
+  /**
+   * Records a retryable failure of `destination`: a streak starts at `now` unless one runs, and its
+   * last error is `error`; returns the streak.
+   */
+  markRetrying(destination: string, now: number, error: string, ttl: number): Promise<StreakRow>;
+  /** Notes that the destination-degraded notice of the current streak is enqueued. */
+  markStreakNoticed(destination: string): Promise<void>;
+  /** Ends the streak that began at `since`; false if it was already ended (or another began). */
+  clearStreak(destination: string, since: number): Promise<boolean>;
+  /** Retry streaks, strongly consistent (one Query). */
+  readStreaks(): Promise<StreakRow[]>;
+  /** Adds `alerts` to the unrouted count of UTC `day`, `last` describing the latest (at `at`). */
+  countUnrouted(day: string, alerts: number, at: number, last: string, ttl: number): Promise<void>;
+  /** The unrouted counts of every day still kept, strongly consistent (one Query). */
+  readUnrouted(): Promise<UnroutedDay[]>;
 }
 
 /** The outbox's requests for one namespace of the table. */
@@ -201,12 +226,14 @@ export function createOutboxStore(table: TableClient, namespace: string): Outbox
       });
       const ids: string[] = [];
       const health: HealthRow[] = [];
+      const streaks: StreakRow[] = [];
       for (const item of items) {
         const id = messageIdOf(item);
         if (id !== undefined) ids.push(id);
         else if (isHealthItem(item)) health.push(fromHealthItem(item));
+        else if (isStreakItem(item)) streaks.push(fromStreakItem(item));
       }
-      return { ids, health };
+      return { ids, health, streaks };
     },
 
     async queryIndex() {
@@ -319,60 +346,132 @@ export function createOutboxStore(table: TableClient, namespace: string): Outbox
     },
 
     async markFailing(destination, now, error, undelivered, ttl) {
-      const attributes = await update(
-        healthKey(pk, destination),
-        'SET failingSince = if_not_exists(failingSince, :now), lastError = :error, g1pk = :gpk, g1sk = :gsk, #ttl = :ttl ADD undelivered :n',
-        {
-          names: { '#ttl': 'ttl' },
-          values: {
-            ':now': { N: String(now) },
-            ':error': { S: error.slice(0, 1000) },
-            ':gpk': { S: duePk },
-            ':gsk': { S: healthDueSortKey(destination) },
-            ':ttl': { N: String(ttl) },
-            ':n': { N: String(undelivered) },
-          },
-          returnNew: true,
-        },
-      );
-      return fromHealthItem(attributes ?? healthKey(pk, destination));
+      const key = healthKey(pk, destination);
+      const attributes = await continueStreak(key, 'failingSince', healthDueSortKey(destination), {
+        now,
+        error,
+        ttl,
+        undelivered,
+      });
+      return fromHealthItem(attributes ?? key);
     },
 
     async markNoticed(destination) {
-      await table.conditionally(() =>
-        update(healthKey(pk, destination), 'SET noticed = :yes', {
-          condition: 'attribute_exists(failingSince)',
-          values: { ':yes': { BOOL: true } },
-        }),
-      );
+      await noteNoticed(healthKey(pk, destination), 'failingSince');
     },
 
     async clearHealth(destination, failingSince) {
-      return table.conditionally(() =>
-        table.send('DeleteItem', 'write', (c) =>
-          c.send(
-            new DeleteItemCommand({
-              TableName: tableName,
-              Key: healthKey(pk, destination),
-              ConditionExpression: 'failingSince = :since',
-              ExpressionAttributeValues: { ':since': { N: String(failingSince) } },
-              ReturnConsumedCapacity: 'TOTAL',
-            }),
-          ),
-        ),
-      );
+      return endStreak(healthKey(pk, destination), 'failingSince', failingSince);
     },
 
     async readHealth() {
-      const items = await query({
-        index: false,
-        consistent: true,
-        condition: 'pk = :pk AND begins_with(sk, :prefix)',
-        values: { ':pk': { S: pk }, ':prefix': { S: HEALTH_PREFIX } },
+      return (await prefixed(HEALTH_PREFIX)).map(fromHealthItem);
+    },
+
+    async markRetrying(destination, now, error, ttl) {
+      const key = streakKey(pk, destination);
+      const attributes = await continueStreak(key, 'since', streakDueSortKey(destination), {
+        now,
+        error,
+        ttl,
       });
-      return items.map(fromHealthItem);
+      return fromStreakItem(attributes ?? key);
+    },
+
+    async markStreakNoticed(destination) {
+      await noteNoticed(streakKey(pk, destination), 'since');
+    },
+
+    async clearStreak(destination, since) {
+      return endStreak(streakKey(pk, destination), 'since', since);
+    },
+
+    async readStreaks() {
+      return (await prefixed(STREAK_PREFIX)).map(fromStreakItem);
+    },
+
+    async countUnrouted(day, alerts, at, last, ttl) {
+      await update(unroutedKey(pk, day), 'ADD alerts :n SET lastAt = :at, #last = :last, #ttl = :ttl', {
+        names: { '#last': 'last', '#ttl': 'ttl' },
+        values: {
+          ':n': { N: String(alerts) },
+          ':at': { N: String(at) },
+          ':last': { S: last.slice(0, 500) },
+          ':ttl': { N: String(ttl) },
+        },
+      });
+    },
+
+    async readUnrouted() {
+      return (await prefixed(UNROUTED_PREFIX)).map(fromUnroutedItem);
     },
   };
+
+  /**
+   * Starts the streak of a health or streak item at `now` unless one runs, notes the last error (and
+   * adds to `undelivered` when given), keeps it in the due index; returns the item as written.
+   */
+  function continueStreak(
+    key: Item,
+    sinceAttribute: 'failingSince' | 'since',
+    dueKey: string,
+    fields: { now: number; error: string; ttl: number; undelivered?: number },
+  ): Promise<Item | undefined> {
+    const counted = fields.undelivered !== undefined;
+    return update(
+      key,
+      `SET ${sinceAttribute} = if_not_exists(${sinceAttribute}, :now), lastError = :error, g1pk = :gpk, g1sk = :gsk, #ttl = :ttl${counted ? ' ADD undelivered :n' : ''}`,
+      {
+        names: { '#ttl': 'ttl' },
+        values: {
+          ':now': { N: String(fields.now) },
+          ':error': { S: fields.error.slice(0, 1000) },
+          ':gpk': { S: duePk },
+          ':gsk': { S: dueKey },
+          ':ttl': { N: String(fields.ttl) },
+          ...(counted ? { ':n': { N: String(fields.undelivered) } } : {}),
+        },
+        returnNew: true,
+      },
+    );
+  }
+
+  /** Notes on a health or streak item that its notice is enqueued (unless the streak ended meanwhile). */
+  async function noteNoticed(key: Item, sinceAttribute: 'failingSince' | 'since'): Promise<void> {
+    await table.conditionally(() =>
+      update(key, 'SET noticed = :yes', {
+        condition: `attribute_exists(${sinceAttribute})`,
+        values: { ':yes': { BOOL: true } },
+      }),
+    );
+  }
+
+  /** Deletes a health or streak item if it is still the streak that began at `since`. */
+  function endStreak(key: Item, sinceAttribute: 'failingSince' | 'since', since: number): Promise<boolean> {
+    return table.conditionally(() =>
+      table.send('DeleteItem', 'write', (c) =>
+        c.send(
+          new DeleteItemCommand({
+            TableName: tableName,
+            Key: key,
+            ConditionExpression: `${sinceAttribute} = :since`,
+            ExpressionAttributeValues: { ':since': { N: String(since) } },
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
+      ),
+    );
+  }
+
+  /** Every item of the partition whose sort key starts with `prefix`, strongly consistent. */
+  function prefixed(prefix: string): Promise<Item[]> {
+    return query({
+      index: false,
+      consistent: true,
+      condition: 'pk = :pk AND begins_with(sk, :prefix)',
+      values: { ':pk': { S: pk }, ':prefix': { S: prefix } },
+    });
+  }
 }
 
 /** The lease item outlives its last `until` by a day, then TTL removes it. */

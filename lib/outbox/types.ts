@@ -29,6 +29,19 @@ export interface DeliverySummary {
   stoppedEarly: boolean;
   /** Destination ids failing permanently now (this run or since an earlier one, until a 2xx). */
   destinationsFailing: string[];
+  /**
+   * Destination ids degraded now: only retryable failures and no 2xx for `degradedAfterMs` (until a
+   * 2xx); a destination failing permanently is listed there instead.
+   */
+  destinationsDegraded: string[];
+  /** Every configured destination is degraded or failing permanently: nothing reaches anyone. */
+  allDestinationsDown: boolean;
+  /**
+   * Alerts this outbox recorded since its previous run that matched no destination's routing and
+   * went to no one (there is no `fallback` destination): each was logged, and a notice told every
+   * destination (once a UTC day).
+   */
+  unrouted: number;
 }
 
 /** A message as the outbox holds it. */
@@ -50,13 +63,38 @@ export interface DestinationHealth {
   undelivered: number;
 }
 
+/** A destination answering only retryable failures (429, 5xx, network) since `since`, with no 2xx after. */
+export interface DestinationDelay {
+  destination: string;
+  /** First retryable failure with no 2xx after it, epoch ms. */
+  since: number;
+  lastError: string;
+  /** The streak is at least `degradedAfterMs` long: the other destinations were told. */
+  degraded: boolean;
+}
+
+/** Alerts of one UTC day that matched no destination's routing and went to no one. */
+export interface UnroutedDay {
+  /** `YYYY-MM-DD` (UTC). */
+  day: string;
+  alerts: number;
+  /** When the last one was recorded, epoch ms. */
+  lastAt: number;
+  /** The last one in words (`failed web-01 backup nightly in cn-north-4/p/0`; API text, not escaped). */
+  last: string;
+}
+
 export interface Outbox {
   /**
    * Records each message not recorded before (conditional put by id, bounded parallelism); a
    * message gets a `pending` delivery for each destination that `accepts` it, or `held` until
-   * `holdUntil` when quiet hours apply. Returns the ids newly recorded and those that already were
-   * (another poll, or an earlier run that crashed after recording). Throws StateError on DynamoDB
-   * failure (nothing is half-recorded: a message either exists or not).
+   * `holdUntil` when quiet hours apply. An alert (or follow-up) no destination's routing matched goes
+   * to the fallback destination marked `noRoute`; without one, an alert is logged, counted per UTC
+   * day and told to every destination once a day (the notice is recorded before the alert, so it is
+   * never lost; a crash between the alert and its count may leave the count one short). Returns
+   * the ids newly recorded and those that already were (another poll, or an earlier run that
+   * crashed after recording). Throws StateError on DynamoDB failure (nothing is half-recorded: a
+   * message either exists or not).
    */
   enqueue(messages: readonly Message[]): Promise<{ created: string[]; existing: string[] }>;
   /**
@@ -69,6 +107,10 @@ export interface Outbox {
   deliver(deadline: number, context?: { listsIncomplete?: boolean }): Promise<DeliverySummary>;
   /** Destinations failing permanently now (for `status` and the CLI's exit code). */
   failingDestinations(): Promise<DestinationHealth[]>;
+  /** Destinations answering only retryable failures now, degraded or not yet (for `status`). */
+  delayedDestinations(): Promise<DestinationDelay[]>;
+  /** Alerts that went to no one, per UTC day, for today and yesterday (for `status`). */
+  unroutedAlerts(): Promise<UnroutedDay[]>;
   /** Pending/held deliveries per destination id (for `status`). */
   pendingByDestination(): Promise<Record<string, number>>;
   /** Reads recorded messages by id (strongly consistent); missing ids are absent. */

@@ -328,6 +328,9 @@ export function mergeDelivery(run: PollRun, d: Awaited<ReturnType<PollRun['effec
   into.leaseBusy = d.leaseBusy;
   into.stoppedEarly = d.stoppedEarly;
   into.destinationsFailing = d.destinationsFailing;
+  into.destinationsDegraded = d.destinationsDegraded;
+  into.allDestinationsDown = d.allDestinationsDown;
+  into.unrouted += d.unrouted;
 }
 
 /** Attempts one call of `sr` may make: one for a scope that failed lately, else up to its share of the poll's calls. */

@@ -2,16 +2,23 @@
 // container), a sliding window of reserved call slots written with optimistic, conditional puts
 // (no transactions). Slots are reserved a few at a time, so a steady poll costs about one DynamoDB
 // request per HSS call or less; a reserved slot that goes unused is wasted budget, which is safe.
+// Writers' clocks may disagree (a laptop 20 minutes fast doing a dry run): every writer stamps its
+// own clock in the item, each reader learns how far each writer's clock is from its own and reads
+// that writer's slots and penalty in its own clock (sliding-window.ts), a stamp from a clock
+// running ahead counts at most one window from now, and a writer keeps its own recent calls in the
+// item even if another writer's clock made them look old.
 import { createHash, randomUUID } from 'node:crypto';
-import {
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { HssAuth } from '../config/types';
 import type { CallBudget } from '../hss/pages';
-import { earliestStart, RATE_WINDOW_MS } from '../hss/sliding-window';
+import {
+  earliestStart,
+  inOurClock,
+  latestInOurClock,
+  observeClock,
+  RATE_WINDOW_MS,
+  type ClockOffset,
+} from '../hss/sliding-window';
 import type { Clock, Sleep } from '../log';
 import { RETENTION, ttlAfter } from '../retention';
 import { StateError } from './errors';
@@ -59,12 +66,17 @@ export function budgetHash(name: string, auth: HssAuth): string {
   return createHash('sha256').update(auth.ak).digest('hex');
 }
 
-/** The shared item as read: version, slots (id -> latest start, or the actual start once used), penalty. */
+/** The shared item as read; every time in it is in the clock of the writer that stamped it. */
 interface Shared {
   exists: boolean;
   version: number;
+  /** `{owner}.{n}` -> latest start of a reserved slot, or its actual start once used. */
   slots: Map<string, number>;
+  /** Owner -> its clock when it last wrote the item. */
+  clocks: Map<string, number>;
+  /** End of the longest penalty, in the clock of `blockedBy`. */
   blockedUntil: number;
+  blockedBy?: string;
 }
 
 /** A slot this instance reserved: usable from `from` to `until` (epoch ms). */
@@ -81,10 +93,14 @@ interface CredentialState {
   cached?: Shared;
   /** Reserved slots not yet used, earliest first. */
   mine: Slot[];
-  /** Own slots to rewrite on the next write: used (actual start) or given up (null = delete). */
-  rewrites: Map<string, number | null>;
-  /** Latest penalty this instance knows of. */
+  /** Own slots used (id -> actual start) less than a window ago: written back on every write. */
+  used: Map<string, number>;
+  /** Latest penalty this instance knows of, in its own clock. */
   blockedUntil: number;
+  /** What this instance knows of each other writer's clock. */
+  clocks: Map<string, ClockOffset>;
+  /** The writers' clock stamps at the last read, and this instance's clock when that read began. */
+  lastRead?: { at: number; clocks: Map<string, number> };
   /** Serialises this instance's reads and writes for the credential (never held while sleeping). */
   lock: Promise<unknown>;
 }
@@ -93,9 +109,14 @@ interface CredentialState {
  * A CallBudget kept in the state table and shared by every container, invocation and stack that
  * uses the same HSS user: at most `ratePerMinute` call starts in any `windowMs + marginMs`. A slot
  * reserved by one instance counts for the others at its latest start until its owner writes again
- * (then at its actual start, or not at all if it was never used). Known race: a slot already
- * reserved when another instance records a penalty may still be used (at most `batchSize - 1`
- * calls, within `slackMs`). Throws StateError when DynamoDB fails or stays contended.
+ * (then at its actual start, or not at all if it was never used). Writers whose clocks disagree
+ * (by minutes) neither starve nor overrun each other once each has read a write of the other; a
+ * writer's slots and penalty count for the others at most one window from their now. Known races:
+ * a slot already reserved when another instance records a penalty may still be used (at most
+ * `batchSize - 1` calls, within `slackMs`); a writer whose clock is behind is counted at face value
+ * (too early) by an instance that has not yet seen it write twice. `nextSlot` says when the next
+ * call may start: a poll is starved while that is past its deadline. Throws StateError when
+ * DynamoDB fails or stays contended.
  */
 export function createTableBudget(options: TableBudgetOptions): CallBudget {
   const { table, credentials, ratePerMinute: rate, clock, sleep } = options;
@@ -121,8 +142,9 @@ export function createTableBudget(options: TableBudgetOptions): CallBudget {
     state = {
       pk: keys.budget(budgetHash(credential, auth)),
       mine: [],
-      rewrites: new Map(),
+      used: new Map(),
       blockedUntil: -Infinity,
+      clocks: new Map(),
       lock: Promise.resolve(),
     };
     states.set(credential, state);
@@ -135,16 +157,16 @@ export function createTableBudget(options: TableBudgetOptions): CallBudget {
     return run;
   }
 
-  /** Drops own slots that can no longer be used (expired, or inside a penalty), to be deleted on the next write. */
+  /** Drops own slots that can no longer be used (expired, or inside a penalty) and calls a window old: the next write leaves them out. */
   function dropUnusable(state: CredentialState, now: number): void {
-    state.mine = state.mine.filter((slot) => {
-      const usable = slot.claimed || (slot.until >= now && slot.from >= state.blockedUntil);
-      if (!usable) state.rewrites.set(slot.id, null);
-      return usable;
-    });
+    state.mine = state.mine.filter(
+      (slot) => slot.claimed || (slot.until >= now && slot.from >= state.blockedUntil),
+    );
+    for (const [id, at] of state.used) if (at <= now - windowMs) state.used.delete(id);
   }
 
   async function read(state: CredentialState): Promise<Shared> {
+    const started = clock();
     const out = await table.send('GetItem', 'read', (c) =>
       c.send(
         new GetItemCommand({
@@ -155,18 +177,106 @@ export function createTableBudget(options: TableBudgetOptions): CallBudget {
         }),
       ),
     );
-    return decode(out.Item);
+    const shared = decode(out.Item);
+    learnClocks(state, shared, started, clock());
+    return shared;
   }
 
-  /** The shared slots with this instance's rewrites applied and the ones out of the window dropped. */
-  function merged(shared: Shared, state: CredentialState, now: number): Map<string, number> {
-    const slots = new Map(shared.slots);
-    for (const [id, at] of state.rewrites) {
-      if (at === null) slots.delete(id);
-      else if (slots.has(id)) slots.set(id, at);
+  /** What one read says of every other writer's clock (see observeClock). */
+  function learnClocks(state: CredentialState, shared: Shared, started: number, answered: number): void {
+    const before = state.lastRead;
+    for (const [writer, stamp] of shared.clocks) {
+      if (writer === owner) continue;
+      const isNew = before !== undefined && before.clocks.get(writer) !== stamp;
+      state.clocks.set(
+        writer,
+        observeClock(state.clocks.get(writer), stamp, answered, isNew ? before.at : undefined),
+      );
     }
-    for (const [id, at] of slots) if (at <= now - windowMs) slots.delete(id);
+    state.lastRead = { at: started, clocks: new Map(shared.clocks) };
+  }
+
+  /**
+   * The slots to write, each in its writer's clock: another writer's until it is a window old even
+   * at the latest time it may stand for; this instance's own from memory (its calls of the last
+   * window and its reserved slots), so none is lost to another writer's idea of the time.
+   */
+  function merged(shared: Shared, state: CredentialState, now: number): Map<string, number> {
+    const slots = new Map<string, number>();
+    for (const [id, at] of shared.slots) {
+      const writer = ownerOf(id);
+      if (writer === owner || latestInOurClock(at, state.clocks.get(writer)) <= now - windowMs) continue;
+      slots.set(id, at);
+    }
+    for (const [id, at] of state.used) slots.set(id, at);
+    for (const slot of state.mine) slots.set(slot.id, slot.until);
     return slots;
+  }
+
+  /** The slots of `slots` as this instance counts them: in its own clock, ascending. */
+  function booked(slots: ReadonlyMap<string, number>, state: CredentialState, now: number): number[] {
+    return [...slots]
+      .map(([id, at]) => {
+        const writer = ownerOf(id);
+        return writer === owner ? at : inOurClock(at, state.clocks.get(writer), now, windowMs);
+      })
+      .sort((a, b) => a - b);
+  }
+
+  /** The shared penalty's end in this instance's clock (-Infinity when there is none). */
+  function sharedPenalty(shared: Shared, state: CredentialState, now: number): number {
+    return shared.blockedBy === undefined || shared.blockedBy === owner
+      ? shared.blockedUntil
+      : inOurClock(shared.blockedUntil, state.clocks.get(shared.blockedBy), now, windowMs);
+  }
+
+  /** The end of the longest penalty this instance knows of, in its clock. */
+  function penaltyEnd(shared: Shared, state: CredentialState, now: number): number {
+    return Math.max(state.blockedUntil, sharedPenalty(shared, state, now));
+  }
+
+  /** The item as this instance writes it at `now`: its clock stamped, clocks of writers gone dropped. */
+  function next(shared: Shared, slots: Map<string, number>, now: number, penalty?: number): Shared {
+    const blockedBy = penalty !== undefined ? owner : shared.blockedBy;
+    const writers = new Set([...slots.keys()].map(ownerOf));
+    if (blockedBy !== undefined) writers.add(blockedBy);
+    const clocks = new Map([...shared.clocks].filter(([writer]) => writers.has(writer)));
+    clocks.set(owner, now);
+    return {
+      exists: true,
+      version: shared.version + 1,
+      slots,
+      clocks,
+      blockedUntil: penalty ?? shared.blockedUntil,
+      ...(blockedBy !== undefined ? { blockedBy } : {}),
+    };
+  }
+
+  /** Writes `item` if the table still holds `shared` (its version); false when another writer was first. */
+  function put(state: CredentialState, shared: Shared, item: Shared, now: number): Promise<boolean> {
+    return table.conditionally(() =>
+      table.send('PutItem', 'write', (c) =>
+        c.send(
+          new PutItemCommand({
+            TableName: table.tableName,
+            Item: encode(state.pk, item, ttlOf(item, now)),
+            ConditionExpression: shared.exists ? '#v = :v' : 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: shared.exists ? { '#v': 'v' } : { '#pk': KEY.pk },
+            ...(shared.exists ? { ExpressionAttributeValues: { ':v': { N: String(shared.version) } } } : {}),
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
+      ),
+    );
+  }
+
+  function contended(): StateError {
+    return new StateError(
+      `DynamoDB PutItem on table ${table.tableName} for the HSS call budget lost ${maxWriteAttempts} conditional writes in a row to other pollers`,
+      'PutItem',
+      'ConditionalCheckFailedException',
+      true,
+    );
   }
 
   /** Reserves up to batchSize slots (the first claimed for the caller); 'late' when none starts by latestStart. */
@@ -174,63 +284,35 @@ export function createTableBudget(options: TableBudgetOptions): CallBudget {
     for (let attempt = 1; attempt <= maxWriteAttempts; attempt++) {
       const shared = state.cached ?? (await read(state));
       const now = clock();
-      const blockedUntil = Math.max(shared.blockedUntil, state.blockedUntil);
+      const blockedUntil = penaltyEnd(shared, state, now);
       state.blockedUntil = blockedUntil;
       const slots = merged(shared, state, now);
-      const booked = [...slots.values()].sort((a, b) => a - b);
+      const times = booked(slots, state, now);
       const fresh: Slot[] = [];
       for (let i = 0; i < batchSize; i++) {
-        const from = earliestStart(booked, now, blockedUntil, rate, windowMs);
+        const from = earliestStart(times, now, blockedUntil, rate, windowMs);
         // Later slots of a batch only when they are usable soon after the first.
         if (from > latestStart || (fresh.length > 0 && from > fresh[0]!.from + slackMs)) break;
         const slot = { id: `${owner}.${++seq}`, from, until: from + slackMs, claimed: false };
         fresh.push(slot);
-        booked.push(slot.until);
-        booked.sort((a, b) => a - b);
+        times.push(slot.until);
+        times.sort((a, b) => a - b);
         slots.set(slot.id, slot.until);
       }
       if (fresh.length === 0) return 'late';
-      const applied = new Map(state.rewrites);
-      const next: Shared = {
-        exists: true,
-        version: shared.version + 1,
-        slots,
-        blockedUntil: shared.blockedUntil,
-      };
-      const written = await table.conditionally(() =>
-        table.send('PutItem', 'write', (c) =>
-          c.send(
-            new PutItemCommand({
-              TableName: table.tableName,
-              Item: encode(state.pk, next, ttlOf(next, now)),
-              ConditionExpression: shared.exists ? '#v = :v' : 'attribute_not_exists(#pk)',
-              ExpressionAttributeNames: shared.exists ? { '#v': 'v' } : { '#pk': KEY.pk },
-              ...(shared.exists
-                ? { ExpressionAttributeValues: { ':v': { N: String(shared.version) } } }
-                : {}),
-              ReturnConsumedCapacity: 'TOTAL',
-            }),
-          ),
-        ),
-      );
-      if (!written) {
+      const item = next(shared, slots, now);
+      if (!(await put(state, shared, item, now))) {
         // Someone else wrote first: read what they wrote and plan again.
         state.cached = undefined;
         continue;
       }
-      state.cached = next;
-      for (const [id, at] of applied) if (state.rewrites.get(id) === at) state.rewrites.delete(id);
+      state.cached = item;
       fresh[0]!.claimed = true;
       state.mine.push(...fresh);
       state.mine.sort((a, b) => a.from - b.from);
       return fresh[0]!;
     }
-    throw new StateError(
-      `DynamoDB PutItem on table ${table.tableName} for the HSS call budget lost ${maxWriteAttempts} conditional writes in a row to other pollers`,
-      'PutItem',
-      'ConditionalCheckFailedException',
-      true,
-    );
+    throw contended();
   }
 
   return {
@@ -253,11 +335,8 @@ export function createTableBudget(options: TableBudgetOptions): CallBudget {
         const startAt = clock();
         state.mine = state.mine.filter((s) => s !== slot);
         // Penalised while it slept, or the sleep overran the slot: give it up and take another.
-        if (slot.from < state.blockedUntil || startAt > slot.until) {
-          state.rewrites.set(slot.id, null);
-          continue;
-        }
-        state.rewrites.set(slot.id, startAt);
+        if (slot.from < state.blockedUntil || startAt > slot.until) continue;
+        state.used.set(slot.id, startAt);
         return true;
       }
     },
@@ -266,34 +345,23 @@ export function createTableBudget(options: TableBudgetOptions): CallBudget {
       if (!(Number.isFinite(ms) && ms > 0)) return;
       const state = stateOf(credential);
       await locked(state, async () => {
-        const now = clock();
-        const until = now + ms;
-        state.blockedUntil = Math.max(state.blockedUntil, until);
-        dropUnusable(state, now);
-        const out = await table.conditionally(() =>
-          table.send('UpdateItem', 'write', (c) =>
-            c.send(
-              new UpdateItemCommand({
-                TableName: table.tableName,
-                Key: { [KEY.pk]: { S: state.pk }, [KEY.sk]: { S: BUDGET_SK } },
-                // The version moves so that every other instance re-reads before its next reservation.
-                UpdateExpression: 'SET blockedUntil = :b, #v = if_not_exists(#v, :zero) + :one, #ttl = :ttl',
-                ConditionExpression: 'attribute_not_exists(blockedUntil) OR blockedUntil < :b',
-                ExpressionAttributeNames: { '#v': 'v', '#ttl': KEY.ttl },
-                ExpressionAttributeValues: {
-                  ':b': { N: String(until) },
-                  ':zero': { N: '0' },
-                  ':one': { N: '1' },
-                  ':ttl': { N: String(ttlAfter(until, RETENTION.budgetDays)) },
-                },
-                ReturnConsumedCapacity: 'TOTAL',
-              }),
-            ),
-          ),
-        );
-        // Either way the cached copy is stale (we or someone else wrote a longer penalty).
-        state.cached = undefined;
-        return out;
+        for (let attempt = 1; attempt <= maxWriteAttempts; attempt++) {
+          // Read fresh: the penalty must not lose to a longer one we have not seen, nor hide it.
+          const shared = await read(state);
+          const now = clock();
+          const until = now + ms;
+          state.blockedUntil = Math.max(state.blockedUntil, until);
+          dropUnusable(state, now);
+          // The longest penalty wins, compared in this instance's clock; the version moves so that
+          // every other instance re-reads before its next reservation.
+          if (sharedPenalty(shared, state, now) >= until) return;
+          const item = next(shared, merged(shared, state, now), now, until);
+          if (await put(state, shared, item, now)) {
+            state.cached = item;
+            return;
+          }
+        }
+        throw contended();
       });
     },
 
@@ -306,12 +374,23 @@ export function createTableBudget(options: TableBudgetOptions): CallBudget {
         if (free) return Math.max(free.from, now);
         const shared = state.cached ?? (await read(state));
         state.cached = shared;
-        state.blockedUntil = Math.max(state.blockedUntil, shared.blockedUntil);
-        const booked = [...merged(shared, state, now).values()].sort((a, b) => a - b);
-        return earliestStart(booked, now, state.blockedUntil, rate, windowMs);
+        state.blockedUntil = penaltyEnd(shared, state, now);
+        return earliestStart(
+          booked(merged(shared, state, now), state, now),
+          now,
+          state.blockedUntil,
+          rate,
+          windowMs,
+        );
       });
     },
   };
+}
+
+/** The writer of a slot id (`{owner}.{n}`). */
+function ownerOf(id: string): string {
+  const dot = id.lastIndexOf('.');
+  return dot < 0 ? id : id.slice(0, dot);
 }
 
 function ttlOf(shared: Shared, now: number): number {
@@ -319,30 +398,39 @@ function ttlOf(shared: Shared, now: number): number {
 }
 
 function encode(pk: string, shared: Shared, ttl: number): Item {
-  const slots: Record<string, AttributeValue> = {};
-  for (const [id, at] of shared.slots) slots[id] = { N: String(at) };
+  const numbers = (map: ReadonlyMap<string, number>): AttributeValue => ({
+    M: Object.fromEntries([...map].map(([k, n]) => [k, { N: String(n) }])),
+  });
   return {
     [KEY.pk]: { S: pk },
     [KEY.sk]: { S: BUDGET_SK },
     v: { N: String(shared.version) },
-    slots: { M: slots },
+    slots: numbers(shared.slots),
+    clocks: numbers(shared.clocks),
     ...(shared.blockedUntil > -Infinity ? { blockedUntil: { N: String(shared.blockedUntil) } } : {}),
+    ...(shared.blockedBy !== undefined ? { blockedBy: { S: shared.blockedBy } } : {}),
     [KEY.ttl]: { N: String(ttl) },
   };
 }
 
 function decode(item: Item | undefined): Shared {
-  if (item === undefined) return { exists: false, version: 0, slots: new Map(), blockedUntil: -Infinity };
-  const slots = new Map<string, number>();
-  for (const [id, value] of Object.entries(item.slots?.M ?? {})) {
-    const at = Number(value.N);
-    if (Number.isFinite(at)) slots.set(id, at);
-  }
+  if (item === undefined)
+    return { exists: false, version: 0, slots: new Map(), clocks: new Map(), blockedUntil: -Infinity };
+  const numbers = (value: AttributeValue | undefined): Map<string, number> => {
+    const map = new Map<string, number>();
+    for (const [k, v] of Object.entries(value?.M ?? {})) {
+      const n = Number(v.N);
+      if (Number.isFinite(n)) map.set(k, n);
+    }
+    return map;
+  };
   const blocked = Number(item.blockedUntil?.N);
   return {
     exists: true,
     version: Number(item.v?.N ?? 0),
-    slots,
+    slots: numbers(item.slots),
+    clocks: numbers(item.clocks),
     blockedUntil: Number.isFinite(blocked) ? blocked : -Infinity,
+    ...(item.blockedBy?.S !== undefined ? { blockedBy: item.blockedBy.S } : {}),
   };
 }

@@ -34,6 +34,8 @@ export const RETENTION = {
   digestDays: MAX_WINDOW_DAYS + 5,
   /** A task's detail item: the API's 30 days + 2 after it was last written. */
   taskDays: MAX_WINDOW_DAYS + 2,
+  /** Alerts of a UTC day that matched no route (status shows them): two days. */
+  unroutedDays: 2,
   /** A credential's call-budget item: a day after its last write or its throttle hold (it matters for a minute). */
   budgetDays: 1,
 } as const;
@@ -85,12 +87,22 @@ export const SK = {
   outboxMessagePrefix: 'M#',
   destinationHealth: (destination: string) => `H#${destination}`,
   destinationHealthPrefix: 'H#',
+  /** A destination answering only retryable failures (degraded once old enough). */
+  destinationStreakPrefix: 'R#',
+  /** Alerts of a UTC day that matched no destination's routing. */
+  unroutedDayPrefix: 'U#',
   lease: 'L#deliver',
   silence: (id: string) => `X#${id}`,
   silencePrefix: 'X#',
   swallowedAlert: (alertId: string) => `W#${alertId}`,
   swallowedPrefix: 'W#',
   budget: 'B',
+} as const;
+
+/** Attribute names shared by several modules. */
+export const ATTRIBUTE = {
+  /** `delivery#{destination}`: one delivery state per destination on an outbox message. */
+  delivery: 'delivery#',
 } as const;
 
 /** One kind of item, as the README's state table shows it. */
@@ -178,6 +190,22 @@ export const ITEMS: readonly ItemKind[] = [
     attributes: 'failing since, last error, undelivered count',
     index: 'while it is failing',
     kept: `${RETENTION.messageDays} d`,
+  },
+  {
+    item: 'destination retry streak',
+    pk: '`{ns}#O`',
+    sk: '`R#{destination}`',
+    attributes: 'since (first retryable failure with no 2xx after it), last error, noticed',
+    index: 'while it lasts (until a 2xx)',
+    kept: `${RETENTION.messageDays} d after its last failure`,
+  },
+  {
+    item: 'alerts no route matched, per UTC day',
+    pk: '`{ns}#O`',
+    sk: '`U#{YYYY-MM-DD}`',
+    attributes: 'count, the last alert',
+    index: 'never',
+    kept: `${RETENTION.unroutedDays} d`,
   },
   {
     item: 'delivery lease',

@@ -219,6 +219,19 @@ describe('the destinations file', () => {
     ]);
   });
 
+  it('marks the one fallback destination, which takes what no route matched', () => {
+    const path = file(
+      'fallback.yaml',
+      'destinations:\n  - { type: slack, name: web, url_param: /hss/prod/slack-ops, hosts: [web-*] }\n  - { type: slack, name: catch-all, url_param: /hss/prod/slack-db, hosts: [none], fallback: true }\n  - { type: teams, url_param: /hss/prod/teams, fallback: false }\n',
+    );
+    const config = parseConfig({ ...NO_DESTINATION, DESTINATIONS_FILE: path }, { parameters: PARAMETERS });
+    expect(config.destinations.map((d) => [d.name, d.routing])).toEqual([
+      ['web', { hosts: { include: ['web-*'], exclude: [] } }],
+      ['catch-all', { hosts: { include: ['none'], exclude: [] }, fallback: true }],
+      ['teams', {}],
+    ]);
+  });
+
   it('reads a file relative to the working directory by default', () => {
     // Prepare
     const cwd = process.cwd();
@@ -290,7 +303,7 @@ describe('problems in the destinations file', () => {
       'destinations: [{ type: slack, url_param: /hss/prod/slack-ops, secret_param: /hss/prod/feishu-secret }]',
       {},
       [
-        'DESTINATIONS_FILE=<file>: destinations[0] has unknown key "secret_param": expected type, name, url, url_param, statuses, hosts, backups, enterprise_projects, quiet_hours',
+        'DESTINATIONS_FILE=<file>: destinations[0] has unknown key "secret_param": expected type, name, url, url_param, statuses, hosts, backups, enterprise_projects, quiet_hours, fallback',
       ],
     ],
     [
@@ -310,6 +323,20 @@ describe('problems in the destinations file', () => {
           /^DESTINATIONS_FILE=<file>: destinations\[0\]\.secret is a secret, and secrets are not written/,
         ),
       ],
+    ],
+    [
+      'two fallback destinations (at most one may take what no route matched)',
+      'destinations: [{ type: slack, name: a, url_param: /hss/prod/slack-ops, fallback: true }, { type: slack, name: b, url_param: /hss/prod/slack-db, fallback: true }]',
+      {},
+      [
+        'DESTINATIONS_FILE=<file>: destinations[1] has fallback: true like DESTINATIONS_FILE=<file>: destinations[0]: at most one destination may be the fallback',
+      ],
+    ],
+    [
+      'a fallback that is not true or false',
+      'destinations: [{ type: slack, url_param: /hss/prod/slack-ops, fallback: yes please }]',
+      {},
+      ['DESTINATIONS_FILE=<file>: destinations[0].fallback must be true or false, got "yes please"'],
     ],
     [
       'a URL given both ways',

@@ -19,6 +19,7 @@ describe('parseConfig on a minimal environment', () => {
       stateNamespace: 'default',
       awsRegion: 'us-east-1',
       destinations: [{ type: 'slack', name: 'slack', url: SLACK, routing: {} }],
+      destinationDegradedAfterMinutes: 30,
       baseline: false,
       lifecycle: { stuckAfterMinutes: 60, stuckMaxHours: 6, notifyResolved: true, remindAfterHours: 24 },
     });
@@ -59,6 +60,11 @@ describe('each variable', () => {
     ['the shortest schedule period', { SCHEDULE_PERIOD_SECONDS: '60' }, { periodSeconds: 60 }],
     ['a daily schedule', { SCHEDULE_PERIOD_SECONDS: '86400' }, { periodSeconds: 86_400 }],
     ['a CLI poll budget', { POLL_BUDGET_SECONDS: '10' }, { pollBudgetSeconds: 10 }],
+    [
+      'a destination degraded after an hour',
+      { DESTINATION_DEGRADED_AFTER_MINUTES: '60' },
+      { destinationDegradedAfterMinutes: 60 },
+    ],
     ['a table name with dots and underscores', { STATE_TABLE: 'a.b_c-1' }, { stateTable: 'a.b_c-1' }],
     ['a namespace per stack', { STATE_NAMESPACE: 'prod.cn_2-a' }, { stateNamespace: 'prod.cn_2-a' }],
     [
@@ -136,6 +142,11 @@ describe('each variable', () => {
       'HSS_RATE_LIMIT_PER_MINUTE must be an integer 1..600, got "five"',
     ],
     ['a window beyond 30 days', { LAST_DAYS: '45' }, 'LAST_DAYS must be an integer 1..30, got "45"'],
+    [
+      'a destination degraded before it could be retried',
+      { DESTINATION_DEGRADED_AFTER_MINUTES: '1' },
+      'DESTINATION_DEGRADED_AFTER_MINUTES must be an integer 5..1440, got "1"',
+    ],
     ['a fractional window', { LAST_DAYS: '1.5' }, 'LAST_DAYS must be an integer 1..30, got "1.5"'],
     [
       'an unknown status',

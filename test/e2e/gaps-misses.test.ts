@@ -71,7 +71,7 @@ describe('1. an outage longer than the window', () => {
     expect(down).toHaveLength(1);
     expect(back).toHaveLength(1);
     expect(back[0]!.event.summary).toMatch(
-      /blind for 2 d \d+ h \(since .*\); that gap has been read with a 3-day window/,
+      /blind for 2 d( \d+ h)? \(since .*\); that gap has been read with a 3-day window/,
     );
     expect(matching(world.sinks.slack!, /NOT working/)).toHaveLength(1);
     expect(matching(world.sinks.slack!, /working again/)).toHaveLength(1);

@@ -75,6 +75,8 @@ export interface WorldOptions {
   emulator?: HssEmulatorOptions;
   credentials?: Config['credentials'];
   baseline?: boolean;
+  /** DESTINATION_DEGRADED_AFTER_MINUTES (default 30). */
+  destinationDegradedAfterMinutes?: number;
   log?: Log;
   /** Records per HSS page (10..200; default the poll's 200): small pages make paging cheap to test. */
   pageSize?: number;
@@ -216,6 +218,7 @@ export async function openWorld(o: WorldOptions): Promise<World> {
     stateNamespace: 'e2e',
     awsRegion: 'us-east-1',
     destinations,
+    destinationDegradedAfterMinutes: o.destinationDegradedAfterMinutes ?? 30,
     baseline: o.baseline ?? false,
     lifecycle: {
       stuckAfterMinutes: 60,

@@ -161,3 +161,24 @@ describe('createMemoryBudget', () => {
     expect(late).toBe(false);
   });
 });
+
+describe('createMemoryBudget when the clock is stepped back', () => {
+  it('holds the next call for what is left of the window, not for the 20 minutes the clock went back', async () => {
+    // Prepare: 5 calls at T0, then NTP steps this machine's clock back 20 minutes.
+    const time = virtualTime(T0);
+    let step = 0;
+    const clock = () => time.clock() + step;
+    const budget = createMemoryBudget({ ratePerMinute: 5, clock, sleep: time.sleep });
+    for (let i = 0; i < 5; i++) await budget.acquire('default', Infinity);
+    await time.sleep(10_000);
+    step = -20 * MIN;
+    // Act
+    const next = await budget.nextSlot('default');
+    await budget.acquire('default', Infinity);
+    // Assess: about one window after the 5 calls in real time (HSS's), never before; at most the
+    // 10 s that passed unseen before the step later (they look like part of the step).
+    expect(next - step).toBeGreaterThanOrEqual(T0 + MIN);
+    expect(next - step).toBeLessThanOrEqual(T0 + MIN + 10_000);
+    expect(time.clock()).toBe(next - step);
+  });
+});

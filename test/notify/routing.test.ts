@@ -26,6 +26,14 @@ describe('accepts', () => {
     ['host glob leaves others out', { hosts: { include: ['web-*'], exclude: [] } }, db, false],
     ['exclude wins over include', { hosts: { include: ['*'], exclude: ['web-0?'] } }, web, false],
     ['backup globs', { backups: { include: ['nightly-{db,files}'], exclude: [] } }, db, true],
+    [
+      'host globs ignore case, as silences do: db-* takes DB-01',
+      { hosts: { include: ['db-*'], exclude: [] } },
+      alert(4, {}, { hostName: 'DB-01' }),
+      true,
+    ],
+    ['an exclude ignores case too', { hosts: { include: ['*'], exclude: ['WEB-*'] } }, web, false],
+    ['backup globs ignore case', { backups: { include: ['NIGHTLY-*'], exclude: [] } }, db, true],
     ['enterprise projects listed', { enterpriseProjects: ['ep-finance'] }, other, true],
     ['enterprise projects not listed', { enterpriseProjects: ['ep-finance'] }, web, false],
     [

@@ -83,6 +83,9 @@ describe('deliver', () => {
       leaseBusy: false,
       stoppedEarly: false,
       destinationsFailing: [],
+      destinationsDegraded: [],
+      allDestinationsDown: false,
+      unrouted: 0,
     });
     expect([...w.webhookSink.deliveredIds().values()]).toEqual([1, 1, 1, 1, 1]);
     expect(w.chatSink.received.map((r) => r.json.ids)).toEqual([alerts(5).map((a) => a.id)]);

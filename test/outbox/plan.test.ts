@@ -14,7 +14,7 @@ import {
   type PlannedRecord,
 } from '../../lib/outbox/plan';
 import { HOUR_MS } from '../../lib/retention';
-import { alert, notice, T0 } from './support';
+import { alert, notice, reminder, T0 } from './support';
 
 const pending = (over: Partial<DeliveryState> = {}): DeliveryState => ({
   state: 'pending',
@@ -213,18 +213,23 @@ describe('route', () => {
 
   it('gives a delivery to every destination that accepts the message, pending from now', () => {
     // Act
-    const deliveries = route(alert(1), [dest('slack'), dest('pager', () => false), dest('webhook')], T0);
+    const { deliveries, via } = route(
+      alert(1),
+      [dest('slack'), dest('pager', () => false), dest('webhook')],
+      T0,
+    );
 
     // Assess
     expect(deliveries).toEqual({
       slack: { state: 'pending', attempts: 0, nextAt: 0, dueSince: T0 },
       webhook: { state: 'pending', attempts: 0, nextAt: 0, dueSince: T0 },
     });
+    expect(via).toBe('routing');
   });
 
   it('does not tell a failing destination that it is failing', () => {
     // Act
-    const deliveries = route(
+    const { deliveries } = route(
       notice('destination-failing', 'n1', { skipDestinations: ['slack'] }),
       [dest('slack'), dest('webhook')],
       T0,
@@ -234,12 +239,52 @@ describe('route', () => {
     expect(Object.keys(deliveries)).toEqual(['webhook']);
   });
 
+  const fallback = (id: string, takes: (m: Message) => boolean = () => true) =>
+    ({ id, accepts: () => false, takesUnrouted: takes }) as unknown as Destination;
+  const nobody = () => false;
+
+  it.each<[string, Message, Destination[], Record<string, string[]>]>([
+    [
+      'an alert some route matched goes there, not to the fallback',
+      alert(1),
+      [dest('web'), fallback('catch-all')],
+      { routing: ['web'] },
+    ],
+    [
+      'an alert no route matched goes to the fallback, whatever its own routing says',
+      alert(1),
+      [dest('web', nobody), fallback('catch-all')],
+      { fallback: ['catch-all'] },
+    ],
+    [
+      'an alert no route matched reaches no one without a fallback',
+      alert(1),
+      [dest('web', nobody), dest('db', nobody)],
+      { 'no-route': [] },
+    ],
+    [
+      'a follow-up goes to the fallback only when its channel takes that kind (PagerDuty takes no reminders)',
+      reminder(1),
+      [dest('web', nobody), fallback('pager', (m) => m.kind !== 'reminder')],
+      { 'no-route': [] },
+    ],
+    [
+      'a notice that skips every destination is not an unrouted alert',
+      notice('destination-failing', 'n1', { skipDestinations: ['web'] }),
+      [dest('web'), fallback('catch-all')],
+      { routing: [] },
+    ],
+  ])('%s', (_why, message, destinations, expected) => {
+    const { deliveries, via } = route(message, destinations, T0);
+    expect({ [via]: Object.keys(deliveries) }).toEqual(expected);
+  });
+
   it('holds a message during quiet hours until they end, and ignores a hold already over', () => {
     // Prepare
     const quiet = (d: Destination) => (d.id === 'slack' ? T0 + 8 * HOUR_MS : T0 - 1);
 
     // Act
-    const deliveries = route(alert(1), [dest('slack'), dest('webhook')], T0, quiet);
+    const { deliveries } = route(alert(1), [dest('slack'), dest('webhook')], T0, quiet);
 
     // Assess
     expect(deliveries).toEqual({

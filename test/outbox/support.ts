@@ -7,7 +7,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Clock, Sleep } from '../../lib/log';
-import type { AlertMessage, Message, NoticeKind, NoticeMessage, Scope } from '../../lib/model';
+import type {
+  AlertMessage,
+  Message,
+  NoticeKind,
+  NoticeMessage,
+  ReminderMessage,
+  Scope,
+} from '../../lib/model';
 import { classifyHttp } from '../../lib/notify/classify';
 import type { ChannelLimits, ChannelRequest, Destination } from '../../lib/notify/destination';
 import { createPostJson, type PostJson } from '../../lib/notify/http';
@@ -77,6 +84,23 @@ export function alert(n: number, overrides: Partial<AlertMessage> = {}): AlertMe
     episode: 1,
     taskRef: `ref-${host}`,
     ...overrides,
+  };
+}
+
+/** The first reminder of alert `n`. */
+export function reminder(n: number): ReminderMessage {
+  const a = alert(n);
+  return {
+    kind: 'reminder',
+    id: `${a.id}.r1`,
+    at: a.at,
+    n: 1,
+    scope: a.scope,
+    alertId: a.id,
+    alertStatus: a.status,
+    alertAt: a.at,
+    task: a.task,
+    taskRef: a.taskRef,
   };
 }
 

@@ -206,6 +206,12 @@ export function fakeOutbox(): Outbox & { records: Map<string, OutboxRecord>; del
     async failingDestinations() {
       return [];
     },
+    async delayedDestinations() {
+      return [];
+    },
+    async unroutedAlerts() {
+      return [];
+    },
     async pendingByDestination() {
       return {};
     },

@@ -9,6 +9,7 @@ import { createPageReader } from '../../lib/hss/reader';
 import { silentLog } from '../../lib/log';
 import { makeTasks, startHssEmulator } from '../../local/hss-emulator';
 import { useLocalDynamo } from '../support/dynamo';
+import { describeEachEngine } from '../support/engines';
 import { virtualTime, type VirtualTime } from '../hss/virtual-time';
 
 const local = useLocalDynamo('budget');
@@ -262,5 +263,111 @@ describe('DynamoDB call budget', () => {
     } finally {
       await hss.close();
     }
+  });
+});
+
+// Issue 17 #6: writers whose clocks disagree by 15-20 minutes (a laptop's dry run against the
+// deployed poller's table) neither starve each other nor, together, exceed what HSS counts by its
+// own clock, once each has read a write of the other (before that, a writer whose clock is behind
+// looks older than it is: no reader can know better from one read).
+describeEachEngine('DynamoDB call budget across clocks', (engine) => {
+  async function skewedWorld() {
+    const tableName = await engine.freshTable('budget-clocks');
+    const time = virtualTime(T0);
+    /** A budget whose clock is `skewMs` off HSS's (the virtual time is HSS's clock). */
+    const writer = (skewMs: number, ownerId: string, over: Partial<TableBudgetOptions> = {}) =>
+      createTableBudget({
+        table: createTableClient({ client: engine.client(), tableName }),
+        credentials: CREDENTIALS,
+        ratePerMinute: 5,
+        clock: () => time.clock() + skewMs,
+        sleep: time.sleep,
+        ownerId,
+        ...over,
+      });
+    return { time, writer };
+  }
+
+  it('lets the deployed poller read a minute after a dry run from a machine 20 minutes fast, not 20 minutes later', async () => {
+    // Prepare: the laptop's dry run spends the minute's 5 calls at T0 (its clock says T0 + 20 min).
+    const { time, writer } = await skewedWorld();
+    const laptop = writer(20 * MIN, 'laptop');
+    const poller = writer(0, 'poller');
+    const starts: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await laptop.acquire('default', Infinity);
+      starts.push(time.clock());
+    }
+    await time.sleep(MIN);
+
+    // Act: the poller reads 10 pages.
+    const next = await poller.nextSlot('default');
+    const polled: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      await poller.acquire('default', Infinity);
+      polled.push(time.clock());
+    }
+
+    // Assess: it waits at most a window for the laptop's calls (it cannot know how old they are),
+    // then reads at HSS's pace; HSS never counts more than 5 in a minute.
+    expect(next).toBeLessThanOrEqual(T0 + 3 * MIN);
+    expect(polled[0]).toBeLessThanOrEqual(T0 + 3 * MIN);
+    expect(polled[9]).toBeLessThanOrEqual(T0 + 5 * MIN);
+    expect(maxInAnyMinute([...starts, ...polled])).toBeLessThanOrEqual(5);
+  });
+
+  it.each([
+    ['20 minutes fast', 20 * MIN],
+    ['15 minutes slow', -15 * MIN],
+  ])(
+    'keeps a poller and a writer %s both reading for 10 minutes, together within HSS limit once each has seen the other write',
+    async (_how, skewMs) => {
+      // Prepare
+      const { time, writer } = await skewedWorld();
+      const poller = writer(0, 'poller');
+      const other = writer(skewMs, 'other');
+      const fromPoller: number[] = [];
+      const fromOther: number[] = [];
+      const until = T0 + 10 * MIN;
+
+      // Act: both read as fast as the budget lets them (the other pauses a little between calls).
+      await time.run(caller(time, poller, fromPoller, until, 0), async () => {
+        while (time.clock() < until) {
+          if (!(await other.acquire('default', until + skewMs))) return;
+          fromOther.push(time.clock());
+          await time.sleep(2_000);
+        }
+      });
+
+      // Assess: together they used nearly all of the 50 calls HSS allows in 10 minutes, each a fair
+      // part; HSS counts at most 5 in any minute after the first. In the first, the writer whose
+      // clock is ahead may read the other's calls as 20 minutes old until that one writes again
+      // (one read cannot tell a clock behind from an old write): at most one minute's calls more.
+      const all = [...fromPoller, ...fromOther];
+      expect(fromPoller.length).toBeGreaterThanOrEqual(15);
+      expect(fromOther.length).toBeGreaterThanOrEqual(15);
+      expect(all.length).toBeGreaterThanOrEqual(45);
+      expect(maxInAnyMinute(all.filter((t) => t >= T0 + MIN))).toBeLessThanOrEqual(5);
+      expect(maxInAnyMinute(all)).toBeLessThanOrEqual(2 * 5);
+    },
+  );
+
+  it('holds the others for the length of a penalty from a writer 20 minutes fast, not for 20 minutes', async () => {
+    // Prepare
+    const { time, writer } = await skewedWorld();
+    const laptop = writer(20 * MIN, 'laptop');
+    await laptop.acquire('default', Infinity);
+
+    // Act: HSS throttled the laptop, which holds the credential for 30 s (by its clock); then the
+    // poller's next invocation plans its calls.
+    await laptop.penalize('default', 30_000);
+    const poller = writer(0, 'poller');
+    const next = await poller.nextSlot('default');
+    await poller.acquire('default', Infinity);
+
+    // Assess
+    expect(next).toBeGreaterThanOrEqual(T0 + 30_000);
+    expect(next).toBeLessThanOrEqual(T0 + MIN);
+    expect(time.clock()).toBe(next);
   });
 });

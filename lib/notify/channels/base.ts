@@ -8,7 +8,7 @@ import { compileRouting } from '../routing';
 import type { ChannelDestination, DestinationCommon } from './spec';
 
 /** The parts of a Destination that come from its config alone. */
-export type DestinationBase = Pick<Destination, 'id' | 'type' | 'description' | 'accepts'>;
+export type DestinationBase = Pick<Destination, 'id' | 'type' | 'description' | 'accepts' | 'takesUnrouted'>;
 
 /**
  * id, type, description (`teams "ops" https://prod-01.westus.logic.azure.com/…`: never a path or key)
@@ -26,6 +26,7 @@ export function destinationBase(
     type: config.type,
     description: `${config.type}${named} ${redactUrl(target)}`,
     accepts: (message) => kinds.has(message.kind) && routes(message, config.name),
+    ...(config.routing.fallback ? { takesUnrouted: (message: Message) => kinds.has(message.kind) } : {}),
   };
 }
 

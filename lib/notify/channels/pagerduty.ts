@@ -9,6 +9,7 @@ import type { AlertStatus, DeliveryOutcome, Message, NoticeMessage } from '../..
 import { classifyHttp } from '../classify';
 import type { ChannelLimits, ChannelRequest } from '../destination';
 import {
+  NO_ROUTE_TEXT,
   alertTitle,
   endedText,
   hostText,
@@ -49,6 +50,8 @@ const NOTICE_SEVERITY: Readonly<Record<NoticeMessage['notice'], Severity>> = {
   'records-rejected': 'warning',
   'destination-failing': 'error',
   'destination-recovered': 'info',
+  'destination-degraded': 'error',
+  'no-route': 'error',
 };
 
 /** Plain text for a summary or detail: inert (no links, no control characters), bounded. */
@@ -100,6 +103,7 @@ export function pagerdutyEvent(
           class: `hss-restore-${m.status}`,
           timestamp: new Date(m.at).toISOString(),
           custom_details: {
+            ...(m.noRoute ? { routing: NO_ROUTE_TEXT } : {}),
             host: text(t.hostName, 1000),
             host_id: text(t.hostId, 1000),
             backup: text(t.backupName, 1000),

@@ -26,16 +26,18 @@
 //   reason: "first-seen"|"moved"|"re-entered"|"resolved-after-window"|"stuck-no-progress"|"stuck-too-long",
 //   episode: number (1, then 2 after the task left the alert status and re-entered it, ...),
 //   task_ref: string (stable per task, whatever the status), stuck: stuck | null, was_stuck: stuck | null,
-//   console_url: string | null (the HSS console's ransomware backup page of the scope's region)
+//   console_url: string | null (the HSS console's ransomware backup page of the scope's region),
+//   no_route: boolean (true: no destination's routing matched; sent here as the `fallback` destination)
 // `hss.task.resolved`: version, type, id, at, scope, alert_id (the original alert's id), alert_status,
-//   alert_at, task, task_ref, how: "later-success"|"finished", resolved_by: task | null
+//   alert_at, task, task_ref, no_route, how: "later-success"|"finished", resolved_by: task | null
 // `hss.task.reminder`: version, type, id (`{alert_id}.r{n}`), at, scope, alert_id, alert_status,
-//   alert_at, task, task_ref, n (1 for the first reminder)
+//   alert_at, task, task_ref, no_route, n (1 for the first reminder)
 // `hss.daily_summary`: version, type, id, at, day (YYYY-MM-DD in time_zone), time_zone,
 //   scopes: [{ scope, succeeded, failed, timed_out, stuck, resolved, still_open }],
 //   slowest: [{ scope, task, duration_ms }]
 // `hss.monitoring.<kind>` (kind: test, monitoring-down, monitoring-recovered, possible-loss,
-//   lost-track, records-rejected, destination-failing, destination-recovered): version, type, id, at, scope | null,
+//   lost-track, records-rejected, destination-failing, destination-recovered, destination-degraded,
+//   no-route): version, type, id, at, scope | null,
 //   summary: string, detail: string | null, facts: [{ label, value }], incident_key: string | null
 import { refuse, rule, webhookUrl, type Rule } from '../../config/rules';
 import type { AboutAlert, Message, Scope, StuckFacts, Task } from '../../model';
@@ -72,6 +74,7 @@ function aboutAlertJson(m: AboutAlert) {
     alert_at: new Date(m.alertAt).toISOString(),
     task: taskJson(m.task),
     task_ref: m.taskRef,
+    no_route: m.noRoute === true,
   };
 }
 
@@ -116,6 +119,7 @@ export function webhookEvent(m: Message): Record<string, unknown> {
         stuck: stuckJson(m.stuck),
         was_stuck: stuckJson(m.wasStuck),
         console_url: hssConsoleUrl(m.scope) ?? null,
+        no_route: m.noRoute === true,
       };
     case 'resolved':
       return {

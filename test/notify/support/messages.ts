@@ -190,6 +190,8 @@ export function notice(kind: NoticeKind, overrides: Partial<NoticeMessage> = {})
     'records-rejected': 'HSS sent 2 records that cannot be read for cn-north-4 today: they are skipped',
     'destination-failing': 'Slack is failing permanently since 2026-11-29 17:00 UTC; 3 alerts undelivered',
     'destination-recovered': 'Slack works again',
+    'destination-degraded': 'Slack has delivered nothing for 30 min (since 2026-11-29 17:00 UTC)',
+    'no-route': "Alerts matched no destination's routing and reached no one today",
   };
   return {
     kind: 'notice',
