@@ -521,7 +521,7 @@ function scopesSection(d: BenchData): string[] {
     );
   }
   const check = d.scopes.map(
-    (s) => latencyBoundMs(s.scopes, 2, d.deployed.rate, d.deployed.periodSeconds * 1000) === s.boundMs,
+    (s) => latencyBoundMs(s.scopes, 'whole', d.deployed.rate, d.deployed.periodSeconds * 1000) === s.boundMs,
   );
   out.push(
     '',

@@ -7,7 +7,7 @@ import { entryKey, hash32, type Entry } from '../diff/entry';
 import { silences, firstReminderAt, type OpenAlert } from '../diff/lifecycle';
 import type { HssTarget, Page } from '../hss/pages';
 import { stableId } from '../ids';
-import type { AlertMessage, KnownStatus, Scope, Task } from '../model';
+import type { AlertMessage, Scope, Task } from '../model';
 import { DUPLICATES_KEPT, putEntry, type Digest, type ListName, type ReadPlan } from '../state/records';
 import { checkListsOf } from './plan';
 import { RETRY_POLICY } from '../hss/retry';
