@@ -121,8 +121,9 @@ export function createApp(config: Config, overrides: AppOverrides): App {
     sleep,
     log,
     random,
-    // Renewed before any send it would not outlive; short, so a crashed run blocks nobody for long.
-    leaseMs: Math.max(30_000, Math.min(periodMs, 120_000)),
+    // Renewed before any send it would not outlive; half a period at most, so a run that dies holding
+    // it never stops the next tick from delivering.
+    leaseMs: Math.max(30_000, Math.min(periodMs / 2, 120_000)),
     ...(overrides.deliveryTimeoutMs ? { requestTimeoutMs: overrides.deliveryTimeoutMs } : {}),
     holdUntil: (destination, message, now) => destination.holdUntil?.(message, now),
     degradedAfterMs: config.destinationDegradedAfterMinutes * 60_000,
