@@ -4,7 +4,7 @@
 // and Slack and signed-webhook sinks. It says what to paste to run the CLI and `serverless invoke
 // local` against it.
 import { DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { KEY } from '../lib/state/table';
+import { KEY } from '../lib/state/layout';
 import { createStateTable, freePort, startDynamoDbLocal, startLocalDynamo, LOCAL_AWS } from './dynamo';
 import { startHssEmulator, type EmulatedTask, type HssEmulator } from './hss-emulator';
 import { startSlackSink, startWebhookSink, type Sink } from './sinks';

@@ -2,7 +2,7 @@
 // when reminders fall due, whether a silence swallows an alert, and which day a summary covers.
 import picomatch from 'picomatch';
 import type { AboutAlert, AlertMessage, AlertStatus, ReminderMessage, ResolvedMessage, Task } from '../model';
-import { HOUR_MS } from '../retention';
+import { HOUR_MS } from '../time';
 import { stableId } from '../ids';
 
 /** An alert still needing attention: one per task (the latest alert of that task). */

@@ -9,7 +9,7 @@ import type { Clock, Log, Sleep } from '../log';
 import type { AlertMessage, DeliveryState, Message } from '../model';
 import type { Destination } from '../notify/destination';
 import { DEFAULT_HTTP_TIMEOUT_MS, type PostJson } from '../notify/http';
-import { RETENTION, ttlAfter } from '../retention';
+import { RETENTION, ttlAfter } from '../state/layout';
 import { mapBounded, type TableClient } from '../state/table-client';
 import type { HealthRow, StoredRecord, StreakRow } from './items';
 import { createLeaseGuard } from './lease';

@@ -8,8 +8,8 @@ import {
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { GSI_NAME } from '../state/table';
-import { keys, type Item, type TableClient } from '../state/table-client';
+import type { Item, TableClient } from '../state/table-client';
+import { PK, GSI_NAME } from '../state/layout';
 import {
   DELIVERY_PREFIX,
   dueSortKey,
@@ -105,8 +105,8 @@ export interface OutboxStore {
 
 /** The outbox's requests for one namespace of the table. */
 export function createOutboxStore(table: TableClient, namespace: string): OutboxStore {
-  const pk = keys.outbox(namespace);
-  const duePk = keys.outboxDue(namespace);
+  const pk = PK.outbox(namespace);
+  const duePk = PK.outboxDue(namespace);
   const { tableName } = table;
 
   async function query(input: {

@@ -20,10 +20,9 @@ import {
   type ClockOffset,
 } from '../hss/sliding-window';
 import type { Clock, Sleep } from '../log';
-import { RETENTION, ttlAfter } from '../retention';
+import { RETENTION, ttlAfter, PK, KEY } from './layout';
 import { StateError } from './errors';
-import { KEY } from './table';
-import { keys, type Item, type TableClient } from './table-client';
+import type { Item, TableClient } from './table-client';
 
 export interface TableBudgetOptions {
   table: TableClient;
@@ -54,7 +53,7 @@ export const BUDGET_DEFAULTS = {
   maxWriteAttempts: 8,
 } as const;
 
-/** Sort key of the budget item (its partition is `keys.budget(hash)`). */
+/** Sort key of the budget item (its partition is `PK.budget(hash)`). */
 export const BUDGET_SK = 'B';
 
 /**
@@ -140,7 +139,7 @@ export function createTableBudget(options: TableBudgetOptions): CallBudget {
         false,
       );
     state = {
-      pk: keys.budget(budgetHash(credential, auth)),
+      pk: PK.budget(budgetHash(credential, auth)),
       mine: [],
       used: new Map(),
       blockedUntil: -Infinity,

@@ -175,6 +175,3 @@ export async function mapBounded<T, R>(
   if (errors.length > 0) throw errors[0];
   return results;
 }
-
-/** Partition keys, now in layout.ts (kept under this name for the outbox and budget until they move). */
-export { PK as keys } from './layout';

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { HssAuth } from '../../lib/config/types';
 import type { CallBudget } from '../../lib/hss/pages';
-import { RETENTION, ttlAfter } from '../../lib/retention';
+import { RETENTION, ttlAfter, PK } from '../../lib/state/layout';
 import { budgetHash, BUDGET_SK, createTableBudget, type TableBudgetOptions } from '../../lib/state/budget';
-import { createTableClient, keys, type TableClient } from '../../lib/state/table-client';
+import { createTableClient, type TableClient } from '../../lib/state/table-client';
 import { createPageReader } from '../../lib/hss/reader';
 import { silentLog } from '../../lib/log';
 import { makeTasks, startHssEmulator } from '../../local/hss-emulator';
@@ -53,7 +53,7 @@ async function world() {
       new GetItemCommand({
         TableName: tableName,
         Key: {
-          pk: { S: keys.budget(budgetHash(credential, CREDENTIALS[credential]!)) },
+          pk: { S: PK.budget(budgetHash(credential, CREDENTIALS[credential]!)) },
           sk: { S: BUDGET_SK },
         },
         ConsistentRead: true,
