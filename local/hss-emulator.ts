@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { parseTime } from '../lib/hss/parse';
-import { parseAuthorization, parseSdkDate, signature } from '../lib/hss/signer';
+import { parseAuthorization, parseSdkDate, signature } from '../lib/huaweicloud/signer';
 import { TASK_STATUSES } from '../lib/task';
 
 /** A raw operation-log record as the API sends it (snake_case); extra fields are served as given. */

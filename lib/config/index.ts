@@ -9,7 +9,8 @@ import { readDestinationsFile, readTextFile, type ReadFile } from './file';
 import { readInputs, type SsmParameters } from './inputs';
 import { configError, type Problem } from './problems';
 import { buildScopes } from './scopes';
-import type { Config, DestinationConfig, HssAuth } from './types';
+import type { Config, DestinationConfig } from './types';
+import type { HssAuth } from '../huaweicloud/credentials';
 import { parseVariables } from './variables';
 
 export type * from './types';

@@ -1,11 +1,8 @@
 // The typed configuration every part of lib/ trusts: parsed once, at start, from the environment
 // (and DESTINATIONS_FILE); lib/ never re-validates these values.
+import type { HssAuth } from '../huaweicloud/credentials';
 import type { AlertStatus, KnownStatus } from '../model';
 import type { DestinationConfig, DestinationType } from '../notify/channels';
-
-/** HSS credentials: AK/SK (SDK-HMAC-SHA256; `securityToken` for temporary ones) or an IAM token. */
-export type HssAuth =
-  { kind: 'aksk'; ak: string; sk: string; securityToken?: string } | { kind: 'token'; token: string };
 
 /** One scope as configured (`region/project_id[/enterprise_project_id]`, optionally `@credential`). */
 export interface ScopeConfig {

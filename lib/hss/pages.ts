@@ -1,7 +1,7 @@
 // CONTRACT (written first; the HSS helper implements it): what the poll needs from HSS. The poll
 // drives paging itself, one page at a time, so it can record each page as it arrives, stop at its
 // deadline and keep a cursor; the client only signs, sends, retries (inside the deadline) and parses.
-import type { HssAuth } from '../config/types';
+import type { HssAuth } from '../huaweicloud/credentials';
 import type { KnownStatus, Task } from '../task';
 
 /** Where a query goes: one project in one region (or the endpoint override), read with one credential. */

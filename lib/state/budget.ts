@@ -9,7 +9,7 @@
 // item even if another writer's clock made them look old.
 import { createHash, randomUUID } from 'node:crypto';
 import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { HssAuth } from '../config/types';
+import type { HssAuth } from '../huaweicloud/credentials';
 import type { CallBudget } from '../hss/pages';
 import {
   earliestStart,

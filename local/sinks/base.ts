@@ -3,7 +3,8 @@
 // vendor's rate limit the way the vendor does, and flags any mention or link that would reach people.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DestinationConfig, HssAuth } from '../../lib/config/types';
+import type { DestinationConfig } from '../../lib/config/types';
+import type { HssAuth } from '../../lib/huaweicloud/credentials';
 import { systemClock, type Clock } from '../../lib/log';
 
 /** One request as the sink got it; header names are lower-case, `json` is set when the body parsed. */

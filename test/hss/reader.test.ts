@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import type { HssAuth } from '../../lib/config/types';
+import type { HssAuth } from '../../lib/huaweicloud/credentials';
 import { ConfigError } from '../../lib/errors';
 import { createMemoryBudget } from '../../lib/hss/budget-memory';
 import {
@@ -16,7 +16,7 @@ import {
 } from '../../lib/hss/errors';
 import type { CallBudget, HssTarget, ListQuery, PageResult } from '../../lib/hss/pages';
 import { createPageReader, type PageReaderSettings } from '../../lib/hss/reader';
-import { parseAuthorization, signature } from '../../lib/hss/signer';
+import { parseAuthorization, signature } from '../../lib/huaweicloud/signer';
 import { parseRetryAfter, type HssCall, type Transport } from '../../lib/hss/transport';
 import type { Log } from '../../lib/log';
 import {

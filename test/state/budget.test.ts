@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import type { HssAuth } from '../../lib/config/types';
+import type { HssAuth } from '../../lib/huaweicloud/credentials';
 import type { CallBudget } from '../../lib/hss/pages';
 import { RETENTION, ttlAfter, PK } from '../../lib/state/layout';
 import { budgetHash, BUDGET_SK, createTableBudget, type TableBudgetOptions } from '../../lib/state/budget';

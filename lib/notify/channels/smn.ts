@@ -6,10 +6,8 @@
 // sending with the same SDK-HMAC-SHA256 as HSS (`content-type`, `host`, `x-sdk-date` signed, plus
 // `x-security-token` for temporary credentials), or sent with `X-Auth-Token`. All text is plain.
 import { baseUrl, credentialName, refuse, rule, type Rule } from '../../config/rules';
-import { DEFAULT_CREDENTIAL } from '../../config/scopes';
-import type { HssAuth } from '../../config/types';
 import { ConfigError } from '../../errors';
-import { sdkDate, signature, SIGNING_ALGORITHM } from '../../hss/signer';
+import { authHeaders, DEFAULT_CREDENTIAL, type HssAuth } from '../../huaweicloud/credentials';
 import { classifyHttp } from '../classify';
 import type { ChannelLimits, ChannelRequest } from '../destination';
 import { cardGroups, fitCard, moreText, type Card } from '../cards';
@@ -74,27 +72,20 @@ export function smnPublishUrl(endpoint: string, projectId: string, topicUrn: str
 
 /** Headers that authenticate one publish at `now`: AK/SK signature (content-type, host, x-sdk-date) or the IAM token. */
 export function smnAuthHeaders(request: ChannelRequest, auth: HssAuth, now: number): Record<string, string> {
-  const headers: Record<string, string> = { ...request.headers, 'content-type': 'application/json' };
-  if (auth.kind === 'token') return { ...headers, 'X-Auth-Token': auth.token };
   const url = new URL(request.url);
-  const date = sdkDate(now);
-  headers['X-Sdk-Date'] = date;
-  if (auth.securityToken) headers['X-Security-Token'] = auth.securityToken;
-  const signed = ['content-type', 'host', 'x-sdk-date', ...(auth.securityToken ? ['x-security-token'] : [])];
-  const sig = signature(
+  return authHeaders(
     {
       method: 'POST',
       path: decodeURIComponent(url.pathname),
       query: [...url.searchParams.entries()],
-      headers: { ...headers, host: url.host },
+      // Host is set explicitly so the value signed is the value sent.
+      headers: { ...request.headers, 'content-type': 'application/json', host: url.host },
       body: request.body,
     },
-    signed,
-    date,
-    auth.sk,
+    auth,
+    now,
+    ['content-type', 'host', 'x-sdk-date', 'x-security-token'],
   );
-  headers.Authorization = `${SIGNING_ALGORITHM} Access=${auth.ak}, SignedHeaders=${signed.join(';')}, Signature=${sig}`;
-  return headers;
 }
 
 /** The parts of an SMN topic URN. */

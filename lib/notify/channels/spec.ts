@@ -3,7 +3,8 @@
 // Each channel module exports one; `CHANNELS` (./index.ts) lists them, and config parsing, the
 // variables table, display names, the factory, the README's destination table and the conformance
 // suite all read that list. Adding a channel is one module and one line in the list.
-import type { HssAuth, Routing } from '../../config/types';
+import type { Routing } from '../../config/types';
+import type { HssAuth } from '../../huaweicloud/credentials';
 import type { Rule } from '../../config/rules';
 import type { ValueOf, Variable } from '../../config/variables';
 import type { Log } from '../../log';

@@ -1,3 +1,5 @@
+// Huawei Cloud's API signature, SDK-HMAC-SHA256 (HSS reads and SMN publishes use it), pinned to the
+// published vectors (test/huaweicloud/signer.test.ts).
 import { createHash, createHmac } from 'node:crypto';
 
 /** AK/SK credentials; `securityToken` is present for temporary (agency) credentials. */
@@ -95,23 +97,25 @@ export function signature(
   return createHmac('sha256', sk).update(stringToSign).digest('hex');
 }
 
+/** The headers HSS signs when present: `host`, `x-sdk-date`, `x-project-id`, `x-security-token`. */
+const HSS_SIGNED = ['host', 'x-sdk-date', 'x-project-id', 'x-security-token'];
+
 /**
  * Returns the headers to send: the request's own plus `X-Sdk-Date`, `X-Security-Token` (when the
- * credentials carry one) and `Authorization`. Signs `host`, `x-sdk-date`, and `x-project-id` /
- * `x-security-token` when present.
+ * credentials carry one) and `Authorization`. Signs those of `signable` (lowercase names; default
+ * `host`, `x-sdk-date`, `x-project-id`, `x-security-token`) that the headers hold.
  */
 export function signRequest(
   req: SignableRequest,
   credentials: AkSkCredentials,
   nowMs: number,
+  signable: readonly string[] = HSS_SIGNED,
 ): Record<string, string> {
   const date = sdkDate(nowMs);
   const headers: Record<string, string> = { ...req.headers, 'X-Sdk-Date': date };
   if (credentials.securityToken) headers['X-Security-Token'] = credentials.securityToken;
   const present = new Set(Object.keys(headers).map((h) => h.toLowerCase()));
-  const signed = ['host', 'x-sdk-date', 'x-project-id', 'x-security-token']
-    .filter((h) => present.has(h))
-    .sort();
+  const signed = signable.filter((h) => present.has(h)).sort();
   const sig = signature({ ...req, headers }, signed, date, credentials.sk);
   headers.Authorization = `${SIGNING_ALGORITHM} Access=${credentials.ak}, SignedHeaders=${signed.join(';')}, Signature=${sig}`;
   return headers;

@@ -6,7 +6,7 @@ import {
   sha256Hex,
   signRequest,
   signature,
-} from '../../lib/hss/signer';
+} from '../../lib/huaweicloud/signer';
 
 describe('SDK-HMAC-SHA256 signer', () => {
   it('reproduces the documentation example (hash of canonical request and signature)', () => {
