@@ -3,7 +3,8 @@
 // the CLI build one App and run polls on it; lib/ below never reads the environment.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Config, ScopeConfig } from './config/types';
-import type { CallBudget, PageReader } from './hss/pages';
+import type { PageReader } from './hss/pages';
+import type { CallBudget } from './budget/port';
 import { createPageReader } from './hss/reader';
 import { realSleep, systemClock, type Clock, type Log, type Sleep } from './log';
 import type { Scope } from './model';
@@ -13,7 +14,7 @@ import { createPostJson, type PostJson } from './notify/http';
 import { createOutbox } from './outbox';
 import type { Outbox } from './outbox/types';
 import { poll, type PollOptions, type PollSummary } from './poll';
-import { createTableBudget } from './state/budget';
+import { createTableBudget } from './budget/dynamodb';
 import { createLifecycleStore } from './state/lifecycle-store';
 import type { LifecycleStore, ScopeStore } from './state/records';
 import { createScopeStore } from './state/scope-store';

@@ -56,7 +56,7 @@ export const SINK_NAMES = [
 ] as const;
 export type SinkName = (typeof SINK_NAMES)[number];
 
-/** A clock and a sleep that moves it (test/hss/virtual-time.ts for actors that run at once). */
+/** A clock and a sleep that moves it (test/budget/virtual-time.ts for actors that run at once). */
 export interface WorldTime {
   clock: () => number;
   sleep: (ms: number) => Promise<void>;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import type { HssAuth } from '../../lib/huaweicloud/credentials';
 import { ConfigError } from '../../lib/errors';
-import { createMemoryBudget } from '../../lib/hss/budget-memory';
+import { createMemoryBudget } from '../../lib/budget/memory';
 import {
   HssAuthError,
   HssError,
@@ -14,7 +14,8 @@ import {
   HssThrottledError,
   HssValidationError,
 } from '../../lib/hss/errors';
-import type { CallBudget, HssTarget, ListQuery, PageResult } from '../../lib/hss/pages';
+import type { HssTarget, ListQuery, PageResult } from '../../lib/hss/pages';
+import type { CallBudget } from '../../lib/budget/port';
 import { createPageReader, type PageReaderSettings } from '../../lib/hss/reader';
 import { parseAuthorization, signature } from '../../lib/huaweicloud/signer';
 import { parseRetryAfter, type HssCall, type Transport } from '../../lib/hss/transport';
@@ -28,7 +29,7 @@ import {
   type HssEmulatorOptions,
   type TimeFormat,
 } from '../../local/hss-emulator';
-import { virtualTime } from './virtual-time';
+import { virtualTime } from '../budget/virtual-time';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 const MIN = 60_000;

@@ -4,7 +4,8 @@
 // outbox, sinks, DynamoDB) live in test/e2e and test/reliability.
 import type { LifecycleConfig } from '../../lib/config/types';
 import { HssServerError } from '../../lib/hss/errors';
-import type { CallBudget, HssTarget, ListQuery, PageReader, PageResult } from '../../lib/hss/pages';
+import type { HssTarget, ListQuery, PageReader, PageResult } from '../../lib/hss/pages';
+import type { CallBudget } from '../../lib/budget/port';
 import type { Message, Scope, Task } from '../../lib/model';
 import type { DeliverySummary, Outbox, OutboxRecord } from '../../lib/outbox/types';
 import { emptyDeliverySummary as emptyDelivery } from '../../lib/outbox';

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { HssAuth } from '../../lib/huaweicloud/credentials';
-import type { CallBudget } from '../../lib/hss/pages';
-import { RETENTION, ttlAfter, PK } from '../../lib/state/layout';
-import { budgetHash, BUDGET_SK, createTableBudget, type TableBudgetOptions } from '../../lib/state/budget';
+import type { CallBudget } from '../../lib/budget/port';
+import { PK, RETENTION, SK, ttlAfter } from '../../lib/state/layout';
+import { budgetHash, createTableBudget, type TableBudgetOptions } from '../../lib/budget/dynamodb';
 import { createTableClient, type TableClient } from '../../lib/state/table-client';
 import { createPageReader } from '../../lib/hss/reader';
 import { silentLog } from '../../lib/log';
 import { makeTasks, startHssEmulator } from '../../local/hss-emulator';
 import { useLocalDynamo } from '../support/dynamo';
 import { describeEachEngine } from '../support/engines';
-import { virtualTime, type VirtualTime } from '../hss/virtual-time';
+import { virtualTime, type VirtualTime } from './virtual-time';
 
 const local = useLocalDynamo('budget');
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
@@ -54,7 +54,7 @@ async function world() {
         TableName: tableName,
         Key: {
           pk: { S: PK.budget(budgetHash(credential, CREDENTIALS[credential]!)) },
-          sk: { S: BUDGET_SK },
+          sk: { S: SK.budget },
         },
         ConsistentRead: true,
       }),
