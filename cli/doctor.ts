@@ -23,7 +23,7 @@ import type { CallBudget } from '../lib/budget/port';
 import { createPageReader, HSS_LIMITS } from '../lib/hss/reader';
 import { realSleep, systemClock, type Log } from '../lib/log';
 import type { Scope } from '../lib/model';
-import { redactUrl } from '../lib/notify/redact';
+import { redactUrl } from '../lib/redact';
 import { resolveSecretParams, type SsmGetParameters } from '../lib/secrets';
 import { stateTableDefinition } from '../lib/state/table';
 import { GSI_NAME, KEY } from '../lib/state/layout';

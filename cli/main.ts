@@ -4,7 +4,7 @@ import { resolveSecretParams } from '../lib/secrets';
 import type { Config } from '../lib/config/types';
 import { ConfigError, oneLine } from '../lib/errors';
 import type { Message } from '../lib/model';
-import { redactUrl } from '../lib/notify/redact';
+import { redactUrl } from '../lib/redact';
 import type { PollSummary } from '../lib/poll';
 import { createStateTable } from '../lib/state/table';
 import { cliSsm } from './aws';

@@ -2,7 +2,7 @@
 // typed Config that lib/ trusts. Every problem is reported at once, in one ConfigError line that
 // names each variable (or file path) and what was expected, and never shows a secret.
 import { channelOf } from '../notify/channels';
-import { redactUrl } from '../notify/redact';
+import { redactUrl } from '../redact';
 import { checkCredentialUse, buildCredentials } from './credentials';
 import { checkDestinations, envDestinations, fileDestinations } from './destinations';
 import { readDestinationsFile, readTextFile, type ReadFile } from './file';
@@ -17,7 +17,7 @@ export type * from './types';
 export type { ReadFile } from './file';
 export type { SsmParameters } from './inputs';
 export { SECRET_VARIABLES, VARIABLES, isSecretVariable } from './variables';
-export { GLOB_OPTIONS } from './rules';
+export { GLOB_OPTIONS } from '../rules';
 
 export interface ParseOptions {
   /** Reads DESTINATIONS_FILE (default: UTF-8 from disk, relative to the working directory). */

@@ -5,7 +5,7 @@ import { HSS_REGIONS } from '../hss/endpoint';
 import { DEFAULT_CREDENTIAL } from '../huaweicloud/credentials';
 import type { FileReader } from './file';
 import type { Problem } from './problems';
-import { check, credentialName, refuse, regionId, rule, shown, text } from './rules';
+import { check, credentialName, refuse, regionId, rule, shown, text } from '../rules';
 import type { ScopeConfig } from './types';
 import type { Input, Values } from './variables';
 

@@ -159,13 +159,3 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
-
-/** Replaces every occurrence of each secret (SK, token, security token...) in `text` with `[REDACTED]`. */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  // Longest first so a secret that contains another is replaced whole.
-  for (const secret of [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length)) {
-    out = out.split(secret).join('[REDACTED]');
-  }
-  return out;
-}

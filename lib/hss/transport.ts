@@ -3,6 +3,7 @@
 import axios, { type AxiosInstance } from 'axios';
 import { authHeaders, credentialSecrets, type HssAuth } from '../huaweicloud/credentials';
 import type { Clock, Log } from '../log';
+import { redactValues } from '../redact';
 import {
   classifyHssAnswer,
   HssAuthError,
@@ -12,7 +13,6 @@ import {
   HssServerError,
   HssThrottledError,
   parseHssErrorBody,
-  redactSecrets,
   type HssError,
   type HssErrorDetails,
 } from './errors';
@@ -82,7 +82,7 @@ export function createTransport(options: TransportOptions): Transport {
 
   async function get(call: HssCall): Promise<CallResult> {
     const { endpoint, projectId, route, query, auth } = call;
-    const redact = (s: string): string => redactSecrets(s, credentialSecrets(auth));
+    const redact = (s: string): string => redactValues(s, credentialSecrets(auth));
     const path = projectPath(projectId, route);
     const url = `${path}?${query.map(([k, v]) => `${gatewayEncode(k)}=${gatewayEncode(v)}`).join('&')}`;
     const where: HssErrorDetails = { method: 'GET', path: url };

@@ -3,7 +3,7 @@
 // retried on a later poll; any other 4xx is permanent because sending the same thing again cannot help.
 import type { DeliveryOutcome } from '../model';
 import type { HttpAnswer } from './http';
-import { redactUrl, scrubUrls } from './redact';
+import { redactUrl, scrubUrls } from '../redact';
 
 /** A delivery outcome that is not `ok`. */
 export type DeliveryFailure = Exclude<DeliveryOutcome, { kind: 'ok' }>;

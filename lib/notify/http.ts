@@ -4,7 +4,7 @@ import axios, { type AxiosResponse } from 'axios';
 import { AlertsError } from '../errors';
 import { silentLog, type Log } from '../log';
 import { networkCause } from './classify';
-import { redactUrl } from './redact';
+import { redactUrl } from '../redact';
 
 /** What a receiver answered: status, lower-case header names, and the body as text. */
 export interface HttpAnswer {

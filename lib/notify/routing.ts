@@ -1,10 +1,29 @@
 // Which messages a destination gets (statuses, host/backup globs, enterprise projects) and when quiet
 // hours hold chat messages: pure decisions, the clock passed in.
 import picomatch from 'picomatch';
-import { GLOB_OPTIONS } from '../config/rules';
-import type { GlobFilter, Routing } from '../config/types';
-import type { Message, Task } from '../model';
+import { GLOB_OPTIONS } from '../rules';
+import type { AlertStatus, Message, Task } from '../model';
 import type { DestinationType } from './destination';
+
+/** Glob patterns (picomatch) a name must match: any of `include` (all when empty) and none of `exclude`. */
+export interface GlobFilter {
+  include: string[];
+  exclude: string[];
+}
+
+/** Which messages a destination gets; everything when a field is absent. Notices always go everywhere. */
+export interface Routing {
+  /** Alert statuses routed here (subset of the alert statuses, `stuck` included). */
+  statuses?: AlertStatus[];
+  hosts?: GlobFilter;
+  backups?: GlobFilter;
+  /** Enterprise project ids (as in the scope) routed here. */
+  enterpriseProjects?: string[];
+  /** Chat messages (not pages) are held during these hours and released as one digest. */
+  quietHours?: { start: string; end: string; timeZone: string };
+  /** The one destination that gets alerts (and their follow-ups) no destination's routing matched. */
+  fallback?: true;
+}
 
 /** Matches a name against a GlobFilter: any `include` (all when empty) and no `exclude`. */
 export type NameMatcher = (name: string) => boolean;

@@ -686,7 +686,7 @@ describe('PageReader: secrets never reach errors or logs', () => {
     const { emulator, reader } = await setup({ auth: SIGNED }, { credentials: { default: SIGNED } });
     emulator.injectFault(echo(400, `${AK}: ${SK} and ${STS}`));
     const err = await rejectionOf(reader.fetchPage(TARGET, QUERY, 0, LATER));
-    expect(err.apiMessage).toBe('echo [REDACTED]: [REDACTED] and [REDACTED]');
+    expect(err.apiMessage).toBe('echo [redacted]: [redacted] and [redacted]');
   });
 });
 

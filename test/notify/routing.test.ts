@@ -1,4 +1,4 @@
-import type { Routing } from '../../lib/config/types';
+import type { Routing } from '../../lib/notify/routing';
 import {
   accepts,
   compileGlobFilter,

@@ -5,7 +5,7 @@
 // "\n" + secret))) are added as query parameters just before sending. DingTalk answers HTTP 200 with
 // `{"errcode":0}`; any other errcode is a failure.
 import { createHmac } from 'node:crypto';
-import { httpsOn, refuse, rule, webhookUrl, type Rule } from '../../config/rules';
+import { httpsOn, refuse, rule, webhookUrl, type Rule } from '../../rules';
 import type { DeliveryOutcome } from '../../model';
 import { classifyBodyCode, type BodyCodeRules } from '../classify';
 import type { ChannelLimits } from '../destination';

@@ -2,7 +2,7 @@
 // it can ping), `?wait=true` so Discord answers 200 with the message. API text has Discord's
 // Markdown (`\ * _ ~ ` | < > [ ] ( )`, a leading `# -`) backslash-escaped. Embed limits: title 256,
 // description 4,096, 25 fields (name 256, value 1,024), footer 2,048, 6,000 characters in all.
-import { httpsOn, webhookUrl } from '../../config/rules';
+import { httpsOn, webhookUrl } from '../../rules';
 import type { DeliveryOutcome } from '../../model';
 import { classifyHttp, parseObject } from '../classify';
 import type { ChannelLimits } from '../destination';

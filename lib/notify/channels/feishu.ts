@@ -5,7 +5,7 @@
 // secret, message = "")) are added to the body just before sending. Feishu answers HTTP 200 with
 // `{"code":0}`; any other code is a failure.
 import { createHmac } from 'node:crypto';
-import { httpsOn, refuse, rule, webhookUrl, type Rule } from '../../config/rules';
+import { httpsOn, refuse, rule, webhookUrl, type Rule } from '../../rules';
 import type { DeliveryOutcome } from '../../model';
 import { classifyBodyCode, type BodyCodeRules } from '../classify';
 import type { ChannelLimits } from '../destination';

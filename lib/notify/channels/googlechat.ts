@@ -2,7 +2,7 @@
 // (`thread.threadKey` = the task's ref, `messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD`), at
 // most 32,000 bytes. Card texts are HTML: API text has `& < > "` escaped; in `text`, where
 // `<users/all>` pings everyone and `*_~\`` format, those characters are replaced by look-alikes.
-import { httpsOn, webhookUrl } from '../../config/rules';
+import { httpsOn, webhookUrl } from '../../rules';
 import { classifyHttp } from '../classify';
 import type { ChannelLimits } from '../destination';
 import { moreText, type Card, type CardGroup } from '../cards';

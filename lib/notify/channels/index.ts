@@ -5,7 +5,7 @@ import { credentialSecrets, type HssAuth } from '../../huaweicloud/credentials';
 import type { DeliveryOutcome } from '../../model';
 import type { Destination } from '../destination';
 import { visibleOnly } from '../inert';
-import { redactValues } from '../redact';
+import { redactValues } from '../../redact';
 import { quietUntil } from '../routing';
 import { dingtalkChannel } from './dingtalk';
 import { discordChannel } from './discord';

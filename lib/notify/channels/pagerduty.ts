@@ -4,7 +4,7 @@
 // monitoring-recovered resolves; a test notice triggers a clearly marked TEST event (severity info).
 // Reminders and daily summaries are not pages: this destination does not accept them. Summaries are
 // plain text (shown in SMS and push), at most 1,024 characters.
-import { oneOf, refuse, rule, serviceUrl, shown, type Rule } from '../../config/rules';
+import { oneOf, refuse, rule, serviceUrl, shown, type Rule } from '../../rules';
 import type { AlertStatus, DeliveryOutcome, Message, NoticeMessage } from '../../model';
 import { classifyHttp } from '../classify';
 import type { ChannelLimits, ChannelRequest } from '../destination';

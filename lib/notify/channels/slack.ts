@@ -2,7 +2,7 @@
 // per card, a digest for bursts. API text is escaped (`& < >` as entities) and Slack's formatting
 // characters (`` ` * _ ~ ``) are replaced by look-alikes, so a host name can neither ping, link,
 // nor break the bold labels and code spans around it.
-import { webhookUrl } from '../../config/rules';
+import { webhookUrl } from '../../rules';
 import type { DeliveryOutcome } from '../../model';
 import { ERROR_WORDS, classifyHttp } from '../classify';
 import type { ChannelLimits } from '../destination';

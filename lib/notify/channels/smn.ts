@@ -5,7 +5,7 @@
 // `default` (required), `email` and `sms` (<= 490 characters, no `[]` or `【】`). Signed just before
 // sending with the same SDK-HMAC-SHA256 as HSS (`content-type`, `host`, `x-sdk-date` signed, plus
 // `x-security-token` for temporary credentials), or sent with `X-Auth-Token`. All text is plain.
-import { baseUrl, credentialName, refuse, rule, type Rule } from '../../config/rules';
+import { baseUrl, credentialName, refuse, rule, type Rule } from '../../rules';
 import { ConfigError } from '../../errors';
 import { authHeaders, DEFAULT_CREDENTIAL, type HssAuth } from '../../huaweicloud/credentials';
 import { classifyHttp } from '../classify';

@@ -2,7 +2,7 @@
 // 1.4 in a `message` attachment (title, FactSet, HSS error, digest lines, console button), at most
 // 28 KB. TextBlocks and FactSet values render Markdown, so API text has `\ [ ] ( ) * _ ~ `` and a
 // leading `# > - +` backslash-escaped; a mention needs an `msteams.entities` entry we never send.
-import { httpsOn, httpsUnder, webhookUrl } from '../../config/rules';
+import { httpsOn, httpsUnder, webhookUrl } from '../../rules';
 import type { DeliveryOutcome } from '../../model';
 import { classifyHttp } from '../classify';
 import type { ChannelLimits } from '../destination';

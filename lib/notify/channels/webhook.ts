@@ -39,7 +39,7 @@
 //   lost-track, records-rejected, destination-failing, destination-recovered, destination-degraded,
 //   no-route): version, type, id, at, scope | null,
 //   summary: string, detail: string | null, facts: [{ label, value }], incident_key: string | null
-import { refuse, rule, webhookUrl, type Rule } from '../../config/rules';
+import { refuse, rule, webhookUrl, type Rule } from '../../rules';
 import type { AboutAlert, Message, Scope, StuckFacts, Task } from '../../model';
 import { classifyHttp } from '../classify';
 import type { ChannelLimits, ChannelRequest } from '../destination';

@@ -2,7 +2,7 @@
 // the `key` in the URL is the secret. WeCom markdown pings with `<@userid>` and takes `<font>` tags,
 // so API text has `<` and the other markup characters replaced by look-alikes. WeCom answers HTTP
 // 200 with `{"errcode":0}`; 45009 is its frequency limit.
-import { httpsOn, webhookUrl } from '../../config/rules';
+import { httpsOn, webhookUrl } from '../../rules';
 import type { DeliveryOutcome } from '../../model';
 import { classifyBodyCode, type BodyCodeRules } from '../classify';
 import type { ChannelLimits } from '../destination';
