@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import picomatch from 'picomatch';
 import type { App } from '../lib/app';
-import type { Silence } from '../lib/diff/lifecycle';
+import type { Silence } from '../lib/state/records';
 import { ConfigError } from '../lib/errors';
 import type { AlertStatus } from '../lib/model';
 import { utcMinute } from '../lib/wording';

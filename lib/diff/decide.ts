@@ -14,7 +14,7 @@ import type {
 import { MAX_WINDOW_DAYS } from '../state/layout';
 import { DAY_MS, HOUR_MS } from '../time';
 import { IN_FLIGHT_STATUSES } from '../task';
-import { hash32, toSec, type Entry } from './entry';
+import { hash32, toSec, type Entry } from '../state/entry';
 
 /** What one observation of a task means. */
 export type Decision =

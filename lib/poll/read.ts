@@ -3,12 +3,19 @@
 // the task), so a poll cut short by its deadline or a crash loses nothing it read.
 import { ALERTING, observe, observedHash, type AlertFacts, type DecideContext } from '../diff/decide';
 import { collapseDuplicates, precedes, type Keyed } from '../diff/duplicates';
-import { entryKey, hash32, type Entry } from '../diff/entry';
-import { silences, firstReminderAt, type OpenAlert } from '../diff/lifecycle';
+import { entryKey, hash32, type Entry } from '../state/entry';
+import { silences, firstReminderAt } from '../diff/lifecycle';
 import type { HssTarget, Page } from '../hss/pages';
 import { stableId } from '../ids';
 import type { AlertMessage, Scope, Task } from '../model';
-import { DUPLICATES_KEPT, putEntry, type Digest, type ListName, type ReadPlan } from '../state/records';
+import {
+  DUPLICATES_KEPT,
+  putEntry,
+  type Digest,
+  type ListName,
+  type ReadPlan,
+  type OpenAlert,
+} from '../state/records';
 import { checkListsOf } from './plan';
 import { RETRY_POLICY } from '../hss/retry';
 import { IN_FLIGHT_STATUSES, taskKey } from '../task';

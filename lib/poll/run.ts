@@ -4,14 +4,22 @@
 // through closures.
 import type { LifecycleConfig } from '../config/types';
 import type { StuckRules } from '../diff/decide';
-import type { Entry } from '../diff/entry';
-import type { OpenAlert, Silence } from '../diff/lifecycle';
+import type { Entry } from '../state/entry';
 import type { PageReader } from '../hss/pages';
 import type { CallBudget } from '../budget/port';
 import type { Clock, Log } from '../log';
 import type { KnownStatus, Message, NoticeMessage, Scope, Task } from '../model';
 import type { DeliverySummary, Outbox } from '../outbox/types';
-import type { Digest, LifecycleStore, ListName, Markers, ScopeState, ScopeStore } from '../state/records';
+import type {
+  Digest,
+  LifecycleStore,
+  ListName,
+  Markers,
+  ScopeState,
+  ScopeStore,
+  OpenAlert,
+  Silence,
+} from '../state/records';
 import type { Effects } from './effects';
 import type { ListScan } from './scan';
 

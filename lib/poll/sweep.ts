@@ -2,7 +2,7 @@
 // move, finish or stall) and to follow-ups of tasks that left the window unfinished, taken in turn.
 // Neither ever fails the poll: a failure is logged and tried again next time.
 import { decideFollowUp, followUpDueAt, followUpQuery } from '../diff/decide';
-import { entryKey, toSec } from '../diff/entry';
+import { entryKey, toSec } from '../state/entry';
 import { oneLine } from '../errors';
 import { HssError, HssThrottledError } from '../hss/errors';
 import type { Task } from '../model';

@@ -3,7 +3,7 @@
 // spans polls (append-only chunks, one per poll), task details in the project's partition, and the
 // deployment markers item.
 import { GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { decodeEntries, encodeEntries } from '../diff/entry';
+import { decodeEntries, encodeEntries } from './entry';
 import type { Task } from '../model';
 import { PK, RETENTION, SK, ttlAfter } from './layout';
 import {

@@ -1,6 +1,6 @@
 import { HssAuthError, HssServerError } from '../../lib/hss/errors';
 import { silentLog } from '../../lib/log';
-import type { Silence } from '../../lib/diff/lifecycle';
+import type { Silence } from '../../lib/state/records';
 import type { AlertMessage, Message, NoticeMessage, Scope } from '../../lib/model';
 import { poll, type PollOptions } from '../../lib/poll';
 import { createMemoryStores } from '../../local/memory-stores';

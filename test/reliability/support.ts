@@ -5,7 +5,7 @@
 // stop at once, like a killed Lambda), and the secret scan over everything a case produced.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { App } from '../../lib/app';
-import { entryKey } from '../../lib/diff/entry';
+import { entryKey } from '../../lib/state/entry';
 import { stableId } from '../../lib/ids';
 import { createPostJson, type PostJson } from '../../lib/notify/http';
 import { taskKey } from '../../lib/task';
