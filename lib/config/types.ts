@@ -2,7 +2,7 @@
 // (and DESTINATIONS_FILE); lib/ never re-validates these values.
 import type { HssAuth } from '../huaweicloud/credentials';
 import type { KnownStatus } from '../model';
-import type { DestinationConfig, DestinationType } from '../notify/channels';
+import type { DestinationConfig } from '../notify/channels';
 
 /** One scope as configured (`region/project_id[/enterprise_project_id]`, optionally `@credential`). */
 export interface ScopeConfig {
@@ -62,5 +62,3 @@ export interface Config {
   /** Powertools log level, upper case. */
   logLevel?: string;
 }
-
-export type { DestinationConfig, DestinationType };

@@ -3,7 +3,7 @@
 // vendor's rate limit the way the vendor does, and flags any mention or link that would reach people.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DestinationConfig } from '../../lib/config/types';
+import type { DestinationConfig } from '../../lib/notify/channels';
 import type { HssAuth } from '../../lib/huaweicloud/credentials';
 import { systemClock, type Clock } from '../../lib/log';
 

@@ -3,7 +3,8 @@
 // by createApp exactly as the Lambda and the CLI build it. `tick()` runs one poll the way the
 // scheduler does (it must end before the next tick) and moves the clock to the next tick.
 import { createApp, runPoll, type App, type AppOverrides } from '../../lib/app';
-import type { Config, DestinationConfig, LifecycleConfig, ScopeConfig } from '../../lib/config/types';
+import type { Config, LifecycleConfig, ScopeConfig } from '../../lib/config/types';
+import type { DestinationConfig } from '../../lib/notify/channels';
 import type { Log } from '../../lib/log';
 import type { PollSummary } from '../../lib/poll';
 import {
