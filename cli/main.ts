@@ -116,7 +116,7 @@ export function pollExitCode(s: PollSummary): number {
 }
 
 /** Text from HSS made safe for a terminal: control characters (newlines, ANSI escapes) shown as `\uXXXX`. */
-export function terminalSafe(text: string): string {
+function terminalSafe(text: string): string {
   return text.replace(
     // eslint-disable-next-line no-control-regex
     /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,

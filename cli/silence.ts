@@ -14,7 +14,7 @@ const ALERT_STATUSES: readonly AlertStatus[] = [...TASK_STATUSES, 'stuck'];
 const MAX_MS = 30 * 86_400_000;
 
 /** `4h`, `90m`, `2d`, `1h30m` -> ms; throws ConfigError for anything else or over 30 days. */
-export function parseDuration(text: string): number {
+function parseDuration(text: string): number {
   const m = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$/.exec(text.trim());
   const ms =
     m && text.trim() !== ''

@@ -22,9 +22,9 @@ import { createTableClient, type TableClient } from './state/table-client';
 import { isLoopbackUrl } from './url';
 
 /** Time kept at the end of a run to record and deliver what it read, ms. */
-export const DELIVERY_RESERVE_MS = 12_000;
+const DELIVERY_RESERVE_MS = 12_000;
 /** Time kept before the hard end of a run (Lambda timeout, the next tick), ms. */
-export const SAFETY_MS = 3_000;
+const SAFETY_MS = 3_000;
 
 /** Everything one process needs to poll, built once from the parsed config and reused while warm. */
 export interface App {

@@ -72,7 +72,7 @@ export function createMemoryStores(): { store: ScopeStore; lifecycle: LifecycleS
 }
 
 /** An in-memory ScopeStore. */
-export function createMemoryScopeStore(): ScopeStore {
+function createMemoryScopeStore(): ScopeStore {
   const states = new Map<string, ScopeState>();
   /** Per scope, per shard: version and entries. */
   const shards = new Map<string, Map<number, { version: number; entries: Entry[] }>>();
@@ -163,7 +163,7 @@ function emptyDay(): DayState {
 }
 
 /** An in-memory LifecycleStore. */
-export function createMemoryLifecycleStore(): LifecycleStore {
+function createMemoryLifecycleStore(): LifecycleStore {
   /** Open alerts by `scope\nhost+backup hash\nkey`. */
   const open = new Map<string, OpenAlert>();
   const silences = new Map<string, Silence>();

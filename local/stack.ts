@@ -60,7 +60,7 @@ export interface LocalStack {
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** A few tasks of the last day: successes, one failed and one timed-out restore, one running. */
-export function localTasks(now: number): EmulatedTask[] {
+function localTasks(now: number): EmulatedTask[] {
   const task = (
     project: string,
     host: string,

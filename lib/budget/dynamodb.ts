@@ -46,7 +46,7 @@ export interface TableBudgetOptions {
   ownerId?: string;
 }
 
-export const BUDGET_DEFAULTS = {
+const BUDGET_DEFAULTS = {
   marginMs: 1_000,
   slackMs: 10_000,
   batchSize: 2,

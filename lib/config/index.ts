@@ -15,10 +15,8 @@ import type { HssAuth } from '../huaweicloud/credentials';
 import { parseVariables } from './variables';
 
 export type * from './types';
-export type { ReadFile } from './file';
 export type { SsmParameters } from './inputs';
-export { SECRET_VARIABLES, VARIABLES, isSecretVariable } from './variables';
-export { GLOB_OPTIONS } from '../rules';
+export { isSecretVariable } from './variables';
 
 /**
  * The AWS region of the function and the variable that named it: AWS_REGION (Lambda always sets

@@ -101,7 +101,7 @@ export function dayIn(ms: number, timeZone: string): string {
 }
 
 /** Minutes since midnight of `ms` in `timeZone`. */
-export function minuteOfDay(ms: number, timeZone: string): number {
+function minuteOfDay(ms: number, timeZone: string): number {
   const parts = new Intl.DateTimeFormat('en-GB', {
     timeZone,
     hour: '2-digit',

@@ -105,10 +105,9 @@ export class HssValidationError extends HssError {
 }
 
 /** How the client treats a non-2xx answer. */
-export const HSS_ANSWER_KINDS = ['throttled', 'auth', 'server', 'request'] as const;
-export type HssAnswerKind = (typeof HSS_ANSWER_KINDS)[number];
+export type HssAnswerKind = 'throttled' | 'auth' | 'server' | 'request';
 
-export const THROTTLED_CODE = 'APIGW.0308';
+const THROTTLED_CODE = 'APIGW.0308';
 
 /** Gateway and HSS codes that mean "who you are / what you may do" rather than "what you asked". */
 const AUTH_CODES: ReadonlySet<string> = new Set([

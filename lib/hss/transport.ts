@@ -43,8 +43,7 @@ export interface CallFailure {
 }
 
 /** A 2xx answer with a JSON body, or a classified failure. */
-export type CallResult =
-  { ok: true; json: unknown; details: HssErrorDetails } | { ok: false; failure: CallFailure };
+type CallResult = { ok: true; json: unknown; details: HssErrorDetails } | { ok: false; failure: CallFailure };
 
 export interface Transport {
   /** Sends `call` once; never throws for an HTTP or network failure (see CallResult). */
@@ -62,7 +61,7 @@ export interface TransportOptions {
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** The URL path of a project-scoped call; the project id is encoded as a path segment. */
-export function projectPath(projectId: string, route: string): string {
+function projectPath(projectId: string, route: string): string {
   return `/v5/${gatewayEncode(projectId)}${route}`;
 }
 

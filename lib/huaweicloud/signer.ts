@@ -9,8 +9,7 @@ export interface AkSkCredentials {
   securityToken?: string;
 }
 
-export const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
-export const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
 
 /** A request as the signer sees it: header names in any case, query as ordered pairs. */
 export interface SignableRequest {
@@ -38,14 +37,7 @@ export function sdkDate(ms: number): string {
     .replace(/\.\d{3}/, '');
 }
 
-/** Parses an `X-Sdk-Date` value to epoch ms; NaN when malformed. */
-export function parseSdkDate(value: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-  if (!m) return NaN;
-  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
-}
-
-export function canonicalUri(path: string): string {
+function canonicalUri(path: string): string {
   const encoded = path.split('/').map(gatewayEncode).join('/');
   return encoded.endsWith('/') ? encoded : `${encoded}/`;
 }
@@ -119,15 +111,4 @@ export function signRequest(
   const sig = signature({ ...req, headers }, signed, date, credentials.sk);
   headers.Authorization = `${SIGNING_ALGORITHM} Access=${credentials.ak}, SignedHeaders=${signed.join(';')}, Signature=${sig}`;
   return headers;
-}
-
-/** The parts of an `Authorization: SDK-HMAC-SHA256 ...` header; undefined when it is not one. */
-export function parseAuthorization(
-  value: string,
-): { access: string; signedHeaders: string[]; signature: string } | undefined {
-  const m = /^SDK-HMAC-SHA256\s+Access=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]+)$/.exec(
-    value.trim(),
-  );
-  if (!m) return undefined;
-  return { access: m[1]!, signedHeaders: m[2]!.split(';'), signature: m[3]! };
 }

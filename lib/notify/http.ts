@@ -13,7 +13,7 @@ export interface HttpAnswer {
   bodyText: string;
 }
 
-export interface PostJsonOptions {
+interface PostJsonOptions {
   /** Extra request headers (content-type and user-agent are set already). */
   headers?: Record<string, string>;
   /** Deadline for the whole exchange, connect to last byte, in ms; default 10000. */

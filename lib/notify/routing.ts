@@ -3,7 +3,6 @@
 import picomatch from 'picomatch';
 import { GLOB_OPTIONS } from '../rules';
 import type { AlertStatus, Message, Task } from '../model';
-import type { DestinationType } from './destination';
 
 /** Glob patterns (picomatch) a name must match: any of `include` (all when empty) and none of `exclude`. */
 export interface GlobFilter {
@@ -71,16 +70,6 @@ export function compileRouting(routing: Routing): RoutingFilter {
       }
     }
   };
-}
-
-/** `accepts` without compiling ahead (tests, one-off checks). */
-export function accepts(routing: Routing, message: Message, destinationId: string): boolean {
-  return compileRouting(routing)(message, destinationId);
-}
-
-/** Destinations whose messages quiet hours may hold: chat channels. Pages (PagerDuty), webhooks and SMN never wait. */
-export function respectsQuietHours(type: DestinationType): boolean {
-  return !['pagerduty', 'webhook', 'smn'].includes(type);
 }
 
 /** Parses `HH:MM` (00:00..23:59) to minutes after midnight; undefined when malformed. */

@@ -42,7 +42,6 @@ import type {
   UnroutedDay,
 } from './types';
 
-export type { HoldUntil, RetryPolicy } from './plan';
 export type * from './types';
 
 export interface OutboxDeps {
@@ -73,9 +72,9 @@ export interface OutboxDeps {
   degradedAfterMs?: number;
 }
 
-export const DEFAULT_RECORD_MARGIN_MS = 5_000;
-export const DEFAULT_PARALLELISM = 16;
-export const DEFAULT_DEGRADED_AFTER_MS = 30 * 60_000;
+const DEFAULT_RECORD_MARGIN_MS = 5_000;
+const DEFAULT_PARALLELISM = 16;
+const DEFAULT_DEGRADED_AFTER_MS = 30 * 60_000;
 
 /** A DeliverySummary of a run that did nothing (yet). */
 export function emptyDeliverySummary(): DeliverySummary {

@@ -135,7 +135,7 @@ export function planDestination<R extends PlannedRecord>(
 }
 
 /** Batch order: oldest `at` first, then host name, then id (a stable order whatever DynamoDB returned). */
-export function compareBatchOrder(a: Message, b: Message): number {
+function compareBatchOrder(a: Message, b: Message): number {
   return a.at - b.at || compareText(hostOf(a), hostOf(b)) || compareText(a.id, b.id);
 }
 

@@ -41,7 +41,7 @@ import type { DeliveryState } from '../model';
 import type { UnroutedDay } from './types';
 
 /** What a delivery write did to the message's place in the due index. */
-export type SaveResult =
+type SaveResult =
   /** The index entry now matches the table exactly. */
   | 'indexed'
   /** The delivery is recorded; the index entry was left as it was (due no later than it should be). */

@@ -24,7 +24,7 @@ export function checkListsOf(state: ScopeState, alertStatuses: readonly KnownSta
  * failing must not hold up the others); then lists mid-way through a long read (an incident being
  * read), then the least recently read (per list, so a scope whose second list did not fit a poll is
  * first in line for it next time); among equals, scopes with a recent alert first. Recency never
- * jumps the queue: that keeps the promise of latencyBoundMs for every scope.
+ * jumps the queue: that keeps the promise of latencyBoundMs (local/latency-bound.ts) for every scope.
  */
 export function checkOrder(
   states: ReadonlyArray<ScopeState>,
@@ -101,26 +101,4 @@ export function leftoverOrder(states: ReadonlyArray<ScopeState>, now: number): S
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * The scheduler's promise: the longest a new failure in any scope can wait to be read. The checks of
- * all scopes are read round-robin with the calls each poll may make (`ratePerMinute` over the
- * period). A scope whose window fits a page is checked with one call: when every scope gets its call
- * each poll, within one period; otherwise a scope comes round within `ceil(scopes / calls per poll)`
- * polls, plus the poll in which the failure appears. A large scope (`lists`: `alertLists` calls a
- * check) shares its calls with the one call every `sweepEvery` polls keeps for its in-flight sweep.
- */
-export function latencyBoundMs(
-  scopes: number,
-  plan: 'whole' | { alertLists: number },
-  ratePerMinute: number,
-  periodMs: number,
-  sweepEvery = 5,
-): number {
-  const callsPerPoll = Math.max(1, Math.floor((ratePerMinute * periodMs) / 60_000));
-  if (plan === 'whole')
-    return scopes <= callsPerPoll ? periodMs : (Math.ceil(scopes / callsPerPoll) + 1) * periodMs;
-  const forAlerts = Math.max(0.5, callsPerPoll - 1 / sweepEvery);
-  return (Math.ceil((scopes * plan.alertLists) / forAlerts) + 1) * periodMs;
 }

@@ -24,9 +24,9 @@ import { credentialRun, type PollRun, type ScopeRun } from './run';
 import { createScan, type ListScan } from './scan';
 
 /** Shortest gap between two HSS calls worth a delivery run (one send and its recording). */
-export const MIN_INTERLEAVED_DELIVERY_MS = 20_000;
+const MIN_INTERLEAVED_DELIVERY_MS = 20_000;
 /** Least time between two deliveries interleaved with reading (chat digests stay few in an incident). */
-export const INTERLEAVED_DELIVERY_MS = 60_000;
+const INTERLEAVED_DELIVERY_MS = 60_000;
 
 export const isInFlightList = (list: ListName): boolean =>
   (IN_FLIGHT_STATUSES as readonly string[]).includes(list);
@@ -200,7 +200,7 @@ function noteRejected(run: PollRun, sr: ScopeRun, page: Page, list: ListName, of
  * without reading state, and every task is decided against the digest. Alerts are raised (outbox)
  * before the task details and the digest remember what was seen.
  */
-export async function recordPage(
+async function recordPage(
   run: PollRun,
   sr: ScopeRun,
   scan: ListScan,
@@ -311,7 +311,7 @@ function rememberDuplicate(sr: ScopeRun, key: string, status: string, hashes: nu
  * Delivers what is due between two HSS calls when there is time for it (an incident's first alerts
  * go out while its later pages are still being read), at most once a minute.
  */
-export async function deliverBetweenReads(run: PollRun): Promise<void> {
+async function deliverBetweenReads(run: PollRun): Promise<void> {
   const now = run.deps.clock();
   if (run.options.dryRun || (run.lastDelivery > 0 && now - run.lastDelivery < INTERLEAVED_DELIVERY_MS))
     return;

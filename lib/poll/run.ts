@@ -141,7 +141,7 @@ export interface CredentialRun {
 }
 
 /** The lifecycle's inputs gathered while reading: tasks seen to succeed, alerts raised. */
-export interface LifecycleInputs {
+interface LifecycleInputs {
   /** Per scope id: tasks seen in `success` (digest key -> task). */
   succeeded: Map<string, Map<string, Task>>;
   /** Per scope id: tasks that ended quietly (left the in-flight lists well inside the window), by digest key. */

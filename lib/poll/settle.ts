@@ -13,7 +13,7 @@ import { checkLists } from './read';
 import type { PollRun, ScopeRun } from './run';
 
 /** Polls in a row in which a credential's budget let no call start before it is an outage. */
-export const STARVED_POLLS = 3;
+const STARVED_POLLS = 3;
 
 /** Saves each scan's cursor; a cycle that continues next poll keeps the keys it saw aside. */
 async function saveScans(run: PollRun, sr: ScopeRun, now: number): Promise<void> {

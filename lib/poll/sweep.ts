@@ -25,7 +25,7 @@ import {
 import { credentialRun, type PollRun, type ScopeRun } from './run';
 
 /** Pages one follow-up try reads before it gives its turn back (a host name can match thousands). */
-export const FOLLOW_UP_PAGES = 2;
+const FOLLOW_UP_PAGES = 2;
 /** Every this many polls, one HSS call is kept for the in-flight sweep before the alert lists. */
 export const SWEEP_EVERY = 5;
 
@@ -152,7 +152,7 @@ async function followUp(run: PollRun, sr: ScopeRun, ref: FollowUpRef): Promise<'
 }
 
 /** Hosts of open alerts one `ask` job asks after (one call each). */
-export const ASK_HOSTS = 2;
+const ASK_HOSTS = 2;
 
 /**
  * Asks HSS by host name after the hosts of a large scope's open alerts, least recently alerted

@@ -85,7 +85,7 @@ export interface FollowUpRef {
 }
 
 /** Records HSS sent that could not be read, counted per UTC day (one notice a day says so). */
-export interface RejectedRecords {
+interface RejectedRecords {
   /** UTC day, `YYYY-MM-DD`. */
   day: string;
   count: number;
@@ -274,7 +274,7 @@ export interface ScopeStore {
 }
 
 /** Per-day, per-scope counts for the daily summary. */
-export interface DayCounts {
+interface DayCounts {
   succeeded: number;
   failed: number;
   timedOut: number;
@@ -301,7 +301,7 @@ export interface SlowTask {
 }
 
 /** Slowest tasks kept per scope and day. */
-export const SLOWEST_KEPT = 5;
+const SLOWEST_KEPT = 5;
 
 /** The day's slowest tasks after adding `more`: each task once (the later figure), slowest first. */
 export function mergeSlowest(kept: readonly SlowTask[], more: readonly SlowTask[]): SlowTask[] {

@@ -26,7 +26,7 @@ export interface ScopeStoreOptions {
 }
 
 /** Keys per seen-keys chunk: 8 bytes each, so a chunk stays far below the 400 KB item limit. */
-export const SEEN_CHUNK_KEYS = 30_000;
+const SEEN_CHUNK_KEYS = 30_000;
 
 export function createScopeStore({ table, namespace }: ScopeStoreOptions): ScopeStore {
   const pkOf = (scopeId: string) => PK.scope(namespace, scopeId);

@@ -56,12 +56,12 @@ export interface Answer {
 }
 
 /** One rolling window of a vendor rate limit: at most `max` accepted requests per `windowMs`. */
-export interface RateWindow {
+interface RateWindow {
   windowMs: number;
   max: number;
 }
 
-export interface RateLimit {
+interface RateLimit {
   windows: RateWindow[];
   /** The vendor's answer when over the limit; `retryAfterMs` until the oldest request leaves its window. */
   answer(retryAfterMs: number): Answer;
@@ -86,7 +86,7 @@ export interface SinkSpec {
 }
 
 /** Hosts our own links may point to: the HSS console. */
-export const ALLOWED_LINK_HOSTS: ReadonlySet<string> = new Set([
+const ALLOWED_LINK_HOSTS: ReadonlySet<string> = new Set([
   'console.huaweicloud.com',
   'console.eu.huaweicloud.com',
 ]);

@@ -84,7 +84,7 @@ function sdkDateMs(value: string): number {
 }
 
 /** Subject and every protocol's text of the message structure. */
-export function smnVisibleText(req: SinkRequest): string {
+function smnVisibleText(req: SinkRequest): string {
   const b = req.json as { subject?: unknown; message_structure?: unknown } | undefined;
   const out: unknown[] = [b?.subject];
   if (typeof b?.message_structure === 'string') {
@@ -174,7 +174,10 @@ export async function startSmnSink(opts: SmnSinkOptions): Promise<Sink & { endpo
 
 const AK = { ak: 'AKEXAMPLE0000000000', sk: 'sk-example-secret-key-0000000000000000000' };
 
-/** The conformance suite's view of SMN: the publish signed with an AK/SK credential. */
+/**
+ * The conformance suite's view of SMN: the publish signed with an AK/SK credential.
+ * @public Found by name (`channelFixture`), never imported.
+ */
 export const smnFixture: ChannelFixture = {
   type: 'smn',
   async start(clock) {

@@ -58,7 +58,7 @@ export const SINK_NAMES = [
 export type SinkName = (typeof SINK_NAMES)[number];
 
 /** A clock and a sleep that moves it (test/budget/virtual-time.ts for actors that run at once). */
-export interface WorldTime {
+interface WorldTime {
   clock: () => number;
   sleep: (ms: number) => Promise<void>;
   /** Runs polls at once (virtual time moves when all of them sleep); default Promise.all. */

@@ -17,7 +17,8 @@ import {
 import type { HssTarget, ListQuery, PageResult } from '../../lib/hss/pages';
 import type { CallBudget } from '../../lib/budget/port';
 import { createPageReader, type PageReaderSettings } from '../../lib/hss/reader';
-import { parseAuthorization, signature } from '../../lib/huaweicloud/signer';
+import { signature } from '../../lib/huaweicloud/signer';
+import { parseAuthorization } from '../../local/sdk-signature';
 import { parseRetryAfter, type HssCall, type Transport } from '../../lib/hss/transport';
 import type { Log } from '../../lib/log';
 import {

@@ -1,5 +1,6 @@
 import { authHeaders, credentialSecrets } from '../../lib/huaweicloud/credentials';
-import { parseAuthorization, signature, type SignableRequest } from '../../lib/huaweicloud/signer';
+import { signature, type SignableRequest } from '../../lib/huaweicloud/signer';
+import { parseAuthorization } from '../../local/sdk-signature';
 
 const NOW = Date.UTC(2025, 2, 6, 5, 26, 18);
 const REQUEST: SignableRequest = {

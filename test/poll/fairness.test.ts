@@ -3,7 +3,7 @@ import { HssServerError } from '../../lib/hss/errors';
 import { silentLog } from '../../lib/log';
 import type { AlertMessage, NoticeMessage, Scope } from '../../lib/model';
 import { poll, type PollSummary } from '../../lib/poll';
-import { latencyBoundMs } from '../../lib/poll/plan';
+import { latencyBoundMs } from '../../local/latency-bound';
 import { createMemoryStores } from '../../local/memory-stores';
 import { fakeHss, fakeOutbox, HOUR, MIN, QUIET_LIFECYCLE, SCOPE, task, virtualClock } from './support';
 

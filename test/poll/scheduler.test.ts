@@ -1,7 +1,7 @@
 import { silentLog } from '../../lib/log';
 import type { AlertMessage, Scope } from '../../lib/model';
 import { poll } from '../../lib/poll';
-import { latencyBoundMs } from '../../lib/poll/plan';
+import { latencyBoundMs } from '../../local/latency-bound';
 import { createMemoryStores } from '../../local/memory-stores';
 import { fakeHss, fakeOutbox, MIN, QUIET_LIFECYCLE, SCOPE, task, virtualClock } from './support';
 

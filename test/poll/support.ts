@@ -10,7 +10,7 @@ import type { Message, Scope, Task } from '../../lib/model';
 import type { DeliverySummary, Outbox, OutboxRecord } from '../../lib/outbox/types';
 import { emptyDeliverySummary as emptyDelivery } from '../../lib/outbox';
 
-export const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
+const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
 export const DAY = 24 * HOUR;

@@ -134,7 +134,7 @@ export async function unrecorded(
 // ---- a process that dies -----------------------------------------------------------------------------
 
 /** Thrown by everything a dead process still tries to do. */
-export class ProcessKilled extends Error {
+class ProcessKilled extends Error {
   constructor(where: string) {
     super(`process killed ${where}`);
     this.name = 'ProcessKilled';
@@ -142,7 +142,7 @@ export class ProcessKilled extends Error {
 }
 
 /** One DynamoDB command as the dying process is about to send it, or just got its answer. */
-export interface DynamoStep {
+interface DynamoStep {
   command: string;
   input: Record<string, unknown>;
 }
@@ -342,6 +342,6 @@ export function sentTexts(world: World): Array<{ where: string; text: string; to
 }
 
 /** Every sink of a world, by name. */
-export function sinksOf(world: World): Array<[SinkName, Sink]> {
+function sinksOf(world: World): Array<[SinkName, Sink]> {
   return Object.entries(world.sinks) as Array<[SinkName, Sink]>;
 }

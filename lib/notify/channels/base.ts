@@ -30,7 +30,7 @@ export function destinationBase(
   };
 }
 
-export const ALL_KINDS: ReadonlySet<Message['kind']> = new Set([
+const ALL_KINDS: ReadonlySet<Message['kind']> = new Set([
   'alert',
   'resolved',
   'reminder',

@@ -15,7 +15,7 @@ import { clip, inert } from '../inert';
 import { destinationBase } from './base';
 import { defineChannel } from './spec';
 
-export const SMN_LIMITS = {
+const SMN_LIMITS = {
   subjectBytes: 512,
   smsChars: 490,
   /** `message` may be 256 KB; the whole structure stays far below. */
@@ -23,12 +23,12 @@ export const SMN_LIMITS = {
 } as const;
 
 /** SMN publishes no per-topic rate; one publish per second is conservative (each may become SMS). */
-export const SMN_RATE: ChannelLimits = { minIntervalMs: 1000, perMinute: 60 };
+const SMN_RATE: ChannelLimits = { minIntervalMs: 1000, perMinute: 60 };
 
 const LISTED = 20;
 
 /** A card as plain text (e-mail, default): one line per fact, the HSS error, digest lines, link, footer. */
-export function smnText(card: Card): string {
+function smnText(card: Card): string {
   const lines = [inert(card.title), ''];
   if (card.text) lines.push(inert(card.text), '');
   for (const f of card.facts) lines.push(`${inert(f.label)}: ${inert(f.value)}`);
@@ -45,7 +45,7 @@ export function smnText(card: Card): string {
 }
 
 /** The SMS form: the fallback line, no `[]`/`【】` (SMN refuses them), at most 490 characters. */
-export function smnSms(card: Card): string {
+function smnSms(card: Card): string {
   const text = inert(card.fallback)
     .replace(/[[【]/g, '(')
     .replace(/[\]】]/g, ')');
@@ -53,7 +53,7 @@ export function smnSms(card: Card): string {
 }
 
 /** The publish body of one card. */
-export function smnBody(card: Card): string {
+function smnBody(card: Card): string {
   const structure = fitCard(
     card,
     (c) => JSON.stringify({ default: smnText(c), email: smnText(c), sms: smnSms(c) }),
@@ -66,12 +66,12 @@ export function smnBody(card: Card): string {
 }
 
 /** `{endpoint}/v2/{project_id}/notifications/topics/{topic_urn}/publish` */
-export function smnPublishUrl(endpoint: string, projectId: string, topicUrn: string): string {
+function smnPublishUrl(endpoint: string, projectId: string, topicUrn: string): string {
   return `${endpoint.replace(/\/+$/, '')}/v2/${encodeURIComponent(projectId)}/notifications/topics/${topicUrn}/publish`;
 }
 
 /** Headers that authenticate one publish at `now`: AK/SK signature (content-type, host, x-sdk-date) or the IAM token. */
-export function smnAuthHeaders(request: ChannelRequest, auth: HssAuth, now: number): Record<string, string> {
+function smnAuthHeaders(request: ChannelRequest, auth: HssAuth, now: number): Record<string, string> {
   const url = new URL(request.url);
   return authHeaders(
     {
