@@ -3,7 +3,7 @@
 // carrying the expected X-Auth-Token; 401 APIGW.0301 otherwise; 400 for a subject above 512 bytes, a
 // message_structure that is not a JSON string with `default`, or an SMS above 490 characters or with
 // `[]`/`【】`; 429 APIGW.0308 over 5 publishes a second. The signature check is written here from the
-// published algorithm (pinned to its test vectors in the sink tests), independently of lib/hss/signer.
+// published algorithm (pinned to its test vectors in the sink tests), independently of lib/huaweicloud/signer.
 import { createHash, createHmac } from 'node:crypto';
 import type { Clock } from '../../lib/log';
 import { systemClock } from '../../lib/log';

@@ -1,5 +1,5 @@
 // enqueue: one conditional put per message, in parallel; deliveries per routing and quiet hours;
-// TTL from lib/retention.ts; only messages with something pending sit in the due index.
+// TTL from lib/state/layout.ts; only messages with something pending sit in the due index.
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { StateError } from '../../lib/state/errors';
 import { RETENTION, ttlAfter, PK } from '../../lib/state/layout';
