@@ -174,3 +174,57 @@ export function credentialRun(run: PollRun, name: string): CredentialRun {
   if (!c) run.credentials.set(name, (c = { wanted: false, calls: 0, exhausted: false }));
   return c;
 }
+
+/**
+ * One summary of the checks of an invocation: counts add up; what describes the state now (failed
+ * scopes, lists left, starved credentials, pending deliveries and destination health) is the last
+ * check's.
+ */
+export function combineChecks(checks: readonly PollSummary[]): PollSummary {
+  const last = checks.at(-1)!;
+  if (checks.length === 1) return last;
+  const sum = (f: (s: PollSummary) => number) => checks.reduce((n, s) => n + f(s), 0);
+  return {
+    ...last,
+    scopesComplete: Math.max(...checks.map((s) => s.scopesComplete)),
+    tasksSeen: Math.max(...checks.map((s) => s.tasksSeen)),
+    changes: sum((s) => s.changes),
+    alertsNew: sum((s) => s.alertsNew),
+    pagesRead: sum((s) => s.pagesRead),
+    pagesUnchanged: sum((s) => s.pagesUnchanged),
+    recordsRejected: sum((s) => s.recordsRejected),
+    recordsDuplicated: sum((s) => s.recordsDuplicated),
+    followUps: {
+      tried: sum((s) => s.followUps.tried),
+      ended: sum((s) => s.followUps.ended),
+      lostTrack: sum((s) => s.followUps.lostTrack),
+      due: last.followUps.due,
+    },
+    widened: checks.flatMap((s) => s.widened),
+    outOfTime: checks.some((s) => s.outOfTime),
+    hssCalls: sum((s) => s.hssCalls),
+    hssThrottled: sum((s) => s.hssThrottled),
+    delivery: {
+      ...last.delivery,
+      sent: sum((s) => s.delivery.sent),
+      requests: sum((s) => s.delivery.requests),
+      retrying: sum((s) => s.delivery.retrying),
+      failed: sum((s) => s.delivery.failed),
+      expired: sum((s) => s.delivery.expired),
+      unrouted: sum((s) => s.delivery.unrouted),
+    },
+    lifecycle: {
+      silenced: sum((s) => s.lifecycle.silenced),
+      released: sum((s) => s.lifecycle.released),
+      resolved: sum((s) => s.lifecycle.resolved),
+      reminders: sum((s) => s.lifecycle.reminders),
+      ...(checks.find((s) => s.lifecycle.summarySent)?.lifecycle.summarySent
+        ? { summarySent: checks.find((s) => s.lifecycle.summarySent)!.lifecycle.summarySent! }
+        : {}),
+    },
+    dynamoRequests: sum((s) => s.dynamoRequests),
+    readCapacity: sum((s) => s.readCapacity),
+    writeCapacity: sum((s) => s.writeCapacity),
+    durationMs: sum((s) => s.durationMs),
+  };
+}
