@@ -201,7 +201,10 @@ export async function runInvocation(app: App, end: number): Promise<PollSummary[
   const checks = Math.max(1, Math.round((app.config.checksPerMinute * periodMs) / 60_000));
   if (checks === 1) return [await runPoll(app, end)];
   const last = end - SAFETY_MS;
-  const spacing = Math.min(periodMs / checks, (last - start - app.hssTimeoutMs - 2 * CHECK_GAP_MS) / (checks - 1));
+  const spacing = Math.min(
+    periodMs / checks,
+    (last - start - app.hssTimeoutMs - 2 * CHECK_GAP_MS) / (checks - 1),
+  );
   const summaries: PollSummary[] = [];
   for (let i = 0; i < checks; i++) {
     const at = start + i * spacing;

@@ -124,3 +124,31 @@ export function latencyBoundMs(
   const forAlerts = Math.max(0.5, callsPerPoll - 1 / sweepEvery);
   return (Math.ceil((scopes * plan.alertLists) / forAlerts) + 1) * periodMs;
 }
+
+/**
+ * The latency bound of each scope, by scope id: what its schedule and the scopes sharing its
+ * credential's call budget allow (latencyBoundMs), with every large scope of the credential counted
+ * as large. With several checks a minute, a credential whose scopes all get a call every check is
+ * bound by the check spacing.
+ */
+export function boundsOf(
+  scopes: ReadonlyArray<{ id: string; credential: string }>,
+  states: ReadonlyMap<string, Pick<ScopeState, 'plan'>>,
+  alertStatuses: readonly KnownStatus[],
+  ratePerMinute: number,
+  periodMs: number,
+  checksPerPeriod = 1,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const credential of new Set(scopes.map((s) => s.credential))) {
+    const mine = scopes.filter((s) => s.credential === credential);
+    const large = mine.some((s) => states.get(s.id)?.plan === 'lists');
+    const bound = large
+      ? latencyBoundMs(mine.length, { alertLists: alertStatuses.length }, ratePerMinute, periodMs)
+      : mine.length * checksPerPeriod <= Math.floor((ratePerMinute * periodMs) / 60_000)
+        ? periodMs / checksPerPeriod
+        : latencyBoundMs(mine.length, 'whole', ratePerMinute, periodMs);
+    for (const s of mine) out.set(s.id, bound);
+  }
+  return out;
+}

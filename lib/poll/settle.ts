@@ -5,8 +5,6 @@
 import { recordFailure, settleWatermark } from '../diff/health';
 import { oneLine } from '../errors';
 import { HssAuthError } from '../hss/errors';
-import type { ScopeState } from '../state/records';
-import { HOUR_MS } from '../time';
 import { planLifecycle } from './lifecycle';
 import { downNotice, recoveredNotice, starvedNotice, unstarvedNotice } from './notices';
 import { checkLists } from './read';
@@ -97,29 +95,6 @@ function settleBudget(run: PollRun, now: number): void {
   }
 }
 
-/** A scope state without the timestamps that move every poll. */
-function withoutTimes(state: ScopeState): unknown {
-  const cursors = Object.fromEntries(
-    Object.entries(state.cursors).map(([list, c]) => [
-      list,
-      { ...c, readAt: 0, completedAt: 0, completedStart: 0, cycleMs: 0 },
-    ]),
-  );
-  return { ...state, cursors, watermark: 0 };
-}
-
-/**
- * Whether a scope's state is worth a write: with one scope, moving timestamps alone are not (the
- * watermark may lag up to an hour, well inside any window); several scopes need them for the rotation.
- */
-function material(run: PollRun, sr: ScopeRun, now: number): boolean {
-  return (
-    run.scopes.length > 1 ||
-    now - sr.before.watermark > HOUR_MS ||
-    JSON.stringify(withoutTimes(sr.state)) !== JSON.stringify(withoutTimes(sr.before))
-  );
-}
-
 /** Settles the poll: state and messages, written in crash-safe order. */
 export async function settle(run: PollRun): Promise<void> {
   const { clock } = run.deps;
@@ -133,9 +108,11 @@ export async function settle(run: PollRun): Promise<void> {
   await run.effects.enqueue([...plan.messages, ...run.notices]);
   await run.effects.applyLifecycle(plan.edits, now);
   await run.effects.countDay(plan.days, now);
+  // A scope read this poll is written (its cursors moved): `status` judges it by when it was read
+  // whole; one left alone writes nothing.
   for (const sr of run.scopes) {
     if (sr.digest) await run.effects.writeDigest(sr.digest, now);
-    if (material(run, sr, now)) await run.effects.writeState(sr.state, sr.before, now);
+    await run.effects.writeState(sr.state, sr.before, now);
   }
   await run.effects.writeMarkers(run.markers.next, run.markers.before, now);
 }

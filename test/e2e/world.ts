@@ -272,7 +272,8 @@ export async function openWorld(o: WorldOptions): Promise<World> {
     async invoke(on = app, timeoutMs = periodMs - 2_000) {
       const start = clock();
       const checks = await runInvocation(on, start + timeoutMs);
-      if (clock() > start + periodMs) throw new Error(`invocation ran past its period: ${clock() - start} ms`);
+      if (clock() > start + periodMs)
+        throw new Error(`invocation ran past its period: ${clock() - start} ms`);
       time.now = start + periodMs;
       return checks;
     },

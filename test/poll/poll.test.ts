@@ -86,9 +86,10 @@ describe('poll: detection', () => {
     expect(first.alertsNew).toBe(1);
     expect(second.alertsNew).toBe(0);
     expect(second.pagesUnchanged).toBe(second.pagesRead);
-    // The scope states, the markers and the silences; no digest read, no write.
-    expect(second.dynamoRequests).toBe(3);
-    expect(second.writeCapacity).toBe(0);
+    // The scope states, the markers and the silences; no digest read; one write, the scope's state
+    // (when its check was read whole, what `status` judges it by).
+    expect(second.dynamoRequests).toBe(4);
+    expect(second.writeCapacity).toBe(1);
   });
 
   it('alerts running -> failed once, naming the previous status', async () => {
