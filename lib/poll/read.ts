@@ -153,7 +153,11 @@ export async function raiseAlerts(
   });
   const created = new Set(await run.effects.raise(opened, now));
   run.life.raised.push(...opened);
-  run.summary.alertsNew += opened.filter((o) => created.has(o.alert.id)).length;
+  for (const o of opened) {
+    if (!created.has(o.alert.id)) continue;
+    run.summary.alertsNew += 1;
+    run.summary.alertsByStatus[o.alert.status] = (run.summary.alertsByStatus[o.alert.status] ?? 0) + 1;
+  }
   run.summary.lifecycle.silenced += opened.filter((o) => o.silencedBy && created.has(o.alert.id)).length;
   sr.state.lastAlertAt = now;
   sr.state.mayHaveOpen = true;

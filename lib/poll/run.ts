@@ -8,7 +8,7 @@ import type { Entry } from '../diff/entry';
 import type { OpenAlert, Silence } from '../diff/lifecycle';
 import type { CallBudget, PageReader } from '../hss/pages';
 import type { Clock, Log } from '../log';
-import type { KnownStatus, Message, NoticeMessage, Scope, Task } from '../model';
+import type { AlertStatus, KnownStatus, Message, NoticeMessage, Scope, Task } from '../model';
 import type { DeliverySummary, Outbox } from '../outbox/types';
 import type { Digest, LifecycleStore, ListName, Markers, ScopeState, ScopeStore } from '../state/records';
 import type { Effects } from './effects';
@@ -66,6 +66,15 @@ export interface PollSummary {
   /** Entries changed (status, progress, new tasks). */
   changes: number;
   alertsNew: number;
+  /** New alerts by status (failed, timeout, stuck, ...). */
+  alertsByStatus: Partial<Record<AlertStatus, number>>;
+  /**
+   * Scopes not read whole within the latency bound their schedule and call budget promise (one
+   * period more): blind now, whatever the reason (HSS failing, the budget, a stopped poller).
+   */
+  scopesBlind: number;
+  /** The longest any scope's check has gone unread whole, ms: the detection lag now. */
+  detectionLagMs: number;
   pagesRead: number;
   /** Pages equal to the last pass: skipped without reading state. */
   pagesUnchanged: number;
@@ -190,6 +199,12 @@ export function combineChecks(checks: readonly PollSummary[]): PollSummary {
     tasksSeen: Math.max(...checks.map((s) => s.tasksSeen)),
     changes: sum((s) => s.changes),
     alertsNew: sum((s) => s.alertsNew),
+    alertsByStatus: Object.fromEntries(
+      [...new Set(checks.flatMap((s) => Object.keys(s.alertsByStatus)))].map((k) => [
+        k,
+        sum((s) => s.alertsByStatus[k as AlertStatus] ?? 0),
+      ]),
+    ),
     pagesRead: sum((s) => s.pagesRead),
     pagesUnchanged: sum((s) => s.pagesUnchanged),
     recordsRejected: sum((s) => s.recordsRejected),

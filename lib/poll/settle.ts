@@ -2,11 +2,12 @@
 // health and watermark judged, a starved call budget noticed, the lifecycle planned; then, in this
 // order so that a crash repeats instead of losing: every message is enqueued, the lifecycle's edits
 // applied, the day counted, and last the digests, scope states and markers written.
-import { recordFailure, settleWatermark } from '../diff/health';
+import { checkVerdict, recordFailure, settleWatermark } from '../diff/health';
 import { oneLine } from '../errors';
 import { HssAuthError } from '../hss/errors';
 import { planLifecycle } from './lifecycle';
 import { downNotice, recoveredNotice, starvedNotice, unstarvedNotice } from './notices';
+import { boundsOf } from './plan';
 import { checkLists } from './read';
 import type { PollRun, ScopeRun } from './run';
 
@@ -95,6 +96,26 @@ function settleBudget(run: PollRun, now: number): void {
   }
 }
 
+/** How many scopes are blind now (not read whole within their bound and a period), and the longest wait. */
+function judgeWatch(run: PollRun, now: number): void {
+  const { periodMs, callsPerPoll, alertStatuses } = run.options;
+  const rate = ((callsPerPoll ?? Infinity) * 60_000) / periodMs;
+  const states = new Map(run.scopes.map((sr) => [sr.scope.id, sr.state]));
+  const bounds = boundsOf(
+    run.scopes.map((sr) => sr.scope),
+    states,
+    alertStatuses,
+    rate,
+    periodMs,
+  );
+  for (const sr of run.scopes) {
+    if (!checkVerdict(sr.state, now, bounds.get(sr.scope.id)!, periodMs).healthy)
+      run.summary.scopesBlind += 1;
+    const since = sr.state.watermark > 0 ? sr.state.watermark : sr.state.firstPollAt;
+    run.summary.detectionLagMs = Math.max(run.summary.detectionLagMs, now - since);
+  }
+}
+
 /** Settles the poll: state and messages, written in crash-safe order. */
 export async function settle(run: PollRun): Promise<void> {
   const { clock } = run.deps;
@@ -104,6 +125,7 @@ export async function settle(run: PollRun): Promise<void> {
   }
   settleBudget(run, clock());
   const now = clock();
+  judgeWatch(run, now);
   const plan = await planLifecycle(run, now);
   await run.effects.enqueue([...plan.messages, ...run.notices]);
   await run.effects.applyLifecycle(plan.edits, now);

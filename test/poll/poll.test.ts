@@ -296,11 +296,14 @@ describe('poll: blind gaps and health', () => {
     const failing = [];
     for (let i = 0; i < 5; i++) failing.push(await w.tick());
     w.hss.failProject(SCOPE.projectId, undefined);
-    await w.tick();
-    await w.tick();
+    const back = [await w.tick(), await w.tick()];
 
     const sent = notices(w.outbox.delivered).map((n) => n.notice);
     expect(sent).toEqual(['monitoring-down', 'monitoring-recovered']);
+    // Blind from the poll after its bound (a period, and one more for the poll under way) ran out.
+    expect(failing.map((p) => p.scopesBlind)).toEqual([0, 0, 1, 1, 1]);
+    expect(failing.at(-1)!.detectionLagMs).toBeGreaterThanOrEqual(5 * 5 * MIN);
+    expect(back.map((p) => p.scopesBlind)).toEqual([0, 0]);
     expect(failing.every((p) => p.scopesFailed.length === 1)).toBe(true);
     const recovered = notices(w.outbox.delivered).find((n) => n.notice === 'monitoring-recovered')!;
     expect(recovered.summary).toMatch(/blind for 3\d min/);
