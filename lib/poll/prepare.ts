@@ -98,6 +98,9 @@ export async function prepare(deps: PollDeps, options: PollOptions): Promise<Pol
       inFlightSeen: new Set(),
       calls: 0,
       observed: new Map(),
+      rows: new Map(),
+      cycleRows: new Map(),
+      sketches: new Map(),
     };
     run.scopes.push(scopeRun);
     run.byId.set(scope.id, scopeRun);

@@ -10,7 +10,15 @@ import type { CallBudget, PageReader } from '../hss/pages';
 import type { Clock, Log } from '../log';
 import type { AlertStatus, KnownStatus, Message, NoticeMessage, Scope, Task } from '../model';
 import type { DeliverySummary, Outbox } from '../outbox/types';
-import type { Digest, LifecycleStore, ListName, Markers, ScopeState, ScopeStore } from '../state/records';
+import type {
+  Digest,
+  LifecycleStore,
+  ListName,
+  ListSketch,
+  Markers,
+  ScopeState,
+  ScopeStore,
+} from '../state/records';
 import type { Effects } from './effects';
 import type { ListScan } from './scan';
 
@@ -126,6 +134,12 @@ export interface ScopeRun {
   inFlightSeen: Set<string>;
   /** HSS calls spent on this scope this poll. */
   calls: number;
+  /** Row hashes this poll read, per list and key (what a cycle spanning polls keeps aside). */
+  rows: Map<ListName, Map<string, string>>;
+  /** Every row a completed cycle saw (this poll's and those kept aside), per list, read on first need. */
+  cycleRows: Map<ListName, ReadonlyMap<string, string>>;
+  /** Each list's sketch of its last complete cycle, read on first need (null: none kept). */
+  sketches: Map<ListName, ListSketch | null>;
   /** Tasks observed this poll, with the list and the entry as the poll found it (duplicates across pages). */
   observed: Map<string, { task: Task; prev: Entry | undefined; list: ListName }>;
 }

@@ -22,15 +22,9 @@ async function saveScans(run: PollRun, sr: ScopeRun, now: number): Promise<void>
     // The unfiltered list is read from its first page every time: a full one is not continued.
     if (saved.inProgress && list !== 'all') {
       run.summary.left.push({ scope: sr.scope.id, list, offset: saved.cursor.offset });
-      if (scan.seen.size > 0)
-        await run.effects.addSeen(
-          sr.scope.id,
-          list,
-          scan.cycleStart,
-          String(run.startedAt),
-          [...scan.seen],
-          now,
-        );
+      const rows = sr.rows.get(list);
+      if (rows && rows.size > 0)
+        await run.effects.addSeen(sr.scope.id, list, scan.cycleStart, String(run.startedAt), rows, now);
     }
   }
 }

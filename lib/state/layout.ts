@@ -75,6 +75,8 @@ export const SK = {
   digestPrefix: 'D#',
   /** Prefix of the chunks of keys the cycle of a list that started at `cycleStart` has seen (a cycle spanning polls). */
   seenCycle: (list: string, cycleStart: number) => `V#${list}#${cycleStart}#`,
+  /** The row hashes of a list's last complete cycle. */
+  sketch: (list: string) => `K#${list}`,
   task: (entryKey: string) => `T#${entryKey}`,
   taskPrefix: 'T#',
   /** An open alert: grouped by host + backup (resolution looks them up by that). */
@@ -138,7 +140,16 @@ export const ITEMS: readonly ItemKind[] = [
     item: 'seen keys of a list read across polls',
     pk: '`{ns}#S#{scope}`',
     sk: '`V#{list}#{cycle start}#{poll}.{n}`',
-    attributes: '`k`: 8 bytes per key a poll saw in a cycle that spans polls (chunks of 30,000 keys)',
+    attributes:
+      '`k`: 8 bytes per key a poll saw in a cycle that spans polls, `h`: 8 bytes of its row hash (chunks of 20,000)',
+    index: 'never',
+    kept: `${RETENTION.digestDays} d`,
+  },
+  {
+    item: 'list sketch',
+    pk: '`{ns}#S#{scope}`',
+    sk: '`K#{list}`',
+    attributes: '`h`: 8 bytes per row of the last complete cycle (key and content); `n`: its keys',
     index: 'never',
     kept: `${RETENTION.digestDays} d`,
   },

@@ -192,6 +192,28 @@ describe('poll: detection', () => {
     expect(summaries[0]!.outOfTime).toBe(true);
   });
 
+  it('reads no state once steady while a 3,000-failure list is read across polls, its pages stepping back', async () => {
+    const w = await world();
+    const now = w.vt.clock();
+    for (let i = 0; i < 3000; i++) w.hss.tasks().push(task(`f${i}`, 'failed', now, HOUR + i * 5000));
+    let digestReads = 0;
+    const readDigest = w.store.readDigest.bind(w.store);
+    w.store.readDigest = async (id) => {
+      digestReads += 1;
+      return readDigest(id);
+    };
+    const reads: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const before = digestReads;
+      await w.tick({ runMs: 90_000, periodMs: MIN });
+      reads.push(digestReads - before);
+    }
+
+    expect(alertCounts(w.outbox.delivered).size).toBe(3000);
+    // The first cycles record the failures; once a cycle and its sketch are kept, no poll reads the digest.
+    expect(reads.slice(15)).toEqual(reads.slice(15).map(() => 0));
+  });
+
   it('finds failures inserted at the head while a long list is paged', async () => {
     const w = await world();
     const now = w.vt.clock();
