@@ -1,7 +1,7 @@
 // Renders the poll bench's BENCHMARKS.md sections from one run's data (pure): the targets with a
 // met/missed verdict, the three pollers side by side per window with the ratios measured in this
 // run, many scopes, the call budget's and the outbox's own cost, the method and the checks.
-import { latencyBoundMs } from '../local/latency-bound';
+import { latencyBoundMs } from '../lib/poll/plan';
 import type { ChainResult, PollRecord } from './chains';
 import { COLD_START_BEGIN, COLD_START_END } from './cold-start';
 import type { OutboxStep } from './outbox-cost';
@@ -486,7 +486,7 @@ function scopesSection(d: BenchData): string[] {
   const out = [
     '## Many scopes under one credential (issue 12)',
     '',
-    `${d.deployed.rate} calls a minute for every scope together, the ${d.deployed.periodSeconds / 60}-minute schedule, a quiet 100-task window per scope (every list one page). Once every scope's lists were read, a failure appears in each scope's failed list right after the poll read it (its worst moment); the table gives the time until the poll recorded it (detection, what \`latencyBoundMs\` in local/latency-bound.ts says lib/poll/plan.ts promises) and until Slack named it, worst and median over the scopes. "Warm": one app for every poll (a warm Lambda container); "cold": a new app, DynamoDB client and call budget for each poll.`,
+    `${d.deployed.rate} calls a minute for every scope together, the ${d.deployed.periodSeconds / 60}-minute schedule, a quiet 100-task window per scope (every list one page). Once every scope's lists were read, a failure appears in each scope's failed list right after the poll read it (its worst moment); the table gives the time until the poll recorded it (detection, what \`latencyBoundMs\` in lib/poll/plan.ts promises) and until Slack named it, worst and median over the scopes. "Warm": one app for every poll (a warm Lambda container); "cold": a new app, DynamoDB client and call budget for each poll.`,
     '',
     row([
       'Scopes',

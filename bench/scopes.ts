@@ -6,7 +6,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createApp, runPoll, type App } from '../lib/app';
 import { parseConfig } from '../lib/config';
-import { latencyBoundMs } from '../local/latency-bound';
+import { latencyBoundMs } from '../lib/poll/plan';
 import { createStateTable } from '../lib/state/table';
 import { makeTasks } from '../local/hss-emulator';
 import {

@@ -21,7 +21,8 @@ Commands:
   poll [--dry-run]   one poll of every scope with the environment's config (it stops reading HSS in
                      time to record and deliver within POLL_BUDGET_SECONDS or the schedule period);
                      --dry-run fetches and decides, prints what would be sent, writes nothing
-  status             is monitoring working: per scope, destination and credential; exit 1 if not
+  status [--json]    is monitoring working: per scope (judged against its latency bound), destination
+                     and credential; exit 1 if not; --json for scripts
   silence add --host GLOB [--backup GLOB] [--status failed,timeout,stuck] --for 4h --reason TEXT
   silence list       silences and what each swallowed
   silence expire ID  end a silence now (what it swallowed and is unresolved is sent next poll)
@@ -67,7 +68,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       case 'poll':
         return await pollCommand(await app(), io, args.has('--dry-run'));
       case 'status':
-        return await statusCommand(await app(), io.out);
+        return await statusCommand(await app(), io.out, args.has('--json'));
       case 'silence':
         return await silenceCommand(await app(), positional.slice(positional.indexOf('silence') + 1), io.out);
       case 'test-notify':

@@ -4,10 +4,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { createApp, runPoll, type App } from '../lib/app';
+import { createApp, runInvocation, type App } from '../lib/app';
 import { describeConfig, parseConfig } from '../lib/config';
 import { resolveSecretParams, sdkSsm } from '../lib/secrets';
-import type { PollSummary } from '../lib/poll';
+import { combineChecks, type PollSummary } from '../lib/poll';
 import { AlertsError, oneLine } from '../lib/errors';
 import type { Log } from '../lib/log';
 
@@ -83,7 +83,9 @@ export class DestinationsDownError extends AlertsError {
  */
 async function pollOnce(event: ScheduledEvent, context: Context): Promise<PollSummary> {
   const current = await loadApp();
-  const summary = await runPoll(current, current.clock() + context.getRemainingTimeInMillis());
+  const summary = combineChecks(
+    await runInvocation(current, current.clock() + context.getRemainingTimeInMillis()),
+  );
   recordMetrics(summary);
   logger.info('Poll complete', { tick: event?.time, ...summary });
   const d = summary.delivery;

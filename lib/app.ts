@@ -23,6 +23,8 @@ import { isLoopbackUrl } from './url';
 
 /** Time kept at the end of a run to record and deliver what it read, ms. */
 const DELIVERY_RESERVE_MS = 12_000;
+/** The longest one HSS call may take by default, ms. */
+const HSS_TIMEOUT_MS = 10_000;
 /** Time kept before the hard end of a run (Lambda timeout, the next tick), ms. */
 const SAFETY_MS = 3_000;
 
@@ -39,7 +41,10 @@ export interface App {
   destinations: Destination[];
   outbox: Outbox;
   clock: Clock;
+  sleep: Sleep;
   log: Log;
+  /** The longest one HSS call may take, ms: no call starts that could not finish before its deadline. */
+  hssTimeoutMs: number;
   /** Poll options but the deadlines (set per run). */
   options: Omit<PollOptions, 'fetchDeadline' | 'deadline'>;
 }
@@ -105,7 +110,7 @@ export function createApp(config: Config, overrides: AppOverrides): App {
     credentials: config.credentials,
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     budget,
-    ...(overrides.hssTimeoutMs ? { timeoutMs: overrides.hssTimeoutMs } : {}),
+    timeoutMs: overrides.hssTimeoutMs ?? HSS_TIMEOUT_MS,
     clock,
     sleep,
     log,
@@ -143,7 +148,9 @@ export function createApp(config: Config, overrides: AppOverrides): App {
     destinations,
     outbox,
     clock,
+    sleep,
     log,
+    hssTimeoutMs: overrides.hssTimeoutMs ?? HSS_TIMEOUT_MS,
     options: {
       scopes,
       lastDays: config.lastDays,
@@ -176,6 +183,38 @@ export function runPoll(app: App, end: number, extra: Partial<PollOptions> = {})
     },
     { ...app.options, fetchDeadline: deadline - DELIVERY_RESERVE_MS, deadline, ...extra },
   );
+}
+
+/** Margin kept before the next check of an invocation, and between reading and that margin, ms. */
+const CHECK_GAP_MS = 500;
+
+/**
+ * One scheduled invocation, ending by `end` (epoch ms). With one check a minute (CHECKS_PER_MINUTE=1,
+ * the default) it is one `runPoll`. With more, the checks are spread evenly from the start, each a
+ * whole poll that reads HSS while a call can finish before the next check and delivers until then;
+ * the spacing leaves the last check time for one HSS call (`hssTimeoutMs`) before `end`, and a
+ * check whose call budget has no slot in time reads nothing (the budget decides). Returns every
+ * check's summary, in order.
+ */
+export async function runInvocation(app: App, end: number): Promise<PollSummary[]> {
+  const start = app.clock();
+  const periodMs = app.config.periodSeconds * 1000;
+  const checks = Math.max(1, Math.round((app.config.checksPerMinute * periodMs) / 60_000));
+  if (checks === 1) return [await runPoll(app, end)];
+  const last = end - SAFETY_MS;
+  const spacing = Math.min(
+    periodMs / checks,
+    (last - start - app.hssTimeoutMs - 2 * CHECK_GAP_MS) / (checks - 1),
+  );
+  const summaries: PollSummary[] = [];
+  for (let i = 0; i < checks; i++) {
+    const at = start + i * spacing;
+    if (app.clock() < at) await app.sleep(at - app.clock());
+    const deadline = i === checks - 1 ? last : Math.min(last, at + spacing - CHECK_GAP_MS);
+    if (deadline <= app.clock()) break;
+    summaries.push(await runPoll(app, deadline + SAFETY_MS, { fetchDeadline: deadline - CHECK_GAP_MS }));
+  }
+  return summaries;
 }
 
 /** How long a CLI poll may run: POLL_BUDGET_SECONDS, else the period less the safety margin. */

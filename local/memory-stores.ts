@@ -13,6 +13,7 @@ import {
   mergeSlowest,
   shardOf,
   type LifecycleStore,
+  type ListSketch,
   type Markers,
   type ScopeState,
   type ScopeStore,
@@ -61,7 +62,7 @@ export function createMemoryStores(): { store: ScopeStore; lifecycle: LifecycleS
     store: counted(
       createMemoryScopeStore(),
       stats,
-      new Set(['writeState', 'writeDigest', 'addSeen', 'putTasks', 'writeMarkers']),
+      new Set(['writeState', 'writeDigest', 'addSeen', 'writeSketch', 'putTasks', 'writeMarkers']),
     ),
     lifecycle: counted(
       createMemoryLifecycleStore(),
@@ -76,7 +77,8 @@ function createMemoryScopeStore(): ScopeStore {
   const states = new Map<string, ScopeState>();
   /** Per scope, per shard: version and entries. */
   const shards = new Map<string, Map<number, { version: number; entries: Entry[] }>>();
-  const seen = new Map<string, Map<string, string[]>>();
+  const seen = new Map<string, Map<string, Array<[string, string]>>>();
+  const sketches = new Map<string, ListSketch>();
   const tasks = new Map<string, Task>();
   let markers = emptyMarkers();
 
@@ -120,13 +122,20 @@ function createMemoryScopeStore(): ScopeStore {
         digest.dirty.delete(shard);
       }
     },
-    async addSeen(scopeId, list, cycleStart, chunk, keys) {
+    async addSeen(scopeId, list, cycleStart, chunk, rows) {
       const id = `${scopeId}\n${list}\n${cycleStart}`;
       if (!seen.has(id)) seen.set(id, new Map());
-      seen.get(id)!.set(chunk, [...keys]);
+      seen.get(id)!.set(chunk, [...rows]);
     },
     async readSeen(scopeId, list, cycleStart) {
-      return new Set([...(seen.get(`${scopeId}\n${list}\n${cycleStart}`)?.values() ?? [])].flat());
+      return new Map([...(seen.get(`${scopeId}\n${list}\n${cycleStart}`)?.values() ?? [])].flat());
+    },
+    async readSketch(scopeId, list) {
+      const sketch = sketches.get(`${scopeId}\n${list}`);
+      return sketch ? { rows: new Set(sketch.rows), keys: sketch.keys } : undefined;
+    },
+    async writeSketch(scopeId, list, sketch) {
+      sketches.set(`${scopeId}\n${list}`, { rows: new Set(sketch.rows), keys: sketch.keys });
     },
     async putTasks(projectId, list) {
       for (const { key, task } of list) tasks.set(`${projectId}\n${key}`, copy(task));

@@ -104,8 +104,8 @@ describe('handlers/poll in a warm container', () => {
     const second = await container.handler(event as ScheduledEvent, context);
     // Assess
     expect((first as Error).name).toBe('ScopesFailedError');
-    // The second tick read all four lists: failed, timeout, running, waiting.
-    expect(second).toMatchObject({ scopesFailed: [], hssCalls: 4 });
+    // The second tick read the scope's window: one unfiltered page.
+    expect(second).toMatchObject({ scopesFailed: [], hssCalls: 1 });
     expect(container.ssm.calls()).toHaveLength(1);
   });
 });

@@ -87,6 +87,7 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
     ratePerMinute: v.HSS_RATE_LIMIT_PER_MINUTE,
     lastDays: v.LAST_DAYS,
     periodSeconds: v.SCHEDULE_PERIOD_SECONDS,
+    checksPerMinute: v.CHECKS_PER_MINUTE,
     ...(v.POLL_BUDGET_SECONDS !== undefined && { pollBudgetSeconds: v.POLL_BUDGET_SECONDS }),
     alertStatuses: v.ALERT_STATUSES,
     // Required, so present once there is no problem.

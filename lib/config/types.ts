@@ -43,6 +43,8 @@ export interface Config {
   lastDays: number;
   /** Schedule period in seconds, 60..86400 (default 60). */
   periodSeconds: number;
+  /** Checks per minute an invocation makes while the call budget allows, 1..5 (default 1). */
+  checksPerMinute: number;
   /** CLI only: seconds one poll may run (default: the period less the safety margin). */
   pollBudgetSeconds?: number;
   /** Statuses that alert, without duplicates, in the order given (default failed, timeout). */

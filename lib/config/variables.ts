@@ -121,6 +121,12 @@ const CORE_VARIABLES = {
     default: '60',
     doc: "The schedule's period, set by `serverless.yml` from the schedule: paces the sweep and the delivery lease.",
   }),
+  CHECKS_PER_MINUTE: v({
+    group: 'Polling and state',
+    rule: integer(1, 5),
+    default: '1',
+    doc: 'Checks each invocation makes a minute while the call budget allows (sub-minute detection; the Lambda runs most of its period, see the cost table).',
+  }),
   POLL_BUDGET_SECONDS: v({
     group: 'Polling and state',
     rule: integer(10, 86_400),

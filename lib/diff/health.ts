@@ -104,3 +104,41 @@ export function settleWatermark(
   if (health.downNoticeId) out.recovered = { health, blindSince: blindSince > 0 ? blindSince : health.since };
   return out;
 }
+
+/** What `status` says of one scope. */
+export interface CheckVerdict {
+  healthy: boolean;
+  /** Why, in a few words (`read whole 2 min ago`, `not read whole for 12 min, promised within 3 min`). */
+  why: string;
+}
+
+/**
+ * Whether a scope is watched as promised at `now`: its check was read whole within `boundMs` (the
+ * latency bound its schedule and the scopes sharing its call budget allow) and one period more (a
+ * poll is running), and it is not failing poll after poll. A scope not read whole yet is given the
+ * same time from its first poll. Pure.
+ */
+export function checkVerdict(
+  state: Pick<ScopeState, 'watermark' | 'firstPollAt' | 'health'>,
+  now: number,
+  boundMs: number,
+  periodMs: number,
+): CheckVerdict {
+  const allowed = boundMs + periodMs;
+  if (state.health && state.health.failures >= FAILURE_THRESHOLD)
+    return { healthy: false, why: `failing for ${state.health.failures} polls` };
+  if (state.watermark > 0) {
+    const age = now - state.watermark;
+    return age <= allowed
+      ? { healthy: true, why: `read whole ${Math.round(age / 1000)} s ago` }
+      : {
+          healthy: false,
+          why: `not read whole for ${Math.round(age / 60_000)} min, promised within ${Math.round(allowed / 60_000)} min`,
+        };
+  }
+  if (state.firstPollAt === 0) return { healthy: false, why: 'never polled' };
+  const since = now - state.firstPollAt;
+  return since <= allowed
+    ? { healthy: true, why: 'first read in progress' }
+    : { healthy: false, why: `never read whole in ${Math.round(since / 60_000)} min of polling` };
+}

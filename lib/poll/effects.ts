@@ -10,6 +10,7 @@ import type {
   Digest,
   LifecycleStore,
   ListName,
+  ListSketch,
   Markers,
   ScopeState,
   ScopeStore,
@@ -51,15 +52,17 @@ export interface Effects {
     tasks: ReadonlyArray<{ key: string; task: Task }>,
     now: number,
   ): Promise<void>;
-  /** Keeps the keys a cycle spanning polls has seen this poll. */
+  /** Keeps the keys (and row hashes) a cycle spanning polls has seen this poll. */
   addSeen(
     scopeId: string,
     list: ListName,
     cycleStart: number,
     chunk: string,
-    keys: readonly string[],
+    rows: ReadonlyMap<string, string>,
     now: number,
   ): Promise<void>;
+  /** Keeps a list's last complete cycle as a sketch (its later pages are checked against it). */
+  writeSketch(scopeId: string, list: ListName, sketch: ListSketch, now: number): Promise<void>;
   /** Records messages for sending (resolved, reminders, released alerts, notices, summaries); returns the ids newly recorded. */
   enqueue(messages: readonly Message[]): Promise<string[]>;
   /** Applies the lifecycle's edits (after its messages were enqueued). */
@@ -98,8 +101,11 @@ export function liveEffects({ store, lifecycle, outbox }: EffectsDeps): Effects 
     async recordTasks(projectId, tasks, now) {
       if (tasks.length > 0) await store.putTasks(projectId, tasks, now);
     },
-    async addSeen(scopeId, list, cycleStart, chunk, keys, now) {
-      await store.addSeen(scopeId, list, cycleStart, chunk, keys, now);
+    async addSeen(scopeId, list, cycleStart, chunk, rows, now) {
+      await store.addSeen(scopeId, list, cycleStart, chunk, rows, now);
+    },
+    async writeSketch(scopeId, list, sketch, now) {
+      await store.writeSketch(scopeId, list, sketch, now);
     },
     async enqueue(messages) {
       return messages.length > 0 ? (await outbox.enqueue(messages)).created : [];
@@ -154,6 +160,7 @@ export function recordingEffects({ outbox }: Pick<EffectsDeps, 'outbox'>): Effec
     },
     recordTasks: async () => undefined,
     addSeen: async () => undefined,
+    writeSketch: async () => undefined,
     enqueue: record,
     applyLifecycle: async () => undefined,
     writeDigest: async () => undefined,

@@ -6,22 +6,56 @@ import { earliestStuck, judgeStuck } from '../diff/decide';
 import { toSec } from '../state/entry';
 import { awaitsConfirmation, judgeGone, judgeMissed } from '../diff/gone';
 import type { AlertMessage, Task } from '../model';
-import { dropEntry, putEntry, type Digest } from '../state/records';
-import { alertMessage, checkLists, digestOf, isInFlightList, raiseAlerts, showsInFlight } from './read';
+import { dropEntry, putEntry, SKETCH_MAX_ROWS, type Digest } from '../state/records';
+import {
+  alertMessage,
+  checkLists,
+  digestOf,
+  isInFlightList,
+  raiseAlerts,
+  showsInFlight,
+  sketchOf,
+} from './read';
 import type { PollRun, ScopeRun } from './run';
 import type { ListScan } from './scan';
 
-/** Every key the cycle of `scan` saw: this poll's and, for a cycle begun earlier, those kept aside. */
-async function cycleSeen(run: PollRun, sr: ScopeRun, scan: ListScan): Promise<ReadonlySet<string>> {
-  if (!scan.continued) return scan.seen;
-  const earlier = await run.deps.store.readSeen(sr.scope.id, scan.list, scan.cycleStart);
-  return new Set([...earlier, ...scan.seen]);
+/**
+ * Every row the cycle of `scan` saw, key -> row hash: this poll's and, for a cycle begun earlier,
+ * those kept aside (read once per scan).
+ */
+async function cycleRows(run: PollRun, sr: ScopeRun, scan: ListScan): Promise<ReadonlyMap<string, string>> {
+  const known = sr.cycleRows.get(scan.list);
+  if (known) return known;
+  const rows = new Map(
+    scan.continued ? await run.deps.store.readSeen(sr.scope.id, scan.list, scan.cycleStart) : [],
+  );
+  for (const [key, hash] of sr.rows.get(scan.list) ?? []) rows.set(key, hash);
+  sr.cycleRows.set(scan.list, rows);
+  return rows;
 }
 
-/** A completed cycle whose absentees must be judged: a page changed, or a gone mark waits for confirmation. */
-function missesToJudge(sr: ScopeRun, scan: ListScan): boolean {
-  // A cycle equal to the last one misses exactly what that one missed: only a mark to confirm matters.
-  return scan.complete && (scan.cycleChanged || (showsInFlight(scan.list) && sr.state.goneMarked > 0));
+/**
+ * A completed cycle whose absentees must be judged: a row changed, a gone mark waits for
+ * confirmation, or pages moved (a continued read stepped back) and the cycle did not see as many
+ * keys as the last one. A cycle equal to the last one misses exactly what that one missed.
+ */
+async function missesToJudge(run: PollRun, sr: ScopeRun, scan: ListScan): Promise<boolean> {
+  if (!scan.complete) return false;
+  if (scan.cycleChanged || (showsInFlight(scan.list) && sr.state.goneMarked > 0)) return true;
+  if (!scan.shifted) return false;
+  const sketch = await sketchOf(run, sr, scan.list);
+  return !sketch || (await cycleRows(run, sr, scan)).size !== sketch.keys;
+}
+
+/** Keeps the sketch of a list's cycle that completed changed (or had none): its rows and keys. */
+async function keepSketch(run: PollRun, sr: ScopeRun, scan: ListScan): Promise<void> {
+  if (!scan.complete || scan.list === 'all') return;
+  if (!scan.cycleChanged && (await sketchOf(run, sr, scan.list))) return;
+  const rows = await cycleRows(run, sr, scan);
+  if (rows.size > SKETCH_MAX_ROWS) return;
+  const sketch = { rows: new Set(rows.values()), keys: rows.size };
+  sr.sketches.set(scan.list, sketch);
+  await run.effects.writeSketch(sr.scope.id, scan.list, sketch, run.deps.clock());
 }
 
 /** A completed cycle showing in-flight tasks that started after some task should have moved. */
@@ -41,10 +75,10 @@ function goneToJudge(run: PollRun, sr: ScopeRun): boolean {
 async function judgeCycles(run: PollRun, sr: ScopeRun, digest: Digest): Promise<void> {
   const now = run.deps.clock();
   for (const scan of sr.scans.values()) {
-    const misses = missesToJudge(sr, scan);
+    const misses = await missesToJudge(run, sr, scan);
     const stuck = stuckToJudge(sr, scan);
     if (!misses && !stuck) continue;
-    const seen = await cycleSeen(run, sr, scan);
+    const seen = new Set((await cycleRows(run, sr, scan)).keys());
     if (stuck) await judgeStuckOf(run, sr, scan, seen, digest);
     if (!misses) continue;
     const inFlight = showsInFlight(scan.list);
@@ -121,8 +155,10 @@ function judgeGoneOf(run: PollRun, sr: ScopeRun, digest: Digest): void {
 export async function judge(run: PollRun): Promise<void> {
   for (const sr of run.scopes) {
     if (sr.failed) continue;
-    const scans = [...sr.scans.values()];
-    const needed = scans.some((s) => missesToJudge(sr, s) || stuckToJudge(sr, s)) || goneToJudge(run, sr);
+    let needed = goneToJudge(run, sr);
+    for (const scan of sr.scans.values())
+      needed ||= stuckToJudge(sr, scan) || (await missesToJudge(run, sr, scan));
+    for (const scan of sr.scans.values()) await keepSketch(run, sr, scan);
     // Nothing changed and nothing waits: the digest is not even read.
     if (!needed && !sr.digest) continue;
     const digest = await digestOf(run, sr);

@@ -24,7 +24,7 @@ export function checkListsOf(state: ScopeState, alertStatuses: readonly KnownSta
  * failing must not hold up the others); then lists mid-way through a long read (an incident being
  * read), then the least recently read (per list, so a scope whose second list did not fit a poll is
  * first in line for it next time); among equals, scopes with a recent alert first. Recency never
- * jumps the queue: that keeps the promise of latencyBoundMs (local/latency-bound.ts) for every scope.
+ * jumps the queue: that keeps the promise of latencyBoundMs for every scope.
  */
 export function checkOrder(
   states: ReadonlyArray<ScopeState>,
@@ -101,4 +101,54 @@ export function leftoverOrder(states: ReadonlyArray<ScopeState>, now: number): S
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The scheduler's promise: the longest a new failure in any scope can wait to be read. The checks of
+ * all scopes are read round-robin with the calls each poll may make (`ratePerMinute` over the
+ * period). A scope whose window fits a page is checked with one call: when every scope gets its call
+ * each poll, within one period; otherwise a scope comes round within `ceil(scopes / calls per poll)`
+ * polls, plus the poll in which the failure appears. A large scope (`lists`: `alertLists` calls a
+ * check) shares its calls with the one call every `sweepEvery` polls keeps for its in-flight sweep.
+ */
+export function latencyBoundMs(
+  scopes: number,
+  plan: 'whole' | { alertLists: number },
+  ratePerMinute: number,
+  periodMs: number,
+  sweepEvery = 5,
+): number {
+  const callsPerPoll = Math.max(1, Math.floor((ratePerMinute * periodMs) / 60_000));
+  if (plan === 'whole')
+    return scopes <= callsPerPoll ? periodMs : (Math.ceil(scopes / callsPerPoll) + 1) * periodMs;
+  const forAlerts = Math.max(0.5, callsPerPoll - 1 / sweepEvery);
+  return (Math.ceil((scopes * plan.alertLists) / forAlerts) + 1) * periodMs;
+}
+
+/**
+ * The latency bound of each scope, by scope id: what its schedule and the scopes sharing its
+ * credential's call budget allow (latencyBoundMs), with every large scope of the credential counted
+ * as large. With several checks a minute, a credential whose scopes all get a call every check is
+ * bound by the check spacing.
+ */
+export function boundsOf(
+  scopes: ReadonlyArray<{ id: string; credential: string }>,
+  states: ReadonlyMap<string, Pick<ScopeState, 'plan'>>,
+  alertStatuses: readonly KnownStatus[],
+  ratePerMinute: number,
+  periodMs: number,
+  checksPerPeriod = 1,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const credential of new Set(scopes.map((s) => s.credential))) {
+    const mine = scopes.filter((s) => s.credential === credential);
+    const large = mine.some((s) => states.get(s.id)?.plan === 'lists');
+    const bound = large
+      ? latencyBoundMs(mine.length, { alertLists: alertStatuses.length }, ratePerMinute, periodMs)
+      : mine.length * checksPerPeriod <= Math.floor((ratePerMinute * periodMs) / 60_000)
+        ? periodMs / checksPerPeriod
+        : latencyBoundMs(mine.length, 'whole', ratePerMinute, periodMs);
+    for (const s of mine) out.set(s.id, bound);
+  }
+  return out;
 }

@@ -21,6 +21,9 @@ function emptySummary(scopes: number): PollSummary {
     tasksSeen: 0,
     changes: 0,
     alertsNew: 0,
+    alertsByStatus: {},
+    scopesBlind: 0,
+    detectionLagMs: 0,
     pagesRead: 0,
     pagesUnchanged: 0,
     recordsRejected: 0,
@@ -95,6 +98,9 @@ export async function prepare(deps: PollDeps, options: PollOptions): Promise<Pol
       inFlightSeen: new Set(),
       calls: 0,
       observed: new Map(),
+      rows: new Map(),
+      cycleRows: new Map(),
+      sketches: new Map(),
     };
     run.scopes.push(scopeRun);
     run.byId.set(scope.id, scopeRun);

@@ -8,11 +8,13 @@ import { silences, firstReminderAt } from '../diff/lifecycle';
 import type { HssTarget, Page } from '../hss/pages';
 import { stableId } from '../ids';
 import type { AlertMessage, Scope, Task } from '../model';
+import { createHash } from 'node:crypto';
 import {
   DUPLICATES_KEPT,
   putEntry,
   type Digest,
   type ListName,
+  type ListSketch,
   type ReadPlan,
   type OpenAlert,
 } from '../state/records';
@@ -79,6 +81,21 @@ export function decideContext(run: PollRun): DecideContext {
     alertStatuses: run.options.alertStatuses,
     baseline: run.options.baseline,
   };
+}
+
+/** 16 hex digits of a row's key and everything an observation can change: equal rows, equal hashes. */
+function rowHash(key: string, task: Task): string {
+  return createHash('sha256')
+    .update(`${key}:${observedHash(task)}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** A list's sketch of its last complete cycle, read on first need; undefined when none is kept. */
+export async function sketchOf(run: PollRun, sr: ScopeRun, list: ListName): Promise<ListSketch | undefined> {
+  if (!sr.sketches.has(list))
+    sr.sketches.set(list, (await run.deps.store.readSketch(sr.scope.id, list)) ?? null);
+  return sr.sketches.get(list) ?? undefined;
 }
 
 /** The scope's digest, read on first need. */
@@ -160,7 +177,11 @@ export async function raiseAlerts(
   });
   const created = new Set(await run.effects.raise(opened, now));
   run.life.raised.push(...opened);
-  run.summary.alertsNew += opened.filter((o) => created.has(o.alert.id)).length;
+  for (const o of opened) {
+    if (!created.has(o.alert.id)) continue;
+    run.summary.alertsNew += 1;
+    run.summary.alertsByStatus[o.alert.status] = (run.summary.alertsByStatus[o.alert.status] ?? 0) + 1;
+  }
   run.summary.lifecycle.silenced += opened.filter((o) => o.silencedBy && created.has(o.alert.id)).length;
   sr.state.lastAlertAt = now;
   sr.state.mayHaveOpen = true;
@@ -223,14 +244,29 @@ async function recordPage(
   const step = scan.accept(offset, page, pageHash, keys, clock());
   run.summary.pagesRead += 1;
   noteRejected(run, sr, page, scan.list, offset);
-  for (const { key, task } of rows) {
+  let listRows = sr.rows.get(scan.list);
+  if (!listRows) sr.rows.set(scan.list, (listRows = new Map()));
+  const hashes = rows.map(({ key, task }) => rowHash(key, task));
+  rows.forEach(({ key, task }, i) => {
+    listRows.set(key, hashes[i]!);
     const inFlight = (IN_FLIGHT_STATUSES as readonly string[]).includes(task.status);
     if (isInFlightList(scan.list) || (scan.list === 'all' && inFlight)) sr.inFlightSeen.add(key);
-  }
+  });
   if (step.unchanged) {
     run.summary.pagesUnchanged += 1;
     return;
   }
+  // A page that moved (a continued read steps back) but holds only rows of the last complete cycle
+  // changed nothing: no state is read for it.
+  if (scan.list !== 'all') {
+    const sketch = await sketchOf(run, sr, scan.list);
+    if (sketch && hashes.every((h) => sketch.rows.has(h))) {
+      scan.markShifted();
+      run.summary.pagesUnchanged += 1;
+      return;
+    }
+  }
+  scan.markChanged();
   const digest = await digestOf(run, sr);
   const ctx = decideContext(run);
   const alerts: Array<{ alert: AlertMessage; key: string }> = [];

@@ -8,12 +8,13 @@ import type { Entry } from '../state/entry';
 import type { PageReader } from '../hss/pages';
 import type { CallBudget } from '../budget/port';
 import type { Clock, Log } from '../log';
-import type { KnownStatus, Message, NoticeMessage, Scope, Task } from '../model';
+import type { AlertStatus, KnownStatus, Message, NoticeMessage, Scope, Task } from '../model';
 import type { DeliverySummary, Outbox } from '../outbox/types';
 import type {
   Digest,
   LifecycleStore,
   ListName,
+  ListSketch,
   Markers,
   ScopeState,
   ScopeStore,
@@ -75,6 +76,15 @@ export interface PollSummary {
   /** Entries changed (status, progress, new tasks). */
   changes: number;
   alertsNew: number;
+  /** New alerts by status (failed, timeout, stuck, ...). */
+  alertsByStatus: Partial<Record<AlertStatus, number>>;
+  /**
+   * Scopes not read whole within the latency bound their schedule and call budget promise (one
+   * period more): blind now, whatever the reason (HSS failing, the budget, a stopped poller).
+   */
+  scopesBlind: number;
+  /** The longest any scope's check has gone unread whole, ms: the detection lag now. */
+  detectionLagMs: number;
   pagesRead: number;
   /** Pages equal to the last pass: skipped without reading state. */
   pagesUnchanged: number;
@@ -126,6 +136,12 @@ export interface ScopeRun {
   inFlightSeen: Set<string>;
   /** HSS calls spent on this scope this poll. */
   calls: number;
+  /** Row hashes this poll read, per list and key (what a cycle spanning polls keeps aside). */
+  rows: Map<ListName, Map<string, string>>;
+  /** Every row a completed cycle saw (this poll's and those kept aside), per list, read on first need. */
+  cycleRows: Map<ListName, ReadonlyMap<string, string>>;
+  /** Each list's sketch of its last complete cycle, read on first need (null: none kept). */
+  sketches: Map<ListName, ListSketch | null>;
   /** Tasks observed this poll, with the list and the entry as the poll found it (duplicates across pages). */
   observed: Map<string, { task: Task; prev: Entry | undefined; list: ListName }>;
 }
@@ -182,4 +198,64 @@ export function credentialRun(run: PollRun, name: string): CredentialRun {
   let c = run.credentials.get(name);
   if (!c) run.credentials.set(name, (c = { wanted: false, calls: 0, exhausted: false }));
   return c;
+}
+
+/**
+ * One summary of the checks of an invocation: counts add up; what describes the state now (failed
+ * scopes, lists left, starved credentials, pending deliveries and destination health) is the last
+ * check's.
+ */
+export function combineChecks(checks: readonly PollSummary[]): PollSummary {
+  const last = checks.at(-1)!;
+  if (checks.length === 1) return last;
+  const sum = (f: (s: PollSummary) => number) => checks.reduce((n, s) => n + f(s), 0);
+  return {
+    ...last,
+    scopesComplete: Math.max(...checks.map((s) => s.scopesComplete)),
+    tasksSeen: Math.max(...checks.map((s) => s.tasksSeen)),
+    changes: sum((s) => s.changes),
+    alertsNew: sum((s) => s.alertsNew),
+    alertsByStatus: Object.fromEntries(
+      [...new Set(checks.flatMap((s) => Object.keys(s.alertsByStatus)))].map((k) => [
+        k,
+        sum((s) => s.alertsByStatus[k as AlertStatus] ?? 0),
+      ]),
+    ),
+    pagesRead: sum((s) => s.pagesRead),
+    pagesUnchanged: sum((s) => s.pagesUnchanged),
+    recordsRejected: sum((s) => s.recordsRejected),
+    recordsDuplicated: sum((s) => s.recordsDuplicated),
+    followUps: {
+      tried: sum((s) => s.followUps.tried),
+      ended: sum((s) => s.followUps.ended),
+      lostTrack: sum((s) => s.followUps.lostTrack),
+      due: last.followUps.due,
+    },
+    widened: checks.flatMap((s) => s.widened),
+    outOfTime: checks.some((s) => s.outOfTime),
+    hssCalls: sum((s) => s.hssCalls),
+    hssThrottled: sum((s) => s.hssThrottled),
+    delivery: {
+      ...last.delivery,
+      sent: sum((s) => s.delivery.sent),
+      requests: sum((s) => s.delivery.requests),
+      retrying: sum((s) => s.delivery.retrying),
+      failed: sum((s) => s.delivery.failed),
+      expired: sum((s) => s.delivery.expired),
+      unrouted: sum((s) => s.delivery.unrouted),
+    },
+    lifecycle: {
+      silenced: sum((s) => s.lifecycle.silenced),
+      released: sum((s) => s.lifecycle.released),
+      resolved: sum((s) => s.lifecycle.resolved),
+      reminders: sum((s) => s.lifecycle.reminders),
+      ...(checks.find((s) => s.lifecycle.summarySent)?.lifecycle.summarySent
+        ? { summarySent: checks.find((s) => s.lifecycle.summarySent)!.lifecycle.summarySent! }
+        : {}),
+    },
+    dynamoRequests: sum((s) => s.dynamoRequests),
+    readCapacity: sum((s) => s.readCapacity),
+    writeCapacity: sum((s) => s.writeCapacity),
+    durationMs: sum((s) => s.durationMs),
+  };
 }

@@ -58,10 +58,20 @@ export interface ListScan {
   /** Pages read this poll. */
   readonly pagesRead: number;
   /**
-   * Some page of this cycle differed from the last pass. When none did, the cycle saw exactly the
+   * Some row of this cycle differed from the last pass (the caller says so with markChanged). When
+   * none did and every page matched the last pass's page at its offset, the cycle saw exactly the
    * keys of the last one (a page's hash covers its keys and its length), so nothing vanished.
    */
   readonly cycleChanged: boolean;
+  /** A page that differed from the last pass at its offset held rows that did change. */
+  markChanged(): void;
+  /**
+   * A page of this cycle differed from the last pass at its offset, but its rows all were in the last
+   * cycle (a continued read stepped back): the cycle's keys must be counted to know nothing vanished.
+   */
+  readonly shifted: boolean;
+  /** A page that differed from the last pass at its offset held only rows of the last cycle. */
+  markShifted(): void;
   /** The cursor to store after this poll; `inProgress` when the cycle continues next poll. */
   save(now: number): { cursor: ListCursor; inProgress: boolean };
 }
@@ -85,6 +95,7 @@ export function createScan(o: ScanOptions): ListScan {
   let lastRows = prev?.lastRows ?? 0;
   let pagesRead = 0;
   let cycleChanged = continuing ? prev.cycleChanged === true : false;
+  let shifted = continuing ? prev.shifted === true : false;
   const seen = new Set<string>();
   const oldPages = new Map<number, number>((prev?.pages ?? []).map((h, i) => [i * o.pageSize, h]));
   // The last hash of every page by offset: this pass's where it read them, the last pass's beyond,
@@ -110,7 +121,6 @@ export function createScan(o: ScanOptions): ListScan {
       lastRows = page.rows;
       for (const key of keys) seen.add(key);
       const unchanged = oldPages.get(at) === pageHash;
-      if (!unchanged) cycleChanged = true;
       pages.set(at, pageHash);
       const short = page.rows < o.pageSize;
       if (headPending && at === 0) {
@@ -137,6 +147,15 @@ export function createScan(o: ScanOptions): ListScan {
     get cycleChanged() {
       return cycleChanged;
     },
+    markChanged() {
+      cycleChanged = true;
+    },
+    get shifted() {
+      return shifted;
+    },
+    markShifted() {
+      shifted = true;
+    },
     save() {
       const aligned = [...pages].filter(([at]) => at % o.pageSize === 0).sort((a, b) => a[0] - b[0]);
       const pageHashes: number[] = [];
@@ -162,7 +181,7 @@ export function createScan(o: ScanOptions): ListScan {
       const agingPerPeriod = Math.ceil((lastTotal * o.periodMs) / (o.lastDays * DAY_MS));
       const stepBack = o.stepBack ? Math.min(Math.floor(o.pageSize / 2), agingPerPeriod + 10) : 0;
       return {
-        cursor: { ...base, offset: Math.max(1, offset - stepBack), cycleStart, cycleChanged },
+        cursor: { ...base, offset: Math.max(1, offset - stepBack), cycleStart, cycleChanged, shifted },
         inProgress: true,
       };
     },

@@ -2,18 +2,17 @@
 // health and watermark judged, a starved call budget noticed, the lifecycle planned; then, in this
 // order so that a crash repeats instead of losing: every message is enqueued, the lifecycle's edits
 // applied, the day counted, and last the digests, scope states and markers written.
-import { recordFailure, settleWatermark } from '../diff/health';
+import { checkVerdict, recordFailure, settleWatermark } from '../diff/health';
 import { oneLine } from '../errors';
 import { HssAuthError } from '../hss/errors';
-import type { ScopeState } from '../state/records';
-import { HOUR_MS } from '../time';
 import { planLifecycle } from './lifecycle';
 import { downNotice, recoveredNotice, starvedNotice, unstarvedNotice } from './notices';
+import { boundsOf } from './plan';
 import { checkLists } from './read';
 import type { PollRun, ScopeRun } from './run';
 
 /** Polls in a row in which a credential's budget let no call start before it is an outage. */
-const STARVED_POLLS = 3;
+export const STARVED_POLLS = 3;
 
 /** Saves each scan's cursor; a cycle that continues next poll keeps the keys it saw aside. */
 async function saveScans(run: PollRun, sr: ScopeRun, now: number): Promise<void> {
@@ -23,15 +22,9 @@ async function saveScans(run: PollRun, sr: ScopeRun, now: number): Promise<void>
     // The unfiltered list is read from its first page every time: a full one is not continued.
     if (saved.inProgress && list !== 'all') {
       run.summary.left.push({ scope: sr.scope.id, list, offset: saved.cursor.offset });
-      if (scan.seen.size > 0)
-        await run.effects.addSeen(
-          sr.scope.id,
-          list,
-          scan.cycleStart,
-          String(run.startedAt),
-          [...scan.seen],
-          now,
-        );
+      const rows = sr.rows.get(list);
+      if (rows && rows.size > 0)
+        await run.effects.addSeen(sr.scope.id, list, scan.cycleStart, String(run.startedAt), rows, now);
     }
   }
 }
@@ -97,27 +90,24 @@ function settleBudget(run: PollRun, now: number): void {
   }
 }
 
-/** A scope state without the timestamps that move every poll. */
-function withoutTimes(state: ScopeState): unknown {
-  const cursors = Object.fromEntries(
-    Object.entries(state.cursors).map(([list, c]) => [
-      list,
-      { ...c, readAt: 0, completedAt: 0, completedStart: 0, cycleMs: 0 },
-    ]),
+/** How many scopes are blind now (not read whole within their bound and a period), and the longest wait. */
+function judgeWatch(run: PollRun, now: number): void {
+  const { periodMs, callsPerPoll, alertStatuses } = run.options;
+  const rate = ((callsPerPoll ?? Infinity) * 60_000) / periodMs;
+  const states = new Map(run.scopes.map((sr) => [sr.scope.id, sr.state]));
+  const bounds = boundsOf(
+    run.scopes.map((sr) => sr.scope),
+    states,
+    alertStatuses,
+    rate,
+    periodMs,
   );
-  return { ...state, cursors, watermark: 0 };
-}
-
-/**
- * Whether a scope's state is worth a write: with one scope, moving timestamps alone are not (the
- * watermark may lag up to an hour, well inside any window); several scopes need them for the rotation.
- */
-function material(run: PollRun, sr: ScopeRun, now: number): boolean {
-  return (
-    run.scopes.length > 1 ||
-    now - sr.before.watermark > HOUR_MS ||
-    JSON.stringify(withoutTimes(sr.state)) !== JSON.stringify(withoutTimes(sr.before))
-  );
+  for (const sr of run.scopes) {
+    if (!checkVerdict(sr.state, now, bounds.get(sr.scope.id)!, periodMs).healthy)
+      run.summary.scopesBlind += 1;
+    const since = sr.state.watermark > 0 ? sr.state.watermark : sr.state.firstPollAt;
+    run.summary.detectionLagMs = Math.max(run.summary.detectionLagMs, now - since);
+  }
 }
 
 /** Settles the poll: state and messages, written in crash-safe order. */
@@ -129,13 +119,16 @@ export async function settle(run: PollRun): Promise<void> {
   }
   settleBudget(run, clock());
   const now = clock();
+  judgeWatch(run, now);
   const plan = await planLifecycle(run, now);
   await run.effects.enqueue([...plan.messages, ...run.notices]);
   await run.effects.applyLifecycle(plan.edits, now);
   await run.effects.countDay(plan.days, now);
+  // A scope read this poll is written (its cursors moved): `status` judges it by when it was read
+  // whole; one left alone writes nothing.
   for (const sr of run.scopes) {
     if (sr.digest) await run.effects.writeDigest(sr.digest, now);
-    if (material(run, sr, now)) await run.effects.writeState(sr.state, sr.before, now);
+    await run.effects.writeState(sr.state, sr.before, now);
   }
   await run.effects.writeMarkers(run.markers.next, run.markers.before, now);
 }

@@ -75,6 +75,8 @@ export const SK = {
   digestPrefix: 'D#',
   /** Prefix of the chunks of keys the cycle of a list that started at `cycleStart` has seen (a cycle spanning polls). */
   seenCycle: (list: string, cycleStart: number) => `V#${list}#${cycleStart}#`,
+  /** The row hashes of a list's last complete cycle. */
+  sketch: (list: string) => `K#${list}`,
   task: (entryKey: string) => `T#${entryKey}`,
   taskPrefix: 'T#',
   /** An open alert: grouped by host + backup (resolution looks them up by that). */

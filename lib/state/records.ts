@@ -58,8 +58,10 @@ export interface ListCursor {
   cycleMs: number;
   /** When a page of this list was last read, epoch ms (rotation). */
   readAt: number;
-  /** A page of the cycle in progress differed from the last pass (so its absentees must be judged). */
+  /** A row of the cycle in progress differed from the last pass (so its absentees must be judged). */
   cycleChanged?: boolean;
+  /** A page of the cycle in progress held only known rows, shifted: its keys must be counted at the end. */
+  shifted?: boolean;
   /** Rows of the last page read (a full page means more may follow). */
   lastRows?: number;
 }
@@ -240,6 +242,15 @@ export function mergeEntry(digest: Digest, theirs: Entry): void {
     digest.entries.set(theirs.key, theirs);
 }
 
+/** A list's last complete cycle, as row hashes (16 hex digits each) and its number of keys. */
+export interface ListSketch {
+  rows: Set<string>;
+  keys: number;
+}
+
+/** Rows a sketch holds at most (8 bytes each: the item stays under DynamoDB's 400 KB). */
+export const SKETCH_MAX_ROWS = 40_000;
+
 /** The poll's state: scope states, digests, seen keys, task details and the deployment markers. */
 export interface ScopeStore {
   /** Reads the state items of `scopeIds` (strongly consistent); absent ones come back empty. */
@@ -253,17 +264,23 @@ export interface ScopeStore {
    * meanwhile is read again and merged (the newer entry of a key wins), then written again.
    */
   writeDigest(digest: Digest, now: number): Promise<void>;
-  /** Adds keys seen by the cycle of `list` that started at `cycleStart` (one chunk per `chunk` id). */
+  /** Adds keys (with their row hashes) seen by the cycle of `list` that started at `cycleStart` (one chunk per `chunk` id). */
   addSeen(
     scopeId: string,
     list: ListName,
     cycleStart: number,
     chunk: string,
-    keys: readonly string[],
+    rows: ReadonlyMap<string, string>,
     now: number,
   ): Promise<void>;
-  /** Every key added for the cycle of `list` that started at `cycleStart`. */
-  readSeen(scopeId: string, list: ListName, cycleStart: number): Promise<Set<string>>;
+  /** Every key added for the cycle of `list` that started at `cycleStart`, with its row hash. */
+  readSeen(scopeId: string, list: ListName, cycleStart: number): Promise<Map<string, string>>;
+  /**
+   * The row hashes (16 hex digits of each row's key and content) of the last complete cycle of a
+   * list, and how many keys it held: a page whose rows are all in it changed nothing.
+   */
+  readSketch(scopeId: string, list: ListName): Promise<ListSketch | undefined>;
+  writeSketch(scopeId: string, list: ListName, sketch: ListSketch, now: number): Promise<void>;
   /** Writes task details, keyed by digest key (one item per key: the last one given wins). */
   putTasks(projectId: string, tasks: ReadonlyArray<{ key: string; task: Task }>, now: number): Promise<void>;
   /** Reads task details by digest key; missing keys are absent. */

@@ -25,8 +25,17 @@ export interface ScopeStoreOptions {
   namespace: string;
 }
 
-/** Keys per seen-keys chunk: 8 bytes each, so a chunk stays far below the 400 KB item limit. */
-const SEEN_CHUNK_KEYS = 30_000;
+/** Rows per seen-rows chunk: 16 bytes each (key and row hash), so a chunk stays below the 400 KB item limit. */
+const SEEN_CHUNK_KEYS = 20_000;
+
+/** 16-hex-digit values packed 8 bytes each. */
+function hex16(bytes: Uint8Array | undefined): string[] {
+  return (
+    Buffer.from(bytes ?? new Uint8Array())
+      .toString('hex')
+      .match(/.{16}/g) ?? []
+  );
+}
 
 export function createScopeStore({ table, namespace }: ScopeStoreOptions): ScopeStore {
   const pkOf = (scopeId: string) => PK.scope(namespace, scopeId);
@@ -152,25 +161,54 @@ export function createScopeStore({ table, namespace }: ScopeStoreOptions): Scope
       }
     },
 
-    async addSeen(scopeId, list, cycleStart, chunk, keys, now) {
+    async addSeen(scopeId, list, cycleStart, chunk, rows, now) {
+      const all = [...rows];
       // Chunks of one poll are numbered after it, so a repeated write replaces itself.
-      for (let i = 0; i < keys.length; i += SEEN_CHUNK_KEYS) {
+      for (let i = 0; i < all.length; i += SEEN_CHUNK_KEYS) {
+        const part = all.slice(i, i + SEEN_CHUNK_KEYS);
         await put({
           pk: { S: pkOf(scopeId) },
           sk: { S: `${SK.seenCycle(list, cycleStart)}${chunk}.${i / SEEN_CHUNK_KEYS}` },
-          k: { B: Buffer.from(keys.slice(i, i + SEEN_CHUNK_KEYS).join(''), 'hex') },
+          k: { B: Buffer.from(part.map(([key]) => key).join(''), 'hex') },
+          h: { B: Buffer.from(part.map(([, hash]) => hash).join(''), 'hex') },
           ttl: { N: String(ttlAfter(now, RETENTION.digestDays)) },
         });
       }
     },
 
     async readSeen(scopeId, list, cycleStart) {
-      const seen = new Set<string>();
+      const seen = new Map<string, string>();
       for (const item of await query(pkOf(scopeId), SK.seenCycle(list, cycleStart))) {
-        const hex = Buffer.from(item.k?.B ?? new Uint8Array()).toString('hex');
-        for (const key of hex.match(/.{16}/g) ?? []) seen.add(key);
+        const keys = hex16(item.k?.B);
+        const hashes = hex16(item.h?.B);
+        keys.forEach((key, i) => seen.set(key, hashes[i] ?? ''));
       }
       return seen;
+    },
+
+    async readSketch(scopeId, list) {
+      const out = await table.send('GetItem', 'read', (c) =>
+        c.send(
+          new GetItemCommand({
+            TableName: table.tableName,
+            Key: { pk: { S: pkOf(scopeId) }, sk: { S: SK.sketch(list) } },
+            ConsistentRead: true,
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
+      );
+      if (!out.Item) return undefined;
+      return { rows: new Set(hex16(out.Item.h?.B)), keys: Number(out.Item.n?.N ?? 0) };
+    },
+
+    async writeSketch(scopeId, list, sketch, now) {
+      await put({
+        pk: { S: pkOf(scopeId) },
+        sk: { S: SK.sketch(list) },
+        h: { B: Buffer.from([...sketch.rows].join(''), 'hex') },
+        n: { N: String(sketch.keys) },
+        ttl: { N: String(ttlAfter(now, RETENTION.digestDays)) },
+      });
     },
 
     async putTasks(projectId, tasks, now) {

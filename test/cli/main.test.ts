@@ -150,7 +150,7 @@ describe('hss-restore-alerts CLI', () => {
     const failing = await cli(['status']);
 
     expect(healthy.code).toBe(0);
-    expect(healthy.out[0]).toBe('ok  endpoint/demo-project/0');
+    expect(healthy.out[0]).toMatch(/^ok {2}endpoint\/demo-project\/0: read whole \d+ s ago$/);
     expect(healthy.out).toContain('monitoring is healthy');
     expect(healthy.out.some((l) => l.startsWith('budget  default: '))).toBe(true);
     expect(failing.code).toBe(1);

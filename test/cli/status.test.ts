@@ -85,6 +85,7 @@ describe('status and delivery health', () => {
 
     // Act: a new failure every hour; Slack answers 503 for 10 minutes every 6 hours; status every hour.
     const destinationLines: string[][] = [];
+    const codes: number[] = [];
     let polls = 0;
     for (let h = 1; h <= 12; h += 1) {
       await pollUntil(w, T0 + h * HOUR, () => {
@@ -94,12 +95,13 @@ describe('status and delivery health', () => {
         if (minute % 60 === 0) w.tasks.push(record(`web-${minute}`, 'failed', w.clock() - MIN));
       });
       const check = await status(w.app);
+      codes.push(check.code);
       destinationLines.push(check.lines.filter((l) => / (slack|webhook) http/.test(l)));
     }
 
-    // Assess: the outages happened, and every check found both destinations ok (the scopes' own
-    // lines are another matter: their staleness rule is issue 18 #3).
+    // Assess: the outages happened, and every check found both destinations ok and monitoring healthy.
     expect(polls).toBe(144);
+    expect(codes).toEqual(codes.map(() => 0));
     expect(w.sinks.slack!.attempts.filter((r) => r.status === 503)).toHaveLength(4);
     expect(destinationLines.flat()).toHaveLength(24);
     expect(destinationLines.flat().filter((l) => !l.startsWith('ok  '))).toEqual([]);

@@ -15,6 +15,7 @@ describe('parseConfig on a minimal environment', () => {
       ratePerMinute: 5,
       lastDays: 1,
       periodSeconds: 60,
+      checksPerMinute: 1,
       alertStatuses: ['failed', 'timeout'],
       stateTable: 'hss-restore-alerts-dev-state',
       stateNamespace: 'default',

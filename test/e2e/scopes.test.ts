@@ -284,7 +284,7 @@ describe('many scopes through the CLI', () => {
       const down = events(webhook, 'hss.monitoring.monitoring-down');
       expect(down.map((e) => (e.scope as { id: string }).id)).toEqual(['cn-east-3/project-c/0']);
       expect(status.code).toBe(1);
-      expect(status.out).toContain('UNHEALTHY  cn-east-3/project-c/0');
+      expect(status.out).toContain('UNHEALTHY  cn-east-3/project-c/0: failing for 3 polls');
       const said = [...polls, status].flatMap((p) => [...p.out, ...p.err]).join('\n');
       expect(said).not.toContain('not-the-key-at-all');
       expect(said).not.toContain('BROKENAK0000');

@@ -2,7 +2,7 @@
 // per-credential rate limit), a DynamoDB engine, one local sink per destination, and the app built
 // by createApp exactly as the Lambda and the CLI build it. `tick()` runs one poll the way the
 // scheduler does (it must end before the next tick) and moves the clock to the next tick.
-import { createApp, runPoll, type App, type AppOverrides } from '../../lib/app';
+import { createApp, runInvocation, runPoll, type App, type AppOverrides } from '../../lib/app';
 import type { Config, LifecycleConfig, ScopeConfig } from '../../lib/config/types';
 import type { DestinationConfig } from '../../lib/notify/channels';
 import type { Log } from '../../lib/log';
@@ -71,6 +71,8 @@ export interface WorldOptions {
   sinks?: SinkName[];
   ratePerMinute?: number;
   periodSeconds?: number;
+  /** CHECKS_PER_MINUTE (default 1). */
+  checksPerMinute?: number;
   lastDays?: number;
   lifecycle?: Partial<LifecycleConfig>;
   emulator?: HssEmulatorOptions;
@@ -105,6 +107,11 @@ export interface World {
    */
   newApp(overrides?: Partial<AppOverrides>): App;
   app: App;
+  /**
+   * One scheduled invocation on `app` as the Lambda runs it (runInvocation: CHECKS_PER_MINUTE checks)
+   * with `timeoutMs` (default the period less 2 s), ending before the next tick; then the clock moves to it.
+   */
+  invoke(app?: App, timeoutMs?: number): Promise<PollSummary[]>;
   /** One poll on `app` (default: the world's), ending before the next tick; then the clock moves to it. */
   tick(app?: App): Promise<PollSummary>;
   /**
@@ -214,6 +221,7 @@ export async function openWorld(o: WorldOptions): Promise<World> {
     ratePerMinute: o.ratePerMinute ?? 5,
     lastDays: o.lastDays ?? 1,
     periodSeconds: o.periodSeconds ?? 60,
+    checksPerMinute: o.checksPerMinute ?? 1,
     alertStatuses: ['failed', 'timeout'],
     stateTable: tableName,
     stateNamespace: 'e2e',
@@ -262,6 +270,14 @@ export async function openWorld(o: WorldOptions): Promise<World> {
     tableName,
     newApp,
     app,
+    async invoke(on = app, timeoutMs = periodMs - 2_000) {
+      const start = clock();
+      const checks = await runInvocation(on, start + timeoutMs);
+      if (clock() > start + periodMs)
+        throw new Error(`invocation ran past its period: ${clock() - start} ms`);
+      time.now = start + periodMs;
+      return checks;
+    },
     async tick(on = app) {
       const start = clock();
       const summary = await pollFrom(on, start);

@@ -1,63 +1,13 @@
 import { HssAuthError, HssServerError } from '../../lib/hss/errors';
-import { silentLog } from '../../lib/log';
+
 import type { Silence } from '../../lib/state/records';
 import type { AlertMessage, Message, NoticeMessage, Scope } from '../../lib/model';
-import { poll, type PollOptions } from '../../lib/poll';
-import { createMemoryStores } from '../../local/memory-stores';
-import {
-  DAY,
-  fakeHss,
-  fakeOutbox,
-  HOUR,
-  MIN,
-  QUIET_LIFECYCLE,
-  SCOPE,
-  STUCK_LIFECYCLE,
-  task,
-  virtualClock,
-} from './support';
 
+import { DAY, fakeHss, HOUR, MIN, SCOPE, STUCK_LIFECYCLE, task, memoryWorld } from './support';
+
+/** Polls every 5 minutes, each allowed 4 minutes. */
 async function world(hssOptions: Parameters<typeof fakeHss>[1] = {}, scopes: Scope[] = [SCOPE]) {
-  const vt = virtualClock();
-  const hss = fakeHss(vt, hssOptions);
-  const { store, lifecycle, stats } = createMemoryStores();
-  const outbox = fakeOutbox();
-  /** One poll starting now; `runMs` is how long it may read (the rest of the period records and delivers). */
-  const run = (over: Partial<PollOptions> & { runMs?: number } = {}) => {
-    const now = vt.clock();
-    const runMs = over.runMs ?? 4 * MIN;
-    return poll(
-      {
-        reader: hss.reader,
-        budget: hss.budget,
-        store,
-        lifecycle,
-        outbox,
-        clock: vt.clock,
-        log: silentLog,
-        dynamoStats: () => ({ ...stats }),
-      },
-      {
-        scopes,
-        lastDays: 1,
-        alertStatuses: ['failed', 'timeout'],
-        baseline: false,
-        periodMs: 5 * MIN,
-        fetchDeadline: now + runMs - 15_000,
-        deadline: now + runMs,
-        lifecycle: QUIET_LIFECYCLE,
-        ...over,
-      },
-    );
-  };
-  /** Polls every `periodMs` (5 min) from the last poll's start. */
-  const tick = async (over: Partial<PollOptions> & { runMs?: number } = {}) => {
-    const start = vt.clock();
-    const summary = await run(over);
-    vt.time.now = Math.max(vt.clock(), start + (over.periodMs ?? 5 * MIN));
-    return summary;
-  };
-  return { vt, hss, store, lifecycle, outbox, run, tick };
+  return memoryWorld({ hss: hssOptions, scopes, runMs: 4 * MIN });
 }
 
 const alerts = (messages: readonly Message[]): AlertMessage[] =>
@@ -86,9 +36,10 @@ describe('poll: detection', () => {
     expect(first.alertsNew).toBe(1);
     expect(second.alertsNew).toBe(0);
     expect(second.pagesUnchanged).toBe(second.pagesRead);
-    // The scope states, the markers and the silences; no digest read, no write.
-    expect(second.dynamoRequests).toBe(3);
-    expect(second.writeCapacity).toBe(0);
+    // The scope states, the markers and the silences; no digest read; one write, the scope's state
+    // (when its check was read whole, what `status` judges it by).
+    expect(second.dynamoRequests).toBe(4);
+    expect(second.writeCapacity).toBe(1);
   });
 
   it('alerts running -> failed once, naming the previous status', async () => {
@@ -189,6 +140,28 @@ describe('poll: detection', () => {
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     expect(summaries[0]!.left).toEqual([expect.objectContaining({ list: 'failed' })]);
     expect(summaries[0]!.outOfTime).toBe(true);
+  });
+
+  it('reads no state once steady while a 3,000-failure list is read across polls, its pages stepping back', async () => {
+    const w = await world();
+    const now = w.vt.clock();
+    for (let i = 0; i < 3000; i++) w.hss.tasks().push(task(`f${i}`, 'failed', now, HOUR + i * 5000));
+    let digestReads = 0;
+    const readDigest = w.store.readDigest.bind(w.store);
+    w.store.readDigest = async (id) => {
+      digestReads += 1;
+      return readDigest(id);
+    };
+    const reads: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const before = digestReads;
+      await w.tick({ runMs: 90_000, periodMs: MIN });
+      reads.push(digestReads - before);
+    }
+
+    expect(alertCounts(w.outbox.delivered).size).toBe(3000);
+    // The first cycles record the failures; once a cycle and its sketch are kept, no poll reads the digest.
+    expect(reads.slice(15)).toEqual(reads.slice(15).map(() => 0));
   });
 
   it('finds failures inserted at the head while a long list is paged', async () => {
@@ -295,11 +268,14 @@ describe('poll: blind gaps and health', () => {
     const failing = [];
     for (let i = 0; i < 5; i++) failing.push(await w.tick());
     w.hss.failProject(SCOPE.projectId, undefined);
-    await w.tick();
-    await w.tick();
+    const back = [await w.tick(), await w.tick()];
 
     const sent = notices(w.outbox.delivered).map((n) => n.notice);
     expect(sent).toEqual(['monitoring-down', 'monitoring-recovered']);
+    // Blind from the poll after its bound (a period, and one more for the poll under way) ran out.
+    expect(failing.map((p) => p.scopesBlind)).toEqual([0, 0, 1, 1, 1]);
+    expect(failing.at(-1)!.detectionLagMs).toBeGreaterThanOrEqual(5 * 5 * MIN);
+    expect(back.map((p) => p.scopesBlind)).toEqual([0, 0]);
     expect(failing.every((p) => p.scopesFailed.length === 1)).toBe(true);
     const recovered = notices(w.outbox.delivered).find((n) => n.notice === 'monitoring-recovered')!;
     expect(recovered.summary).toMatch(/blind for 3\d min/);

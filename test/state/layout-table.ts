@@ -39,7 +39,16 @@ export const ITEMS: readonly ItemKind[] = [
     item: 'seen keys of a list read across polls',
     pk: '`{ns}#S#{scope}`',
     sk: '`V#{list}#{cycle start}#{poll}.{n}`',
-    attributes: '`k`: 8 bytes per key a poll saw in a cycle that spans polls (chunks of 30,000 keys)',
+    attributes:
+      '`k`: 8 bytes per key a poll saw in a cycle that spans polls, `h`: 8 bytes of its row hash (chunks of 20,000)',
+    index: 'never',
+    kept: `${RETENTION.digestDays} d`,
+  },
+  {
+    item: 'list sketch',
+    pk: '`{ns}#S#{scope}`',
+    sk: '`K#{list}`',
+    attributes: '`h`: 8 bytes per row of the last complete cycle (key and content); `n`: its keys',
     index: 'never',
     kept: `${RETENTION.digestDays} d`,
   },

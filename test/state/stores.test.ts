@@ -12,6 +12,7 @@ import {
   emptyMarkers,
   emptyScopeState,
   putEntry,
+  SKETCH_MAX_ROWS,
   type LifecycleStore,
   type ScopeState,
   type ScopeStore,
@@ -188,22 +189,50 @@ describeEachStore('The scope store', (fresh) => {
     expect(merged.entries.size).toBe(50);
   });
 
-  it('keeps the keys a cycle saw poll after poll, apart from every other cycle, 70,000 of them', async () => {
+  it('keeps the rows a cycle saw poll after poll, apart from every other cycle, 70,000 of them', async () => {
     const { scopes } = await fresh();
-    const keys = Array.from({ length: 70_000 }, (_, i) => entry(i).key);
-    await scopes.addSeen(SCOPE_ID, 'failed', T0, 'poll-1', keys.slice(0, 65_000), T0);
-    await scopes.addSeen(SCOPE_ID, 'failed', T0, 'poll-2', keys.slice(65_000), T0);
+    const rows = (from: number, to: number) =>
+      new Map(
+        Array.from({ length: to - from }, (_, i) => [
+          entry(from + i).key,
+          (from + i).toString(16).padStart(16, '0'),
+        ]),
+      );
+    await scopes.addSeen(SCOPE_ID, 'failed', T0, 'poll-1', rows(0, 65_000), T0);
+    await scopes.addSeen(SCOPE_ID, 'failed', T0, 'poll-2', rows(65_000, 70_000), T0);
     // The same poll's chunk written twice (a repeat after a crash), and another cycle and list.
-    await scopes.addSeen(SCOPE_ID, 'failed', T0, 'poll-2', keys.slice(65_000), T0);
-    await scopes.addSeen(SCOPE_ID, 'failed', T0 - 60_000, 'poll-0', [entry(99_999).key], T0);
-    await scopes.addSeen(SCOPE_ID, 'running', T0, 'poll-1', [entry(99_998).key], T0);
+    await scopes.addSeen(SCOPE_ID, 'failed', T0, 'poll-2', rows(65_000, 70_000), T0);
+    await scopes.addSeen(SCOPE_ID, 'failed', T0 - 60_000, 'poll-0', rows(99_999, 100_000), T0);
+    await scopes.addSeen(SCOPE_ID, 'running', T0, 'poll-1', rows(99_998, 99_999), T0);
 
     const seen = await scopes.readSeen(SCOPE_ID, 'failed', T0);
 
     expect(seen.size).toBe(70_000);
+    expect(seen.get(entry(69_999).key)).toBe((69_999).toString(16).padStart(16, '0'));
     expect(seen.has(entry(99_999).key)).toBe(false);
     expect(seen.has(entry(99_998).key)).toBe(false);
-    expect(await scopes.readSeen(SCOPE_ID, 'failed', T0 + 1)).toEqual(new Set());
+    expect(await scopes.readSeen(SCOPE_ID, 'failed', T0 + 1)).toEqual(new Map());
+  });
+
+  it('keeps one sketch per list, 40,000 rows at most, the last written winning', async () => {
+    const { scopes } = await fresh();
+    const hashes = (n: number, salt: string) =>
+      new Set(Array.from({ length: n }, (_, i) => `${salt}${i.toString(16)}`.padStart(16, '0')));
+    expect(await scopes.readSketch(SCOPE_ID, 'failed')).toBeUndefined();
+    await scopes.writeSketch(SCOPE_ID, 'failed', { rows: hashes(10, 'a'), keys: 10 }, T0);
+    await scopes.writeSketch(
+      SCOPE_ID,
+      'failed',
+      { rows: hashes(SKETCH_MAX_ROWS, 'b'), keys: SKETCH_MAX_ROWS },
+      T0,
+    );
+    await scopes.writeSketch(SCOPE_ID, 'timeout', { rows: hashes(3, 'c'), keys: 2 }, T0);
+
+    expect(await scopes.readSketch(SCOPE_ID, 'failed')).toEqual({
+      rows: hashes(SKETCH_MAX_ROWS, 'b'),
+      keys: SKETCH_MAX_ROWS,
+    });
+    expect(await scopes.readSketch(SCOPE_ID, 'timeout')).toEqual({ rows: hashes(3, 'c'), keys: 2 });
   });
 
   it('stores task details by digest key in the project partition, the last of a key given twice winning', async () => {
