@@ -1,10 +1,15 @@
-// The README's state table: every item the product writes (ITEMS), its keys and expiry as
-// lib/state/layout.ts builds them.
+// The README's state table: every item the product writes (ITEMS), its keys and expiry built by
+// lib/state/layout.ts's own key builders, so the table cannot say what the code does not do.
 // `npx tsx test/state/layout-table.ts && npx prettier --write README.md` rewrites it in place;
 // test/state/layout.test.ts fails when the README and the layout disagree.
 import { join } from 'node:path';
-import { RETENTION } from '../../lib/state/layout';
+import { PK, RETENTION, SK } from '../../lib/state/layout';
 import { rewriteTable, type GeneratedTable } from '../support/generated-table';
+
+/** The namespace as the table shows it. */
+const NS = '{ns}';
+/** A key as markdown code. */
+const code = (key: string) => `\`${key}\``;
 
 /** One kind of item, as the README's state table shows it. */
 interface ItemKind {
@@ -21,24 +26,24 @@ interface ItemKind {
 export const ITEMS: readonly ItemKind[] = [
   {
     item: 'scope state',
-    pk: '`{ns}#S#{scope}`',
-    sk: '`C#state`',
+    pk: code(PK.scope(NS, '{scope}')),
+    sk: code(SK.scopeState),
     attributes: '`st`: JSON (plan, list cursors, watermark, health, gap, follow-ups, open hosts)',
     index: 'never',
     kept: `${RETENTION.scopeStateDays} d`,
   },
   {
     item: 'digest shard',
-    pk: '`{ns}#S#{scope}`',
-    sk: '`D#{n}`',
+    pk: code(PK.scope(NS, '{scope}')),
+    sk: code(`${SK.digestPrefix}{n}`),
     attributes: '`e`: 44 bytes per task the lists showed; `v`: version (conditional writes)',
     index: 'never',
     kept: `${RETENTION.digestDays} d`,
   },
   {
     item: 'seen keys of a list read across polls',
-    pk: '`{ns}#S#{scope}`',
-    sk: '`V#{list}#{cycle start}#{poll}.{n}`',
+    pk: code(PK.scope(NS, '{scope}')),
+    sk: code(`${SK.seenCycle('{list}', '{cycle start}' as unknown as number)}{poll}.{n}`),
     attributes:
       '`k`: 8 bytes per key a poll saw in a cycle that spans polls, `h`: 8 bytes of its row hash (chunks of 20,000)',
     index: 'never',
@@ -46,48 +51,48 @@ export const ITEMS: readonly ItemKind[] = [
   },
   {
     item: 'list sketch',
-    pk: '`{ns}#S#{scope}`',
-    sk: '`K#{list}`',
+    pk: code(PK.scope(NS, '{scope}')),
+    sk: code(SK.sketch('{list}')),
     attributes: '`h`: 8 bytes per row of the last complete cycle (key and content); `n`: its keys',
     index: 'never',
     kept: `${RETENTION.digestDays} d`,
   },
   {
     item: 'open alert',
-    pk: '`{ns}#S#{scope}`',
-    sk: '`A#{host+backup hash}#{task}`',
+    pk: code(PK.scope(NS, '{scope}')),
+    sk: code(SK.openAlert('{host+backup hash}', '{task}')),
     attributes: '`o`: JSON; `aid`: alert id; `g1pk` `{ns}#open`, `g1sk` `{remind at}#{scope}#{task}`',
     index: 'a reminder is due (sorted by when)',
     kept: `${RETENTION.alertDays} d`,
   },
   {
     item: 'day counters',
-    pk: '`{ns}#S#{scope}`',
-    sk: '`Y#{YYYY-MM-DD}`',
+    pk: code(PK.scope(NS, '{scope}')),
+    sk: code(SK.dayCounters('{YYYY-MM-DD}')),
     attributes: 'counts (`succeeded`, `failed`, …), `slow`: JSON',
     index: 'never',
     kept: `${RETENTION.messageDays} d`,
   },
   {
     item: 'task detail',
-    pk: '`{ns}#P#{project}`',
-    sk: '`T#{task}`',
+    pk: code(PK.project(NS, '{project}')),
+    sk: code(SK.task('{task}')),
     attributes: '`t`: the task as read (text fields clipped)',
     index: 'never',
     kept: `${RETENTION.taskDays} d`,
   },
   {
     item: 'deployment markers',
-    pk: '`{ns}#D`',
-    sk: '`N#markers`',
+    pk: code(PK.deployment(NS)),
+    sk: code(SK.markers),
     attributes: '`m`: JSON (day last summarised, monitoring since, budget starvation per credential)',
     index: 'never',
     kept: `${RETENTION.scopeStateDays} d`,
   },
   {
     item: 'outbox message',
-    pk: '`{ns}#O`',
-    sk: '`M#{message id}`',
+    pk: code(PK.outbox(NS)),
+    sk: code(SK.outboxMessage('{message id}')),
     attributes:
       '`message`: JSON; `delivery#{destination}`: JSON each; `g1pk` `{ns}#O#due`, `g1sk` `{due at}#{id}`',
     index: 'a delivery is pending or held (sorted by when it is due)',
@@ -95,56 +100,56 @@ export const ITEMS: readonly ItemKind[] = [
   },
   {
     item: 'destination health',
-    pk: '`{ns}#O`',
-    sk: '`H#{destination}`',
+    pk: code(PK.outbox(NS)),
+    sk: code(SK.destinationHealth('{destination}')),
     attributes: 'failing since, last error, undelivered count',
     index: 'while it is failing',
     kept: `${RETENTION.messageDays} d`,
   },
   {
     item: 'destination retry streak',
-    pk: '`{ns}#O`',
-    sk: '`R#{destination}`',
+    pk: code(PK.outbox(NS)),
+    sk: code(`${SK.destinationStreakPrefix}{destination}`),
     attributes: 'since (first retryable failure with no 2xx after it), last error, noticed',
     index: 'while it lasts (until a 2xx)',
     kept: `${RETENTION.messageDays} d after its last failure`,
   },
   {
     item: 'alerts no route matched, per UTC day',
-    pk: '`{ns}#O`',
-    sk: '`U#{YYYY-MM-DD}`',
+    pk: code(PK.outbox(NS)),
+    sk: code(`${SK.unroutedDayPrefix}{YYYY-MM-DD}`),
     attributes: 'count, the last alert',
     index: 'never',
     kept: `${RETENTION.unroutedDays} d`,
   },
   {
     item: 'delivery lease',
-    pk: '`{ns}#O`',
-    sk: '`L#deliver`',
+    pk: code(PK.outbox(NS)),
+    sk: code(SK.lease),
     attributes: '`owner`, `until`',
     index: 'never',
     kept: 'while held',
   },
   {
     item: 'silence',
-    pk: '`{ns}#X`',
-    sk: '`X#{id}`',
+    pk: code(PK.silences(NS)),
+    sk: code(SK.silence('{id}')),
     attributes: '`s`: JSON',
     index: 'never',
     kept: `${RETENTION.alertDays} d after it ends`,
   },
   {
     item: 'swallowed alert',
-    pk: '`{ns}#W#{silence}`',
-    sk: '`W#{alert id}`',
+    pk: code(PK.swallowed(NS, '{silence}')),
+    sk: code(SK.swallowedAlert('{alert id}')),
     attributes: '`m`: the alert',
     index: 'never',
     kept: `${RETENTION.alertDays} d`,
   },
   {
     item: 'call budget',
-    pk: '`B#{sha256 of the AK}`',
-    sk: '`B`',
+    pk: code(PK.budget('{sha256 of the AK}')),
+    sk: code(SK.budget),
     attributes: '`slots`: reserved call starts; `blockedUntil`; `v`',
     index: 'never',
     kept: `${RETENTION.budgetDays} d`,
