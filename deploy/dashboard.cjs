@@ -93,13 +93,23 @@ function dashboardWidgets({ namespace, service, stage, periodSeconds, alertStatu
   ];
 }
 
-/** The AWS::CloudWatch::Dashboard resource for the function's `environment` and the stack's `alarms`. */
+/**
+ * The AWS::CloudWatch::Dashboard resource for the function's `environment` and the stack's `alarms`;
+ * throws an Error of one line when the period (param periodSeconds) is not a whole number of minutes.
+ */
 function dashboardResource(environment, alarms) {
+  const periodSeconds = Number(environment.SCHEDULE_PERIOD_SECONDS);
+  // CloudWatch aggregates standard-resolution metrics by the minute.
+  if (!Number.isInteger(periodSeconds) || periodSeconds < 60 || periodSeconds % 60 !== 0) {
+    throw new Error(
+      `periodSeconds must be a whole number of minutes in seconds (60, 300, ...), as the schedule's rate: got ${environment.SCHEDULE_PERIOD_SECONDS}`,
+    );
+  }
   const settings = {
     namespace: environment.POWERTOOLS_METRICS_NAMESPACE,
     service: environment.POWERTOOLS_SERVICE_NAME,
     stage: environment.STAGE,
-    periodSeconds: Number(environment.SCHEDULE_PERIOD_SECONDS),
+    periodSeconds,
     // Stuck alerts are raised whatever ALERT_STATUSES says.
     alertStatuses: [
       ...new Set([...String(environment.ALERT_STATUSES).split(','), 'stuck'].map((s) => s.trim())),
@@ -125,7 +135,11 @@ class DashboardPlugin {
         .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm')
         .map(([id]) => id);
       const environment = serverless.service.functions.poll.environment;
-      resources.Resources.Dashboard = dashboardResource(environment, alarms);
+      try {
+        resources.Resources.Dashboard = dashboardResource(environment, alarms);
+      } catch (err) {
+        throw new serverless.classes.Error(`Dashboard: ${err.message}.`);
+      }
       resources.Outputs.DashboardName = { Value: { Ref: 'Dashboard' } };
     };
     this.hooks = { 'before:package:finalize': add };
@@ -133,3 +147,4 @@ class DashboardPlugin {
 }
 
 module.exports = DashboardPlugin;
+module.exports.dashboardResource = dashboardResource;

@@ -848,6 +848,34 @@ describe('serverless.yml without an alarm destination', () => {
   });
 });
 
+describe('deploy/dashboard.cjs', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { dashboardResource } = require('../deploy/dashboard.cjs') as {
+    dashboardResource: (env: Record<string, string>, alarms: string[]) => { Type: string };
+  };
+  const env = {
+    POWERTOOLS_METRICS_NAMESPACE: 'HssRestoreAlerts',
+    POWERTOOLS_SERVICE_NAME: 'hss-restore-alerts',
+    STAGE: 'prod',
+    ALERT_STATUSES: 'failed',
+  };
+
+  it.each(['60', '300', '3600'])('builds the dashboard for a period of %s seconds', (period) => {
+    expect(dashboardResource({ ...env, SCHEDULE_PERIOD_SECONDS: period }, []).Type).toBe(
+      'AWS::CloudWatch::Dashboard',
+    );
+  });
+
+  it.each(['', '30', '90', '1.5', 'rate(1 minute)'])(
+    'refuses the period %j in one line naming periodSeconds',
+    (period) => {
+      expect(() => dashboardResource({ ...env, SCHEDULE_PERIOD_SECONDS: period }, [])).toThrow(
+        `periodSeconds must be a whole number of minutes in seconds (60, 300, ...), as the schedule's rate: got ${period}`,
+      );
+    },
+  );
+});
+
 describe('serverless.yml without scopes, or with both forms', () => {
   const refusal = async (scope: string[]) => {
     const out = mkdtempSync(join(tmpdir(), 'hss-sls-'));
