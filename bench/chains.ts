@@ -48,7 +48,7 @@ export interface PollerSetup {
   backToBack: boolean;
 }
 
-export type Phase = 'first' | 'catch-up' | 'steady' | 'after-20' | 'deliver-20' | 'settle' | 'trial';
+type Phase = 'first' | 'catch-up' | 'steady' | 'after-20' | 'deliver-20' | 'settle' | 'trial';
 
 export interface PollRecord {
   phase: Phase;
@@ -58,7 +58,7 @@ export interface PollRecord {
   throttled: number;
 }
 
-export interface ProbeResult extends Probe {
+interface ProbeResult extends Probe {
   /** When the poller recorded it (the webhook's `detected_at`), when chat and the webhook got it. */
   detectedAt?: number;
   slackAt?: number;
@@ -332,6 +332,6 @@ function environment(
   };
 }
 
-export function fmtMin(ms: number): string {
+function fmtMin(ms: number): string {
   return Number.isFinite(ms) ? `${(ms / MIN).toFixed(1)} min` : 'never';
 }

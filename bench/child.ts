@@ -5,7 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createApp, runPoll, scopeOf } from '../lib/app';
 import { parseConfig } from '../lib/config';
-import { createMemoryBudget } from '../lib/hss/budget-memory';
+import { createMemoryBudget } from '../lib/budget/memory';
 import { createPageReader } from '../lib/hss/reader';
 import { createDestinations } from '../lib/notify/channels';
 import { createPostJson } from '../lib/notify/http';

@@ -219,7 +219,7 @@ function targets(d: BenchData): string[] {
     const per = (runs: ScopeRun[]) =>
       sum(runs.map((s) => s.budget.requests)) / sum(runs.map((s) => s.hssCalls));
     out.push(
-      `- ${verdict(per(warm) <= 1)} **The call budget costs about one DynamoDB request per HSS call or less (lib/state/budget.ts)**: ${num2(per(warm))} in a warm container${coldRuns.length > 0 ? `, ${num2(per(coldRuns))} when every poll is a cold container` : ''} (all scope counts together; per count below).`,
+      `- ${verdict(per(warm) <= 1)} **The call budget costs about one DynamoDB request per HSS call or less (lib/budget/dynamodb.ts)**: ${num2(per(warm))} in a warm container${coldRuns.length > 0 ? `, ${num2(per(coldRuns))} when every poll is a cold container` : ''} (all scope counts together; per count below).`,
     );
   }
 
@@ -564,7 +564,7 @@ function budgetSection(d: BenchData): string[] {
   return [
     "## The call budget's own cost",
     '',
-    "The HSS call budget is one DynamoDB item per HSS user (lib/state/budget.ts): slots reserved two at a time with conditional puts, re-read only after another instance wrote. Counted by a middleware on the poller's DynamoDB client (requests on the budget item's key), over every poll of the run:",
+    "The HSS call budget is one DynamoDB item per HSS user (lib/budget/dynamodb.ts): slots reserved two at a time with conditional puts, re-read only after another instance wrote. Counted by a middleware on the poller's DynamoDB client (requests on the budget item's key), over every poll of the run:",
     '',
     row([
       'Run',

@@ -145,6 +145,6 @@ function deployedParams(): BenchData['deployed'] {
   };
 }
 
-export function progress(message: string): void {
+function progress(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }

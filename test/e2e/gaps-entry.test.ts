@@ -234,7 +234,7 @@ describe('13. secrets in output', () => {
     expect(polls.map((p) => p.code)).toEqual([1, 1, 1]);
     const printed = [...polls, status].flatMap((r) => [...r.out, ...r.err]).join('\n');
     expect(printed).toMatch(/APIGW\.0301/);
-    expect(printed).toMatch(/\[REDACTED\]/);
+    expect(printed).toMatch(/\[redacted\]/);
     const sent = [...slack.received, ...webhook.received].map((r) => r.body).join('\n');
     expect(webhookEvents(webhook, 'hss.monitoring.monitoring-down')).toHaveLength(1);
     expect(sent).toMatch(/APIGW\.0301/);

@@ -1,7 +1,7 @@
 // A dry run is the live poll with the recording effects: polled at the same moment over the same
 // state, it lists exactly the messages the live poll records for sending, silences, stuck tasks,
 // follow-ups, released silences, reminders and resolutions included.
-import type { Silence } from '../../lib/diff/lifecycle';
+import type { Silence } from '../../lib/state/records';
 import type { Message } from '../../lib/model';
 import { DAY, HOUR, MIN, memoryWorld, STUCK_LIFECYCLE, task } from './support';
 

@@ -1,6 +1,6 @@
 import { HssAuthError, HssServerError } from '../../lib/hss/errors';
 
-import type { Silence } from '../../lib/diff/lifecycle';
+import type { Silence } from '../../lib/state/records';
 import type { AlertMessage, Message, NoticeMessage, Scope } from '../../lib/model';
 
 import { DAY, fakeHss, HOUR, MIN, SCOPE, STUCK_LIFECYCLE, task, memoryWorld } from './support';

@@ -7,18 +7,19 @@ import { silentLog } from '../../lib/log';
 import { poll, type PollDeps, type PollOptions, type PollSummary } from '../../lib/poll';
 import { createMemoryStores } from '../../local/memory-stores';
 import { HssServerError } from '../../lib/hss/errors';
-import type { CallBudget, HssTarget, ListQuery, PageReader, PageResult } from '../../lib/hss/pages';
+import type { HssTarget, ListQuery, PageReader, PageResult } from '../../lib/hss/pages';
+import type { CallBudget } from '../../lib/budget/port';
 import type { Message, Scope, Task } from '../../lib/model';
 import type { DeliverySummary, Outbox, OutboxRecord } from '../../lib/outbox/types';
 import { emptyDeliverySummary as emptyDelivery } from '../../lib/outbox';
 
-export const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
+const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
 export const DAY = 24 * HOUR;
 
 /** The lifecycle of poll tests that do not test it: no stuck alert within a week, no reminders. */
-export const QUIET_LIFECYCLE: LifecycleConfig = {
+const QUIET_LIFECYCLE: LifecycleConfig = {
   stuckAfterMinutes: 10_080,
   stuckMaxHours: 720,
   notifyResolved: true,
@@ -174,7 +175,7 @@ export function fakeHss(
 }
 
 /** An in-memory outbox: dedupes by id, "delivers" everything pending when asked. */
-export function fakeOutbox(): Outbox & { records: Map<string, OutboxRecord>; delivered: Message[] } {
+function fakeOutbox(): Outbox & { records: Map<string, OutboxRecord>; delivered: Message[] } {
   const records = new Map<string, OutboxRecord>();
   const delivered: Message[] = [];
   return {
