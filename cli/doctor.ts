@@ -175,7 +175,7 @@ export async function doctorCommand(args: readonly string[], io: CliIo, log: Log
     config = parseConfig(env, parameters === undefined ? {} : { parameters });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    report({ status: 'problem', subject: 'config', detail: oneLine(err), fix: 'see README, Configuration' });
+    report({ status: 'problem', subject: 'config', detail: oneLine(err), fix: 'see docs/configuration.md' });
     io.out('doctor: the state table, HSS and destinations are checked once the config parses');
     return 'usage';
   }
@@ -225,7 +225,7 @@ async function checkDestinations(app: App, tableOk: boolean, report: (f: Finding
       status: 'problem',
       subject,
       detail: state ? outcome.text : 'the TEST notice is not routed to it',
-      fix: 'check its URL, key or secret (README, Destinations) and run doctor --send-test again',
+      fix: 'check its URL, key or secret (docs/destinations.md) and run doctor --send-test again',
     });
   }
 }

@@ -35,7 +35,7 @@ Commands:
   create-table       create the state table on DYNAMODB_ENDPOINT (local/development DynamoDB)
   demo               run a scripted day on local stand-ins (nothing to configure)
 
-Configuration comes from the environment; see README.md.`;
+Configuration comes from the environment; see docs/configuration.md.`;
 
 /** Exit codes: 0 done, 1 the work failed (API, auth, delivery), 2 bad usage or configuration. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;

@@ -17,7 +17,7 @@ function alarmDestinationProblems({ email = '', httpsUrl = '', topicArn = '' } =
   if (!email && !httpsUrl && !topicArn) {
     problems.push(
       'none given, so the alarms would reach nobody: pass at least one of --param="alarmEmail=you@example.com", ' +
-        '--param="alarmHttpsUrl=https://..." or --param="alarmTopicArn=arn:aws:sns:..." (see README, Deploying)',
+        '--param="alarmHttpsUrl=https://..." or --param="alarmTopicArn=arn:aws:sns:..." (see docs/deploying.md)',
     );
   }
   if (email && !EMAIL.test(email)) problems.push(`alarmEmail is not an e-mail address: ${email}`);

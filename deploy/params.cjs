@@ -40,7 +40,7 @@ function scopeProblems(environment = {}) {
   }
   if (given('DESTINATIONS_FILE') || given('DESTINATIONS_FILE_PARAM')) return [];
   if (oneScope.length === 0)
-    return [`none given, so nothing would be polled: pass ${SCOPE_FORMS} (see README, Deploying)`];
+    return [`none given, so nothing would be polled: pass ${SCOPE_FORMS} (see docs/deploying.md)`];
   const problems = [];
   if (!given('HSS_PROJECT_ID')) problems.push('hssProjectId is missing (the project id of the HSS path)');
   if (!given('HSS_REGION') && !given('HSS_ENDPOINT')) {

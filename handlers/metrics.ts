@@ -1,5 +1,5 @@
 // What the Lambda tells CloudWatch about one invocation. CloudWatch bills a custom metric $0.30 a
-// month, prorated by the hour and only for hours it receives data (README, Metrics, dashboard and
+// month, prorated by the hour and only for hours it receives data (docs/deploying.md, Metrics, dashboard and
 // alarms), so three gauges are sent every invocation and every other metric only when it is not
 // zero: a healthy stage pays for three. Dimensions are the service and the stage, and `status` for
 // AlertsNew: never a scope, host or destination.

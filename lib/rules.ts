@@ -1,5 +1,5 @@
 // The rule of every configuration value, in one place: what a good value looks like (the words the
-// README and every error message use) and the zod parser that turns the text into the typed value.
+// docs and every error message use) and the zod parser that turns the text into the typed value.
 // An environment variable and the same field in the destinations file share one rule. A leaf: the
 // channels (lib/notify/channels/) write their variables with these rules and lib/config reads them.
 import picomatch from 'picomatch';
@@ -13,7 +13,7 @@ import { isLoopbackHost, parseUrl } from './url';
 export type Shown = 'value' | 'url' | 'hidden';
 
 export interface Rule<T> {
-  /** What a good value is, in words ("an integer 1..30"): README rule column and error messages. */
+  /** What a good value is, in words ("an integer 1..30"): the docs' rule column and error messages. */
   readonly expected: string;
   readonly shown: Shown;
   /** Parses a trimmed, non-empty text; an issue's message is a safe detail ("" when there is none). */
@@ -24,11 +24,11 @@ export interface Rule<T> {
 
 /**
  * A configuration variable as its owner writes it (a channel module, or the variables table in
- * lib/config/variables.ts): its rule, its words for the README, and how it is read.
+ * lib/config/variables.ts): its rule, its words for the docs, and how it is read.
  */
 export interface VariableSpec<T> {
   readonly rule: Rule<T>;
-  /** One or two sentences for the README. */
+  /** One or two sentences for the docs. */
   readonly doc: string;
   /** Never shown in logs or errors; may be read from an SSM SecureString named by `<NAME>_PARAM`. */
   readonly secret?: true;

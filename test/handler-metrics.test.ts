@@ -5,9 +5,9 @@ import { createStateTable, startLocalDynamo, type LocalDynamo } from '../local/d
 import { startHssEmulator, type HssEmulator } from '../local/hss-emulator';
 import { startSlackSink, type Sink } from '../local/sinks';
 import event from '../events/schedule.json';
-import { README_TEXT, quietSummary, readmeMetricRows, troubledSummary } from './metrics-fixtures';
+import { DEPLOYING_DOC, quietSummary, readmeMetricRows, troubledSummary } from './metrics-fixtures';
 
-/** CloudWatch's price of one metric a month (first 10,000 metrics, us-east-1), as the README states it. */
+/** CloudWatch's price of one metric a month (first 10,000 metrics, us-east-1), as docs/deploying.md states it. */
 const PRICE = 0.3;
 const GAUGES: PollMetric[] = [
   { name: 'HssCalls', unit: 'Count', value: 4 },
@@ -188,7 +188,7 @@ describe('handlers/poll, its metrics as CloudWatch reads them (EMF)', () => {
     expect(slack.received).toHaveLength(2);
   });
 
-  it('sends one EMF line of the three gauges, as long as the README says, at every quiet tick after that', async () => {
+  it('sends one EMF line of the three gauges, as long as docs/deploying.md says, at every quiet tick after that', async () => {
     // Act: five healthy ticks, nothing new at HSS.
     const ticks = [];
     for (let i = 0; i < 5; i++) ticks.push(await tick());
@@ -200,15 +200,16 @@ describe('handlers/poll, its metrics as CloudWatch reads them (EMF)', () => {
         'DetectionLag service=hss-restore-alerts, stage=prod',
       ]);
     }
-    const stated = /one EMF line of about (\d+) bytes/.exec(README_TEXT);
-    if (stated === null) throw new Error('the README no longer states the EMF line size: update this test');
+    const stated = /one EMF line of about (\d+) bytes/.exec(DEPLOYING_DOC);
+    if (stated === null)
+      throw new Error('docs/deploying.md no longer states the EMF line size: update this test');
     const bytes = Buffer.byteLength(ticks[0]!.lines[0]!);
     console.log(`quiet tick: one EMF line of ${bytes} bytes`);
     expect(Math.abs(Number(stated[1]) - bytes)).toBeLessThanOrEqual(bytes * 0.1);
   });
 });
 
-describe('the README’s table of metrics', () => {
+describe('the deploying guide’s table of metrics', () => {
   const rows = readmeMetricRows();
   const always = pollMetrics(quietSummary()).map((m) => m.name);
   const all = [...new Set(pollMetrics(troubledSummary()).map((m) => m.name))];
@@ -224,7 +225,7 @@ describe('the README’s table of metrics', () => {
   });
 
   it('prices each metric sent every invocation at $0.30 a month, the others by the share of hours they have data', () => {
-    expect(README_TEXT).toContain(`**$${PRICE.toFixed(2)} a month per metric**`);
+    expect(DEPLOYING_DOC).toContain(`**$${PRICE.toFixed(2)} a month per metric**`);
     for (const row of rows) {
       expect([row.metric, row.monthly]).toEqual([
         row.metric,
@@ -238,17 +239,17 @@ describe('the README’s table of metrics', () => {
   it('totals a healthy stage’s metrics as the metrics sent every invocation × $0.30', () => {
     const total =
       /\*\*Metrics: \$(\d+\.\d\d) a month\*\* for a healthy stage \((\d+) metrics × \$0\.30\)/.exec(
-        README_TEXT,
+        DEPLOYING_DOC,
       );
-    if (total === null) throw new Error('the README no longer totals the metrics: update this test');
+    if (total === null) throw new Error('docs/deploying.md no longer totals the metrics: update this test');
     expect([Number(total[2]), total[1]]).toEqual([always.length, (always.length * PRICE).toFixed(2)]);
   });
 
   it('states the log volume of a month of quiet invocations from the EMF line size (43,200 a month)', () => {
     const m = /one EMF line of about (\d+) bytes[^(]*\(43,200 invocations a month: about (\d+) MB/.exec(
-      README_TEXT,
+      DEPLOYING_DOC,
     );
-    if (m === null) throw new Error('the README no longer states the log volume: update this test');
+    if (m === null) throw new Error('docs/deploying.md no longer states the log volume: update this test');
     expect(Number(m[2])).toBe(Math.round((Number(m[1]) * 43_200) / 1e6));
   });
 });

@@ -1,4 +1,4 @@
-// Invocation summaries for the metrics tests (handlers/metrics.ts), and the README's table of the
+// Invocation summaries for the metrics tests (handlers/metrics.ts), and the deploying guide's table of the
 // metrics, which test/handler-metrics.test.ts and test/serverless.test.ts check from both ends.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,7 +61,7 @@ export function troubledSummary(): PollSummary {
   };
 }
 
-/** One row of the README's table of metrics, its cells as written (backticks dropped from the name). */
+/** One row of the deploying guide's table of metrics, its cells as written (backticks dropped from the name). */
 export interface ReadmeMetricRow {
   metric: string;
   dimensions: string;
@@ -70,14 +70,15 @@ export interface ReadmeMetricRow {
   monthly: string;
 }
 
-export const README_TEXT = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+export const DEPLOYING_DOC = readFileSync(join(__dirname, '..', 'docs', 'deploying.md'), 'utf8');
 
-/** The rows of the README's table of metrics (between `<!-- metrics` and `<!-- /metrics -->`). */
+/** The rows of the deploying guide's table of metrics (between `<!-- metrics` and `<!-- /metrics -->`). */
 export function readmeMetricRows(): ReadmeMetricRow[] {
-  const start = README_TEXT.indexOf('<!-- metrics:');
-  const end = README_TEXT.indexOf('<!-- /metrics -->');
-  if (start < 0 || end < start) throw new Error('README.md has no <!-- metrics: ... <!-- /metrics --> table');
-  return README_TEXT.slice(start, end)
+  const start = DEPLOYING_DOC.indexOf('<!-- metrics:');
+  const end = DEPLOYING_DOC.indexOf('<!-- /metrics -->');
+  if (start < 0 || end < start)
+    throw new Error('docs/deploying.md has no <!-- metrics: ... <!-- /metrics --> table');
+  return DEPLOYING_DOC.slice(start, end)
     .split('\n')
     .filter((l) => l.startsWith('|'))
     .slice(2)

@@ -506,7 +506,7 @@ describe('serverless.yml, packaged offline', () => {
     expect(watched.filter((name) => !emitted.includes(name))).toEqual([]);
   });
 
-  it('names in the README’s table of metrics exactly the alarms that read each one', () => {
+  it('names in the deploying guide’s table of metrics exactly the alarms that read each one', () => {
     const readBy = Object.fromEntries(
       readmeMetricRows().map((r) => [r.metric, r.readBy.filter((x) => x !== 'dashboard').sort()]),
     );
@@ -525,9 +525,9 @@ describe('serverless.yml, packaged offline', () => {
   it('states the alarms’ monthly cost as the metrics they read × $0.10', () => {
     const count = alarmMetrics().reduce((n, a) => n + a.metrics.length, 0);
     const stated = /\*\*Alarms: \$(\d+\.\d\d) a month\*\*: (\d+) alarms reading (\d+) metrics/.exec(
-      readFileSync(join(ROOT, 'README.md'), 'utf8'),
+      readFileSync(join(ROOT, 'docs', 'deploying.md'), 'utf8'),
     );
-    if (stated === null) throw new Error('the README no longer prices the alarms: update this test');
+    if (stated === null) throw new Error('docs/deploying.md no longer prices the alarms: update this test');
     expect([Number(stated[2]), Number(stated[3]), stated[1]]).toEqual([
       alarms().length,
       count,
@@ -646,10 +646,10 @@ describe('serverless.yml, packaged offline', () => {
       expect(refs.filter((r) => r !== 'AWS::Region' && !(r in resources))).toEqual([]);
     });
 
-    it('reads as many metrics as the README says, within the 50 of a free dashboard', () => {
-      const stated = /it reads (\d+) metrics/.exec(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+    it('reads as many metrics as the deploying guide says, within the 50 of a free dashboard', () => {
+      const stated = /it reads (\d+) metrics/.exec(readFileSync(join(ROOT, 'docs', 'deploying.md'), 'utf8'));
       if (stated === null)
-        throw new Error('the README no longer counts the dashboard’s metrics: update this test');
+        throw new Error('docs/deploying.md no longer counts the dashboard’s metrics: update this test');
       expect(metricRows().length).toBe(Number(stated[1]));
       expect(metricRows().length).toBeLessThanOrEqual(50);
     });
@@ -699,12 +699,12 @@ describe('serverless.yml, packaged offline', () => {
     expect(handler).toMatch(/\/\/# sourceMappingURL=poll\.js\.map\s*$/);
   });
 
-  it('states the sizes of poll.js and its map as measured, in serverless.yml and the README (1 KB = 1,000 bytes, within 10 %)', () => {
+  it('states the sizes of poll.js and its map as measured, in serverless.yml and docs/deploying.md (1 KB = 1,000 bytes, within 10 %)', () => {
     // Prepare: every size the docs state, and what it measures.
     const entries = zipEntries(readFileSync(join(out, 'hss-restore-alerts.zip')));
     const entry = (name: string) => entries.find((e) => e.name === name)!;
     const yml = readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const deploying = readFileSync(join(ROOT, 'docs', 'deploying.md'), 'utf8');
     const stated = (text: string, re: RegExp, group = 1): number => {
       const m = re.exec(text);
       if (m === null) throw new Error(`the statement ${re} is gone: update this test with the text`);
@@ -722,13 +722,13 @@ describe('serverless.yml, packaged offline', () => {
         entry('handlers/poll.js.map').size,
       ],
       [
-        'README: the map',
-        stated(readme, /the zip carries ~(\d+) KB more/),
+        'docs/deploying.md: the map',
+        stated(deploying, /the zip carries ~(\d+) KB more/),
         entry('handlers/poll.js.map').size,
       ],
       [
-        'README: the map compressed',
-        stated(readme, /the zip carries ~\d+ KB more \(~(\d+) KB compressed\)/),
+        'docs/deploying.md: the map compressed',
+        stated(deploying, /the zip carries ~\d+ KB more \(~(\d+) KB compressed\)/),
         entry('handlers/poll.js.map').compressed,
       ],
     ] as const;
@@ -824,7 +824,7 @@ describe('serverless.yml without an alarm destination', () => {
     rmSync(out, { recursive: true, force: true });
     // Assess
     expect(failure).toContain(
-      'Alarm destination: none given, so the alarms would reach nobody: pass at least one of --param="alarmEmail=you@example.com", --param="alarmHttpsUrl=https://..." or --param="alarmTopicArn=arn:aws:sns:..." (see README, Deploying).',
+      'Alarm destination: none given, so the alarms would reach nobody: pass at least one of --param="alarmEmail=you@example.com", --param="alarmHttpsUrl=https://..." or --param="alarmTopicArn=arn:aws:sns:..." (see docs/deploying.md).',
     );
   }, 120_000);
 
@@ -889,7 +889,7 @@ describe('serverless.yml without scopes, or with both forms', () => {
 
   it('refuses to package a stage with nothing to poll, saying in one line how to give scopes', async () => {
     expect(await refusal([])).toContain(
-      'Scopes: none given, so nothing would be polled: pass --param="hssProjectId=..." with --param="hssRegion=..." (one scope), or --param="hssScopes=region/project_id[/enterprise_project_id][@credential],..." (several) (see README, Deploying).',
+      'Scopes: none given, so nothing would be polled: pass --param="hssProjectId=..." with --param="hssRegion=..." (one scope), or --param="hssScopes=region/project_id[/enterprise_project_id][@credential],..." (several) (see docs/deploying.md).',
     );
   }, 120_000);
 
@@ -956,9 +956,8 @@ function shellCommands(block: string): string[][] {
   return commands;
 }
 
-describe('the README’s Deploying commands', () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Deploying'), readme.indexOf('## Development'));
+describe('the deploying guide’s commands', () => {
+  const section = readFileSync(join(ROOT, 'docs', 'deploying.md'), 'utf8');
   const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/^ {2}/gm, ''));
   // REGION and STAGE are set in the first block and used in all.
   const commands = shellCommands(blocks.join('\n'));

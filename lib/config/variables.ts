@@ -1,6 +1,6 @@
 // The one table of environment variables: each row says what the variable is for, whether it is a
 // secret (never shown; may come from SSM with the `_PARAM` suffix), its default and its rule. The
-// parser, the secret list, the SSM resolver and the README's configuration table all read it. A
+// parser, the secret list, the SSM resolver and the configuration doc's table all read it. A
 // channel's variables are written in its spec (lib/notify/channels/) and joined in here; any other
 // variable is one row of CORE_VARIABLES.
 import type { Problem } from './problems';
@@ -28,7 +28,7 @@ import { PROJECT_ID, ENTERPRISE_PROJECT_ID, scopeList } from './scopes';
 
 export const GROUPS = ['Scopes', 'Credentials', 'Polling and state', 'Destinations', 'Lifecycle'] as const;
 
-/** A row of the table: a variable's spec, its README group, and the variable it only applies with. */
+/** A row of the table: a variable's spec, its group in the docs, and the variable it only applies with. */
 export interface Variable<T> extends VariableSpec<T> {
   readonly group: (typeof GROUPS)[number];
   /** Only meaningful together with this variable: setting it alone is an error. */

@@ -1,6 +1,6 @@
 // The one description of the state table: every item the product writes, its keys, the prefixes of
 // its sort keys (each prefix means one thing), its attributes and how long it is kept. Every store
-// builds its keys here; the README's state table (test/state/layout-table.ts) describes each item.
+// builds its keys here; docs/state.md's table (test/state/layout-table.ts) describes each item.
 import { DAY_MS, HOUR_MS } from '../time';
 
 /** Table key attribute names (`pk`, `sk`), the sparse index's (`g1pk`, `g1sk`) and the TTL attribute. */

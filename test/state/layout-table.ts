@@ -1,7 +1,7 @@
-// The README's state table: every item the product writes (ITEMS), its keys and expiry built by
+// The state table of docs/state.md: every item the product writes (ITEMS), its keys and expiry built by
 // lib/state/layout.ts's own key builders, so the table cannot say what the code does not do.
-// `npx tsx test/state/layout-table.ts && npx prettier --write README.md` rewrites it in place;
-// test/state/layout.test.ts fails when the README and the layout disagree.
+// `npx tsx test/state/layout-table.ts && npx prettier --write docs/state.md` rewrites it in place;
+// test/state/layout.test.ts fails when the doc and the layout disagree.
 import { join } from 'node:path';
 import { PK, RETENTION, SK } from '../../lib/state/layout';
 import { rewriteTable, type GeneratedTable } from '../support/generated-table';
@@ -11,7 +11,7 @@ const NS = '{ns}';
 /** A key as markdown code. */
 const code = (key: string) => `\`${key}\``;
 
-/** One kind of item, as the README's state table shows it. */
+/** One kind of item, as docs/state.md shows it. */
 interface ItemKind {
   item: string;
   pk: string;
@@ -22,7 +22,7 @@ interface ItemKind {
   kept: string;
 }
 
-/** Every item the product writes (the README's state table). */
+/** Every item the product writes (docs/state.md's table). */
 export const ITEMS: readonly ItemKind[] = [
   {
     item: 'scope state',
@@ -157,7 +157,7 @@ export const ITEMS: readonly ItemKind[] = [
 ];
 
 export const STATE_TABLE: GeneratedTable = {
-  file: join(__dirname, '..', '..', 'README.md'),
+  file: join(__dirname, '..', '..', 'docs', 'state.md'),
   start: '<!-- state: made from lib/state/layout.ts by test/state/layout-table.ts -->',
   end: '<!-- /state -->',
   header: ['Item', '`pk`', '`sk`', 'Attributes', 'In `gsi1` while', 'Kept'],

@@ -3,8 +3,8 @@ import { documentRows } from '../support/generated-table';
 import { ITEMS, layoutRows, STATE_TABLE } from './layout-table';
 
 describe('the state layout', () => {
-  it('is the table the README shows', () => {
-    // Assess: `npx tsx test/state/layout-table.ts && npx prettier --write README.md` fixes a mismatch.
+  it('is the table docs/state.md shows', () => {
+    // Assess: `npx tsx test/state/layout-table.ts && npx prettier --write docs/state.md` fixes a mismatch.
     expect(documentRows(STATE_TABLE)).toEqual(layoutRows());
   });
 

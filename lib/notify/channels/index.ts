@@ -1,5 +1,5 @@
 // The one list of channels. Config parsing, the variables table, display names, the factory below,
-// the README's destination table and the conformance suite all read it: adding a channel is its
+// the destinations doc's table and the conformance suite all read it: adding a channel is its
 // module (which exports its spec) and one line here.
 import { credentialSecrets, type HssAuth } from '../../huaweicloud/credentials';
 import type { DeliveryOutcome } from '../../model';
@@ -19,7 +19,7 @@ import { teamsChannel } from './teams';
 import { webhookChannel } from './webhook';
 import { wecomChannel } from './wecom';
 
-/** Every channel, in the order the README and the variables table list them. */
+/** Every channel, in the order the docs and the variables table list them. */
 export const CHANNELS = [
   slackChannel,
   webhookChannel,

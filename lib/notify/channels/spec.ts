@@ -1,7 +1,7 @@
 // What a channel is, in one object: its type and name, the variables and destinations-file keys that
 // configure it, its URL rule, its vendor's answer codes, its pace and the factory of its Destination.
 // Each channel module exports one; `CHANNELS` (./index.ts) lists them, and config parsing, the
-// variables table, display names, the factory, the README's destination table and the conformance
+// variables table, display names, the factory, the destinations doc's table and the conformance
 // suite all read that list. Adding a channel is one module and one line in the list.
 import type { Routing } from '../routing';
 import type { HssAuth } from '../../huaweicloud/credentials';
@@ -73,7 +73,7 @@ export interface ChannelSpec<T extends string, C extends object, V extends Recor
   readonly type: T;
   /** As people name it: `WeCom`, `Microsoft Teams`. */
   readonly displayName: string;
-  /** What it is, after its display name, for the README's destination table (`group robot: markdown ...`). */
+  /** What it is, after its display name, for the destinations doc's table (`group robot: markdown ...`). */
   readonly doc: string;
   /** Its variables; the first one turns the destination on, the others only apply with it. */
   readonly variables: V;

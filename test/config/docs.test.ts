@@ -1,30 +1,33 @@
 import { readFileSync } from 'node:fs';
+import { documentRows } from '../support/generated-table';
 import { parseConfig, type SsmParameters } from '../../lib/config';
 import { VARIABLES } from '../../lib/config/variables';
 import { MINIMAL, PD_KEY } from './fixtures';
-import { DESTINATIONS_SECTION, README, VARIABLES_SECTION, readmeRows } from './readme-table';
+import { DESTINATIONS_SECTION, VARIABLES_SECTION } from './docs-tables';
 import { CHANNELS } from '../../lib/notify/channels';
 
-const readme = readFileSync(README, 'utf8');
+const configuration = readFileSync(VARIABLES_SECTION.file, 'utf8');
 
-/** The first fenced block of `language` after `heading`. */
+/** The first fenced block of `language` after `heading` in docs/configuration.md. */
 function example(heading: string, language: string): string {
-  const section = readme.slice(readme.indexOf(heading));
+  const at = configuration.indexOf(heading);
+  if (at < 0) throw new Error(`no ${heading} in docs/configuration.md`);
+  const section = configuration.slice(at);
   const m = new RegExp('```' + language + '\\n([\\s\\S]*?)```').exec(section);
   if (!m) throw new Error(`no ${language} example under ${heading}`);
   return m[1]!;
 }
 
-describe('the README', () => {
+describe('the configuration and destinations docs', () => {
   it('lists every variable of the table, as the table describes it, and no other', () => {
-    // Assess: `npx tsx test/config/readme-table.ts && npx prettier --write README.md` fixes a mismatch.
-    expect(readmeRows(readme, VARIABLES_SECTION)).toEqual(VARIABLES_SECTION.rows());
+    // Assess: `npx tsx test/config/docs-tables.ts && npx prettier --write docs` fixes a mismatch.
+    expect(documentRows(VARIABLES_SECTION)).toEqual(VARIABLES_SECTION.rows());
     expect(VARIABLES_SECTION.rows()).toHaveLength(Object.keys(VARIABLES).length);
   });
 
   it('lists every channel, as its spec describes it, and no other', () => {
-    // Assess: `npx tsx test/config/readme-table.ts && npx prettier --write README.md` fixes a mismatch.
-    expect(readmeRows(readme, DESTINATIONS_SECTION)).toEqual(DESTINATIONS_SECTION.rows());
+    // Assess: `npx tsx test/config/docs-tables.ts && npx prettier --write docs` fixes a mismatch.
+    expect(documentRows(DESTINATIONS_SECTION)).toEqual(DESTINATIONS_SECTION.rows());
     expect(DESTINATIONS_SECTION.rows().map((row) => row[0])).toEqual(CHANNELS.map((c) => `\`${c.type}\``));
   });
 
@@ -40,7 +43,7 @@ describe('the README', () => {
       '/hss-restore-alerts/prod/pagerduty-key': secure(PD_KEY),
       '/hss-restore-alerts/prod/acme-ak': secure('ACMEAK0000000000'),
       '/hss-restore-alerts/prod/acme-sk': secure('ACMESK0000000000'),
-      '/hss/destinations': { value: example('### Destinations file', 'yaml'), type: 'String' },
+      '/hss/destinations': { value: example('## Destinations file', 'yaml'), type: 'String' },
     };
     const { HSS_REGION: _r, HSS_PROJECT_ID: _p, SLACK_WEBHOOK_URL: _s, ...env } = MINIMAL;
     // Act
@@ -58,7 +61,7 @@ describe('the README', () => {
   });
 
   it('shows an HSS_SCOPES example that parses', () => {
-    const line = example('### Scopes and credentials', 'sh')
+    const line = example('## Scopes and credentials', 'sh')
       .split('\n')
       .find((l) => l.startsWith('HSS_SCOPES='))!;
     const { HSS_REGION: _r, HSS_PROJECT_ID: _p, ...env } = MINIMAL;

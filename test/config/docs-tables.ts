@@ -1,20 +1,18 @@
-// The README's tables of variables and destinations, made from the one variables table
-// (lib/config/variables.ts) and the one list of channels (lib/notify/channels/index.ts).
-// `npx tsx test/config/readme-table.ts && npx prettier --write README.md` rewrites them in place;
-// test/config/readme.test.ts fails when the README and the sources disagree.
-import { readFileSync, writeFileSync } from 'node:fs';
+// The docs' tables of variables (docs/configuration.md) and destinations (docs/destinations.md),
+// made from the one variables table (lib/config/variables.ts) and the one list of channels
+// (lib/notify/channels/index.ts).
+// `npx tsx test/config/docs-tables.ts && npx prettier --write docs` rewrites them in place;
+// test/config/docs.test.ts fails when the docs and the sources disagree.
 import { join } from 'node:path';
 import { GROUPS, VARIABLES, type Variable } from '../../lib/config/variables';
 import { CHANNELS } from '../../lib/notify/channels';
 import type { AnyChannelSpec, VendorAnswers } from '../../lib/notify/channels/spec';
+import { rewriteTable, type GeneratedTable } from '../support/generated-table';
 
-export const README = join(__dirname, '..', '..', 'README.md');
+const DOCS = join(__dirname, '..', '..', 'docs');
 
-/** A generated section of the README: between its two marker lines. */
-export interface Section {
-  start: string;
-  end: string;
-  header: string[];
+/** A generated table of the docs, and how its rows are made. */
+export interface Section extends GeneratedTable {
   rows(): string[][];
 }
 
@@ -23,7 +21,8 @@ const markdown = (text: string) => text.replace(/\*/g, '\\*');
 const code = (text: string) => `\`${text}\``;
 
 export const VARIABLES_SECTION: Section = {
-  start: '<!-- variables: made from lib/config/variables.ts by test/config/readme-table.ts -->',
+  file: join(DOCS, 'configuration.md'),
+  start: '<!-- variables: made from lib/config/variables.ts by test/config/docs-tables.ts -->',
   end: '<!-- /variables -->',
   header: ['Variable', 'Secret', 'Default', 'Rule', 'Meaning'],
   /** The cells of each variable's row, in table order, grouped as GROUPS lists them. */
@@ -63,7 +62,8 @@ function answersText(answers: VendorAnswers): string {
 }
 
 export const DESTINATIONS_SECTION: Section = {
-  start: '<!-- destinations: made from lib/notify/channels/index.ts by test/config/readme-table.ts -->',
+  file: join(DOCS, 'destinations.md'),
+  start: '<!-- destinations: made from lib/notify/channels/index.ts by test/config/docs-tables.ts -->',
   end: '<!-- /destinations -->',
   header: [
     '`type`',
@@ -90,49 +90,5 @@ export const DESTINATIONS_SECTION: Section = {
   },
 };
 
-const SECTIONS = [VARIABLES_SECTION, DESTINATIONS_SECTION];
-
-/** A section's table as markdown (unpadded: prettier pads it). */
-function table(section: Section): string {
-  const line = (cells: string[]) => {
-    for (const cell of cells) if (cell.includes('|')) throw new Error(`a cell holds "|": ${cell}`);
-    return `| ${cells.join(' | ')} |`;
-  };
-  return [line(section.header), line(section.header.map(() => '---')), ...section.rows().map(line)].join(
-    '\n',
-  );
-}
-
-/** Where a section's markers are in `readme`; throws when they are missing. */
-function bounds(readme: string, section: Section): [number, number] {
-  const start = readme.indexOf(section.start);
-  const end = readme.indexOf(section.end);
-  if (start < 0 || end < start)
-    throw new Error(`README.md has no ${section.start} ... ${section.end} section`);
-  return [start + section.start.length, end];
-}
-
-/** The rows of a section's table in the README, as cells (trimmed). */
-export function readmeRows(readme: string, section: Section): string[][] {
-  const [start, end] = bounds(readme, section);
-  return readme
-    .slice(start, end)
-    .split('\n')
-    .filter((l) => l.startsWith('|'))
-    .slice(2)
-    .map((l) =>
-      l
-        .slice(1, -1)
-        .split(' | ')
-        .map((c) => c.trim()),
-    );
-}
-
-if (require.main === module) {
-  let readme = readFileSync(README, 'utf8');
-  for (const section of SECTIONS) {
-    const [start, end] = bounds(readme, section);
-    readme = `${readme.slice(0, start)}\n\n${table(section)}\n\n${readme.slice(end)}`;
-  }
-  writeFileSync(README, readme);
-}
+if (require.main === module)
+  for (const section of [VARIABLES_SECTION, DESTINATIONS_SECTION]) rewriteTable(section, section.rows());
