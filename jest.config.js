@@ -35,13 +35,17 @@ const project = {
 
 /** @type {import('jest').Config} */
 module.exports = {
-  testTimeout: 30000,
+  // A file shares the cores with another worker (and, on a shared machine, with other jobs): a
+  // timeout only catches a hang, so it is generous.
+  testTimeout: 120000,
   // Most of a file's time is spent waiting on DynamoDB Local (Java), dynalite or a loopback server:
   // a worker per core keeps both cores busy (jest's default leaves one for itself, idle).
   maxWorkers: Math.max(2, availableParallelism()),
   // A worker that held megabytes of records (the scale and property suites) starts afresh rather
   // than carrying a large heap, whose collections slow every later file, into the next one.
   workerIdleMemoryLimit: '800MB',
+  // The slowest files first, also on a fresh clone (no timings cached yet).
+  testSequencer: '<rootDir>/test/support/sequencer.cjs',
   projects: [
     {
       ...project,
