@@ -65,7 +65,7 @@ export async function sharedEndpoint(timeoutMs = 120_000): Promise<string> {
   const statusFile = process.env[STATUS_VARIABLE];
   if (!statusFile || !existsSync(statusFile)) {
     throw oneLineError(
-      `DynamoDB Local is not running: ${STATUS_VARIABLE} is not set (run jest with jest.config.js, whose globalSetup starts it)`,
+      `DynamoDB Local is not running: ${STATUS_VARIABLE} is not set (run jest with jest.config.js: its dynamodb-local project starts it for the test files that match USES_DYNAMODB_LOCAL there)`,
     );
   }
   const until = Date.now() + timeoutMs;
