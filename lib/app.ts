@@ -190,7 +190,8 @@ const CHECK_GAP_MS = 500;
 /**
  * One scheduled invocation, ending by `end` (epoch ms). With one check a minute (CHECKS_PER_MINUTE=1,
  * the default) it is one `runPoll`. With more, the checks are spread evenly from the start, each a
- * whole poll that reads HSS while a call can finish before the next check and delivers until then;
+ * whole poll that reads HSS while a call can finish before the next check and delivers until the
+ * invocation's end (a send needs its timeout and recording margin, more than the spacing);
  * the spacing leaves the last check time for one HSS call (`hssTimeoutMs`) before `end`, and a
  * check whose call budget has no slot in time reads nothing (the budget decides). Returns every
  * check's summary, in order.
@@ -211,7 +212,7 @@ export async function runInvocation(app: App, end: number): Promise<PollSummary[
     if (app.clock() < at) await app.sleep(at - app.clock());
     const deadline = i === checks - 1 ? last : Math.min(last, at + spacing - CHECK_GAP_MS);
     if (deadline <= app.clock()) break;
-    summaries.push(await runPoll(app, deadline + SAFETY_MS, { fetchDeadline: deadline - CHECK_GAP_MS }));
+    summaries.push(await runPoll(app, last + SAFETY_MS, { fetchDeadline: deadline - CHECK_GAP_MS }));
   }
   return summaries;
 }

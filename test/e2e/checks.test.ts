@@ -2,6 +2,7 @@
 // call budget allows. One scope, failures appearing at any moment, the Lambda's own invocation path
 // (runInvocation) against the emulator's 5 calls a minute: the time from a failure appearing at HSS
 // to the webhook receiving its alert.
+import { DEFAULT_HTTP_TIMEOUT_MS } from '../../lib/notify/http';
 import type { EmulatedTask } from '../../local/hss-emulator';
 import { useEngine } from '../support/engines';
 import { MIN, openWorld, record } from '../e2e/world';
@@ -9,8 +10,13 @@ import { MIN, openWorld, record } from '../e2e/world';
 const engine = useEngine('dynalite');
 
 /** Failure-to-chat times (ms) over `minutes` of invocations, failures appearing every 73 s. */
-async function latencies(checksPerMinute: number, minutes: number) {
-  const world = await openWorld({ engine, checksPerMinute, sinks: ['webhook'] });
+async function latencies(checksPerMinute: number, minutes: number, deliveryTimeoutMs?: number) {
+  const world = await openWorld({
+    engine,
+    checksPerMinute,
+    sinks: ['webhook'],
+    ...(deliveryTimeoutMs ? { deliveryTimeoutMs } : {}),
+  });
   try {
     const T = world.clock();
     const due: Array<{ task: EmulatedTask; at: number }> = [];
@@ -49,6 +55,15 @@ describe('checks per minute', () => {
     expect(times.at(-1)).toBeLessThanOrEqual(40_000);
     expect(throttled).toBe(0);
     expect(Math.max(...checks)).toBe(5);
+  });
+
+  it('with 5 a minute and the deployed 10 s delivery timeout, every check but the last delivers what it found: 40 s at worst', async () => {
+    // A send needs its timeout and its recording (15 s) before the deadline: more than the 11 s
+    // between two checks, so each check delivers until the invocation's end, not the next check.
+    const { times } = await latencies(5, 20, DEFAULT_HTTP_TIMEOUT_MS);
+    expect(times.length).toBeGreaterThan(10);
+    expect(median(times)).toBeLessThanOrEqual(20_000);
+    expect(times.at(-1)).toBeLessThanOrEqual(40_000);
   });
 
   it('with 1 a minute (the default), one check an invocation: within a minute and the delivery', async () => {
