@@ -11,7 +11,7 @@ import { format, resolveConfig } from 'prettier';
 import { median, readServerlessEsbuild, ROOT, serverlessEsbuildOptions } from './bundle';
 
 /** What the handler needs to stay below bare node, the AWS SDK aside (issue 14). */
-export const OUR_PART_TARGET_MS = 40;
+const OUR_PART_TARGET_MS = 40;
 export const COLD_START_BEGIN = '<!-- cold-start:begin -->';
 export const COLD_START_END = '<!-- cold-start:end -->';
 
@@ -23,7 +23,7 @@ interface Probe {
   env?: NodeJS.ProcessEnv;
 }
 
-export interface ColdStartFacts {
+interface ColdStartFacts {
   runs: number;
   machine: { cpu: string; cores: number; node: string; date: string; loadAverage: number };
   bundle: { options: string; jsBytes: number; gzipBytes: number; mapBytes: number };
@@ -104,7 +104,7 @@ console.log(JSON.stringify([...new Set(Object.keys(require.cache).map((k) => /no
   return JSON.parse(child.stdout) as string[];
 }
 
-export async function measureColdStart(runs: number): Promise<ColdStartFacts> {
+async function measureColdStart(runs: number): Promise<ColdStartFacts> {
   const dir = mkdtempSync(join(tmpdir(), 'hss-cold-start-'));
   try {
     const { path, options } = await buildDeployed(join(dir, 'handlers'));
@@ -186,7 +186,7 @@ const ms = (n: number) => n.toFixed(1);
 const kb = (n: number) => (n / 1000).toFixed(1);
 
 /** The "## Cold start" section, between markers so that a rerun replaces it. Pure. */
-export function renderColdStart(f: ColdStartFacts): string {
+function renderColdStart(f: ColdStartFacts): string {
   const met = f.paired.ours <= OUR_PART_TARGET_MS;
   const row = (id: Probe['id']) =>
     `| ${f.labels[id]} | ${ms(f.medians[id])} | ${id === 'bare' ? '—' : ms(f.medians[id] - f.medians.bare)} |`;
@@ -215,7 +215,7 @@ export function renderColdStart(f: ColdStartFacts): string {
 }
 
 /** `doc` with its cold-start section replaced by `section`, or with `section` appended. */
-export function spliceSection(doc: string, section: string): string {
+function spliceSection(doc: string, section: string): string {
   const begin = doc.indexOf(COLD_START_BEGIN);
   const end = doc.indexOf(COLD_START_END);
   if (begin >= 0 && end > begin)

@@ -13,7 +13,7 @@ import { startSlackSink, startWebhookSink } from '../local/sinks';
 import { countDynamo, minus, type DynamoUse } from './protocol';
 import { HOUR, REGION, T_BASE, WEBHOOK_SECRET } from './scenarios';
 
-export const OUTBOX_COUNTS = [1, 500, 3_000] as const;
+const OUTBOX_COUNTS = [1, 500, 3_000] as const;
 
 export interface OutboxStep {
   alerts: number;

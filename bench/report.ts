@@ -360,7 +360,7 @@ function targets(d: BenchData): string[] {
     const per = (runs: ScopeRun[]) =>
       sum(runs.map((s) => s.budget.requests)) / sum(runs.map((s) => s.hssCalls));
     out.push(
-      `- ${verdict(per(warm) <= 1)} **The call budget costs about one DynamoDB request per HSS call or less (lib/state/budget.ts)**: ${num2(per(warm))} in a warm container${coldRuns.length > 0 ? `, ${num2(per(coldRuns))} when every invocation is a cold container` : ''} (small scopes, every count together; per count under The call budget's own cost).`,
+      `- ${verdict(per(warm) <= 1)} **The call budget costs about one DynamoDB request per HSS call or less (lib/budget/dynamodb.ts)**: ${num2(per(warm))} in a warm container${coldRuns.length > 0 ? `, ${num2(per(coldRuns))} when every invocation is a cold container` : ''} (small scopes, every count together; per count under The call budget's own cost).`,
     );
   }
   out.push('');
@@ -684,7 +684,7 @@ function budgetSection(d: BenchData): string[] {
   return [
     "## The call budget's own cost",
     '',
-    "The HSS call budget is one DynamoDB item per HSS user (lib/state/budget.ts). Counted by a middleware on the poller's DynamoDB client (requests on the budget item's key), over every invocation of the small-scope runs:",
+    "The HSS call budget is one DynamoDB item per HSS user (lib/budget/dynamodb.ts). Counted by a middleware on the poller's DynamoDB client (requests on the budget item's key), over every invocation of the small-scope runs:",
     '',
     row([
       'Run',

@@ -114,7 +114,7 @@ export const SCENARIOS: readonly Scenario[] = [
 ];
 
 /** Status of task `i` of a scenario: fixed counts, spread over the window by a multiplicative hash. */
-export function statusOf(s: Scenario, i: number): string {
+function statusOf(s: Scenario, i: number): string {
   const bucket = (i * 7919) % s.size;
   if (bucket < s.failed) return 'failed';
   if (bucket < s.failed + s.timeout) return 'timeout';

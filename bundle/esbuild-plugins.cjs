@@ -12,7 +12,7 @@ const AXIOS_ROOT = /^(.*[\\/]node_modules[\\/]axios)[\\/]/;
 const refuse = (what) => `new Error('axios: ${what} is not in this bundle (bundle/esbuild-plugins.cjs)')`;
 
 /**
- * What axios would load that our two clients (lib/hss/client.ts, lib/notify/http.ts) never use:
+ * What axios would load that our two clients (lib/hss/transport.ts, lib/notify/http.ts) never use:
  * both send with the http adapter, maxRedirects 0, JSON or no body, no proxy option. Keyed by the
  * import as axios writes it: a path inside the axios package, or a package name.
  */

@@ -4,6 +4,7 @@
 // endpoint (the local stand-ins accept any; a shell without AWS credentials can still use them).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { awsRegionOf } from '../lib/config';
 import type { SsmClientFactory, SsmGetParameters } from '../lib/secrets';
 import { isLoopbackUrl } from '../lib/url';
 
@@ -11,20 +12,14 @@ type Env = Record<string, string | undefined>;
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-/**
- * The AWS region the function reads its state and secrets in: AWS_REGION (Lambda sets it to the
- * stack's region), else AWS_DEFAULT_REGION, else us-east-1: the order parseConfig uses for awsRegion.
- */
+/** The AWS region the function reads its state and secrets in: parseConfig's rule (awsRegionOf). */
 export function functionRegion(env: Env): string {
-  return env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1';
+  return awsRegionOf(env).region;
 }
 
 /** Which variable set the region functionRegion returns, for messages. */
 export function functionRegionSource(env: Env): string {
-  if (env.AWS_REGION?.trim()) return 'AWS_REGION';
-  return env.AWS_DEFAULT_REGION?.trim()
-    ? 'AWS_DEFAULT_REGION'
-    : 'the default, neither AWS_REGION nor AWS_DEFAULT_REGION is set';
+  return awsRegionOf(env).source ?? 'the default, neither AWS_REGION nor AWS_DEFAULT_REGION is set';
 }
 
 function endpointFor(env: Env, service: 'SSM' | 'DYNAMODB'): string | undefined {

@@ -385,7 +385,7 @@ interface Block {
 }
 
 /** A Slack message as a person would read it in the channel (entities decoded, markup dropped). */
-export function renderSlack(message: SinkRequest): string {
+function renderSlack(message: SinkRequest): string {
   const payload = message.json as { text: string; blocks?: Block[] };
   const lines: string[] = [];
   for (const block of payload.blocks ?? []) {

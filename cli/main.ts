@@ -4,7 +4,7 @@ import { resolveSecretParams } from '../lib/secrets';
 import type { Config } from '../lib/config/types';
 import { ConfigError, oneLine } from '../lib/errors';
 import type { Message } from '../lib/model';
-import { redactUrl } from '../lib/notify/redact';
+import { redactUrl } from '../lib/redact';
 import type { PollSummary } from '../lib/poll';
 import { createStateTable } from '../lib/state/table';
 import { cliSsm } from './aws';
@@ -117,7 +117,7 @@ export function pollExitCode(s: PollSummary): number {
 }
 
 /** Text from HSS made safe for a terminal: control characters (newlines, ANSI escapes) shown as `\uXXXX`. */
-export function terminalSafe(text: string): string {
+function terminalSafe(text: string): string {
   return text.replace(
     // eslint-disable-next-line no-control-regex
     /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,

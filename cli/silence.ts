@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import picomatch from 'picomatch';
 import type { App } from '../lib/app';
-import type { Silence } from '../lib/diff/lifecycle';
+import type { Silence } from '../lib/state/records';
 import { ConfigError } from '../lib/errors';
 import type { AlertStatus } from '../lib/model';
 import { utcMinute } from '../lib/wording';
@@ -14,7 +14,7 @@ const ALERT_STATUSES: readonly AlertStatus[] = [...TASK_STATUSES, 'stuck'];
 const MAX_MS = 30 * 86_400_000;
 
 /** `4h`, `90m`, `2d`, `1h30m` -> ms; throws ConfigError for anything else or over 30 days. */
-export function parseDuration(text: string): number {
+function parseDuration(text: string): number {
   const m = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$/.exec(text.trim());
   const ms =
     m && text.trim() !== ''

@@ -11,7 +11,7 @@ import { STARVED_POLLS } from '../lib/poll/settle';
 import { durationText, utcMinute } from '../lib/wording';
 
 /** The state of one scope, as `status --json` gives it. */
-export interface ScopeStatus {
+interface ScopeStatus {
   scope: string;
   healthy: boolean;
   why: string;
@@ -28,7 +28,7 @@ export interface ScopeStatus {
 }
 
 /** The state of one destination. */
-export interface DestinationStatus {
+interface DestinationStatus {
   destination: string;
   state: 'ok' | 'FAILING' | 'DEGRADED';
   fallback: boolean;
@@ -50,7 +50,7 @@ export interface StatusReport {
 }
 
 /** Reads everything `status` reports; writes nothing. */
-export async function statusReport(app: App): Promise<StatusReport> {
+async function statusReport(app: App): Promise<StatusReport> {
   const now = app.clock();
   const periodMs = app.config.periodSeconds * 1000;
   const states = await app.store.readStates(app.scopes.map((s) => s.id));
@@ -127,7 +127,7 @@ export async function statusReport(app: App): Promise<StatusReport> {
 }
 
 /** The report as lines a person reads. */
-export function statusLines(r: StatusReport): string[] {
+function statusLines(r: StatusReport): string[] {
   const lines: string[] = [];
   const ago = (at: number) => `${utcMinute(at)} (${durationText(r.at - at)} ago)`;
   for (const s of r.scopes) {

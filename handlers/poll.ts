@@ -1,8 +1,7 @@
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createApp, runInvocation, type App } from '../lib/app';
 import { describeConfig, parseConfig } from '../lib/config';
@@ -10,11 +9,12 @@ import { resolveSecretParams, sdkSsm } from '../lib/secrets';
 import { combineChecks, type PollSummary } from '../lib/poll';
 import { AlertsError, oneLine } from '../lib/errors';
 import type { Log } from '../lib/log';
+import { pollMetrics } from './metrics';
 
 const SERVICE = 'hss-restore-alerts';
 // The handler is the one place that reads the environment and keeps clients for the warm container.
 const logger = new Logger({ serviceName: SERVICE, logLevel: (process.env.LOG_LEVEL as 'INFO') ?? 'INFO' });
-// The stage is a dimension so that the "no successful poll" alarm of one stage ignores the others.
+// The stage is a dimension so that the alarms of one stage ignore the others.
 const metrics = new Metrics({
   namespace: 'HssRestoreAlerts',
   serviceName: SERVICE,
@@ -110,29 +110,22 @@ async function pollOnce(event: ScheduledEvent, context: Context): Promise<PollSu
   return summary;
 }
 
+/**
+ * Sends the invocation's metrics (handlers/metrics.ts) as EMF log lines: one for the metrics with
+ * the stage's dimensions, one per alert status with new alerts.
+ */
 function recordMetrics(summary: PollSummary): void {
-  const d = summary.delivery;
-  if (summary.scopesFailed.length === 0) metrics.addMetric('PollSucceeded', MetricUnit.Count, 1);
-  metrics.addMetric('ScopesFailed', MetricUnit.Count, summary.scopesFailed.length);
-  metrics.addMetric('TasksSeen', MetricUnit.Count, summary.tasksSeen);
-  metrics.addMetric('Changes', MetricUnit.Count, summary.changes);
-  metrics.addMetric('AlertsNew', MetricUnit.Count, summary.alertsNew);
-  metrics.addMetric('AlertsSent', MetricUnit.Count, d.sent);
-  metrics.addMetric('DeliveryFailures', MetricUnit.Count, d.failed + d.expired);
-  metrics.addMetric('DeliveriesPending', MetricUnit.Count, d.pending);
-  metrics.addMetric('DestinationsFailing', MetricUnit.Count, d.destinationsFailing.length);
-  metrics.addMetric('DestinationsDegraded', MetricUnit.Count, d.destinationsDegraded.length);
-  metrics.addMetric('HssCalls', MetricUnit.Count, summary.hssCalls);
-  metrics.addMetric('HssThrottled', MetricUnit.Count, summary.hssThrottled);
-  metrics.addMetric('ListsLeftForNextPoll', MetricUnit.Count, summary.left.length);
-  metrics.addMetric('PollDuration', MetricUnit.Milliseconds, summary.durationMs);
+  for (const m of pollMetrics(summary)) {
+    if (m.status) metrics.singleMetric().addDimension('status', m.status).addMetric(m.name, m.unit, m.value);
+    else metrics.addMetric(m.name, m.unit, m.value);
+  }
+  metrics.publishStoredMetrics();
 }
 
 /** Logs one clear line for a failed poll (no secrets: errors are built redacted) and lets the invocation fail. */
 function failedPollLogger(): middy.MiddlewareObj<ScheduledEvent, PollSummary> {
   return {
     onError: async function logFailedPoll(request) {
-      metrics.addMetric('PollFailed', MetricUnit.Count, 1);
       logger.error(`Poll failed: ${oneLine(request.error)}`, { errorName: request.error?.name });
     },
   };
@@ -140,5 +133,4 @@ function failedPollLogger(): middy.MiddlewareObj<ScheduledEvent, PollSummary> {
 
 export const handler = middy<ScheduledEvent, PollSummary>(pollOnce)
   .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .use(failedPollLogger());

@@ -3,7 +3,8 @@
 // the CLI build one App and run polls on it; lib/ below never reads the environment.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Config, ScopeConfig } from './config/types';
-import type { CallBudget, PageReader } from './hss/pages';
+import type { PageReader } from './hss/pages';
+import type { CallBudget } from './budget/port';
 import { createPageReader } from './hss/reader';
 import { realSleep, systemClock, type Clock, type Log, type Sleep } from './log';
 import type { Scope } from './model';
@@ -13,7 +14,7 @@ import { createPostJson, type PostJson } from './notify/http';
 import { createOutbox } from './outbox';
 import type { Outbox } from './outbox/types';
 import { poll, type PollOptions, type PollSummary } from './poll';
-import { createTableBudget } from './state/budget';
+import { createTableBudget } from './budget/dynamodb';
 import { createLifecycleStore } from './state/lifecycle-store';
 import type { LifecycleStore, ScopeStore } from './state/records';
 import { createScopeStore } from './state/scope-store';
@@ -21,11 +22,11 @@ import { createTableClient, type TableClient } from './state/table-client';
 import { isLoopbackUrl } from './url';
 
 /** Time kept at the end of a run to record and deliver what it read, ms. */
-export const DELIVERY_RESERVE_MS = 12_000;
+const DELIVERY_RESERVE_MS = 12_000;
 /** The longest one HSS call may take by default, ms. */
-export const HSS_TIMEOUT_MS = 10_000;
+const HSS_TIMEOUT_MS = 10_000;
 /** Time kept before the hard end of a run (Lambda timeout, the next tick), ms. */
-export const SAFETY_MS = 3_000;
+const SAFETY_MS = 3_000;
 
 /** Everything one process needs to poll, built once from the parsed config and reused while warm. */
 export interface App {

@@ -126,19 +126,17 @@ export interface SummaryMessage {
 }
 
 /** Notices about the monitoring itself. */
-export const NOTICE_KINDS = [
-  'test', // test-notify
-  'monitoring-down', // a scope's polls kept failing: failures there are not being reported
-  'monitoring-recovered', // polls work again; says how long monitoring was blind and that the gap was read
-  'possible-loss', // a blind gap longer than the API's 30-day window: failures in it may never be seen
-  'lost-track', // a task left the window unfinished and could not be found again
-  'records-rejected', // HSS sent records that cannot be read (once a day per scope, with the count and a sample)
-  'destination-failing', // a destination answers permanently (gone, forbidden): sent to the others
-  'destination-recovered', // that destination works again (after failing, or after being degraded)
-  'destination-degraded', // a destination has delivered nothing for a while and messages wait: sent to the others
-  'no-route', // alerts matched no destination's routing and reached no one: once a day
-] as const;
-export type NoticeKind = (typeof NOTICE_KINDS)[number];
+export type NoticeKind =
+  | 'test' // test-notify
+  | 'monitoring-down' // a scope's polls kept failing: failures there are not being reported
+  | 'monitoring-recovered' // polls work again; says how long monitoring was blind and that the gap was read
+  | 'possible-loss' // a blind gap longer than the API's 30-day window: failures in it may never be seen
+  | 'lost-track' // a task left the window unfinished and could not be found again
+  | 'records-rejected' // HSS sent records that cannot be read (once a day per scope, with the count and a sample)
+  | 'destination-failing' // a destination answers permanently (gone, forbidden): sent to the others
+  | 'destination-recovered' // that destination works again (after failing, or after being degraded)
+  | 'destination-degraded' // a destination has delivered nothing for a while and messages wait: sent to the others
+  | 'no-route'; // alerts matched no destination's routing and reached no one: once a day
 
 /** A message about the monitoring rather than about one task. */
 export interface NoticeMessage {
@@ -174,7 +172,6 @@ export interface NoticeMessage {
 
 /** Everything the product sends goes through the outbox as one of these. */
 export type Message = AlertMessage | ResolvedMessage | ReminderMessage | SummaryMessage | NoticeMessage;
-export type MessageKind = Message['kind'];
 
 /** Result of one delivery attempt (one HTTP request carrying one or more messages). */
 export type DeliveryOutcome =
@@ -183,13 +180,12 @@ export type DeliveryOutcome =
   /** `endpoint`: the endpoint refuses every message (gone, unauthorised, misconfigured), not just this one. */
   | { kind: 'permanent'; error: string; endpoint?: true };
 
-export const DELIVERY_STATES = ['pending', 'held', 'done', 'failed', 'expired', 'skipped'] as const;
 /**
  * `pending` due at `nextAt`; `held` by quiet hours or a silence until `nextAt`; `done` delivered
  * (2xx); `failed` permanently; `expired` gave up after the retry horizon; `skipped` not sent by
  * decision (a silenced alert resolved before its silence ended).
  */
-export type DeliveryStateName = (typeof DELIVERY_STATES)[number];
+type DeliveryStateName = 'pending' | 'held' | 'done' | 'failed' | 'expired' | 'skipped';
 
 /** Delivery of one message to one destination. */
 export interface DeliveryState {

@@ -6,7 +6,7 @@ import type { GetParametersCommandInput, GetParametersCommandOutput, Parameter }
 import { isSecretVariable, type SsmParameters } from './config';
 import { parameterNamesIn, readTextFile, type ReadFile } from './config/file';
 import { PARAM_SUFFIX } from './config/inputs';
-import { ssmParameterName } from './config/rules';
+import { ssmParameterName } from './rules';
 import { AlertsError, ConfigError } from './errors';
 
 /** One SSM GetParameters call. */

@@ -41,7 +41,7 @@ export interface Task {
 }
 
 /** Longest task key (ASCII); DynamoDB caps a sort key, which holds the key, at 1024 bytes. */
-export const TASK_KEY_MAX_LENGTH = 768;
+const TASK_KEY_MAX_LENGTH = 768;
 
 /**
  * The API gives no task id: a task is identified by host id + backup name + start time. A key

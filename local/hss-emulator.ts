@@ -7,7 +7,8 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { parseTime } from '../lib/hss/parse';
-import { parseAuthorization, parseSdkDate, signature } from '../lib/hss/signer';
+import { signature } from '../lib/huaweicloud/signer';
+import { parseAuthorization, parseSdkDate } from './sdk-signature';
 import { TASK_STATUSES } from '../lib/task';
 
 /** A raw operation-log record as the API sends it (snake_case); extra fields are served as given. */
@@ -30,14 +31,14 @@ export interface EmulatedTask {
 }
 
 /** A credential the emulator accepts. */
-export type EmulatorAuth =
+type EmulatorAuth =
   { kind: 'aksk'; ak: string; sk: string; securityToken?: string } | { kind: 'token'; token: string };
 
 /** A credential and the projects it may read (default: every served project; others answer 403 HSS.0010). */
-export type EmulatorCredential = EmulatorAuth & { projects?: string[] };
+type EmulatorCredential = EmulatorAuth & { projects?: string[] };
 
 /** How the list is ordered: undocumented, so clients must not depend on it. */
-export type ListOrder = 'newest-first' | 'oldest-first' | 'as-given';
+type ListOrder = 'newest-first' | 'oldest-first' | 'as-given';
 
 /** What `total_num` says: the true count, a count lower than the rows by `by`, or a count capped at `max`. */
 export type TotalNumMode = { kind: 'true' } | { kind: 'lower'; by: number } | { kind: 'capped'; max: number };
@@ -78,7 +79,7 @@ export interface HssEmulatorOptions {
 }
 
 /** A misbehaviour to serve instead of (or on top of) the normal answer. */
-export type HssFault =
+type HssFault =
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { kind: 'reset' }
   | { kind: 'hang' }
@@ -87,7 +88,7 @@ export type HssFault =
   | { kind: 'mutate'; fn: (body: { total_num: unknown; data_list: unknown }) => unknown };
 
 /** One request as received; `status` is 0 while unanswered and stays 0 for reset/hang faults. */
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   path: string;
   /** First value of each query parameter, decoded. */

@@ -1,8 +1,8 @@
 // The poll's stores held in this process, a stand-in like the emulator and the sinks: the same
 // interfaces and contract as the DynamoDB stores (test/state/stores.test.ts runs one suite on all
 // three), so long poll scenarios run in seconds without a database. Values are kept as copies.
-import type { Entry } from '../lib/diff/entry';
-import type { OpenAlert, Silence } from '../lib/diff/lifecycle';
+import type { Entry } from '../lib/state/entry';
+import type { OpenAlert, Silence } from '../lib/state/records';
 import type { AlertMessage, Task } from '../lib/model';
 import { hostBackupHash } from '../lib/state/lifecycle-store';
 import {
@@ -73,7 +73,7 @@ export function createMemoryStores(): { store: ScopeStore; lifecycle: LifecycleS
 }
 
 /** An in-memory ScopeStore. */
-export function createMemoryScopeStore(): ScopeStore {
+function createMemoryScopeStore(): ScopeStore {
   const states = new Map<string, ScopeState>();
   /** Per scope, per shard: version and entries. */
   const shards = new Map<string, Map<number, { version: number; entries: Entry[] }>>();
@@ -172,7 +172,7 @@ function emptyDay(): DayState {
 }
 
 /** An in-memory LifecycleStore. */
-export function createMemoryLifecycleStore(): LifecycleStore {
+function createMemoryLifecycleStore(): LifecycleStore {
   /** Open alerts by `scope\nhost+backup hash\nkey`. */
   const open = new Map<string, OpenAlert>();
   const silences = new Map<string, Silence>();

@@ -7,10 +7,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 
 /** The parameter types SSM stores. */
-export type ParameterType = 'String' | 'StringList' | 'SecureString';
+type ParameterType = 'String' | 'StringList' | 'SecureString';
 
 /** One stored parameter. */
-export interface StoredParameter {
+interface StoredParameter {
   value: string;
   type: ParameterType;
   version: number;
@@ -19,7 +19,7 @@ export interface StoredParameter {
 }
 
 /** One request as received. */
-export interface SsmRequest {
+interface SsmRequest {
   /** `GetParameters`, `PutParameter`...; `''` when the target header was missing. */
   operation: string;
   /** The region of the request's credential scope; `''` when unsigned. */

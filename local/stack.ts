@@ -4,7 +4,7 @@
 // and Slack and signed-webhook sinks. It says what to paste to run the CLI and `serverless invoke
 // local` against it.
 import { DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { KEY } from '../lib/state/table';
+import { KEY } from '../lib/state/layout';
 import { createStateTable, freePort, startDynamoDbLocal, startLocalDynamo, LOCAL_AWS } from './dynamo';
 import { startHssEmulator, type EmulatedTask, type HssEmulator } from './hss-emulator';
 import { startSlackSink, startWebhookSink, type Sink } from './sinks';
@@ -60,7 +60,7 @@ export interface LocalStack {
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** A few tasks of the last day: successes, one failed and one timed-out restore, one running. */
-export function localTasks(now: number): EmulatedTask[] {
+function localTasks(now: number): EmulatedTask[] {
   const task = (
     project: string,
     host: string,

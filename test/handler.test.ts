@@ -67,8 +67,11 @@ describe('handlers/poll via serverless invoke local', () => {
     // Assess
     expect(stdout).toMatch(/"alertsNew": 1/);
     expect(stdout).toMatch(/"message":"Poll complete"/);
-    // EMF with the dimensions the "no successful poll" alarm watches.
-    expect(stdout).toMatch(/"Dimensions":\[\["service","stage"\]\].*"PollSucceeded":1/);
+    // EMF with the stage's dimensions the alarms watch, and the new alert under its status.
+    expect(stdout).toMatch(/"Dimensions":\[\["service","stage"\]\].*"HssCalls":1/);
+    expect(stdout).toMatch(
+      /"Dimensions":\[\["service","stage","status"\]\].*"status":"failed","AlertsNew":1/,
+    );
     expect(slack.received).toHaveLength(1);
     expect(JSON.stringify(slack.received[0]!.json)).toContain('ecs-invoke-1');
   }, 120_000);
@@ -87,7 +90,7 @@ describe('handlers/poll via serverless invoke local', () => {
     expect(output).not.toContain('a-wrong-secret-key');
   }, 120_000);
 
-  it('fails the invocation after recording and delivering when no destination works, and counts the degraded ones', async () => {
+  it('fails the invocation after recording and delivering when no destination works, and counts the failing ones', async () => {
     // Prepare: a table and an HSS of its own (the earlier polls spent this minute's budget); the
     // only destination's hook was removed.
     const own = await startHssEmulator({ ratePerMinute: 0, tasks: [failed('ecs-invoke-2')] });
@@ -104,7 +107,9 @@ describe('handlers/poll via serverless invoke local', () => {
       /"message":"Poll failed: DestinationsDownError: Every destination is degraded or failing, nothing reaches anyone: slack failing"/,
     );
     expect(output).toMatch(/"alertsNew":1/);
-    expect(output).toMatch(/"DestinationsDegraded":0/);
+    // Slack refused for good: failing, not degraded (a metric at 0 is not sent).
+    expect(output).toMatch(/"DestinationsFailing":1/);
+    expect(output).not.toMatch(/"DestinationsDegraded"/);
     expect(slack.attempts.at(-1)!.status).toBe(404);
   }, 120_000);
 });

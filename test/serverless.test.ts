@@ -6,9 +6,11 @@ import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import { main } from '../cli/main';
 import { parseConfig, type SsmParameters } from '../lib/config';
+import { pollMetrics } from '../handlers/metrics';
 import { RETRY_POLICY } from '../lib/outbox/plan';
 import { startLocalStack, type LocalStack } from '../local/stack';
 import { PD_KEY } from './config/fixtures';
+import { quietSummary, readmeMetricRows, troubledSummary } from './metrics-fixtures';
 import { sharedEndpoint } from './support/dynamodb-local';
 import { serverlessCliEnv } from './support/serverless';
 
@@ -337,12 +339,15 @@ describe('serverless.yml, packaged offline', () => {
         .sort(),
     ).toEqual(
       [
+        'BudgetStarvedAlarm',
         'DeliveryBacklogAlarm',
+        'DestinationsDegradedAlarm',
         'DestinationsFailingAlarm',
         'HssThrottledAlarm',
         'ListsLeftBacklogAlarm',
         'PollErrorsAlarm',
         'PollMissedAlarm',
+        'ScopesBlindAlarm',
       ].sort(),
     );
     for (const [, alarm] of alarms()) {
@@ -365,25 +370,28 @@ describe('serverless.yml, packaged offline', () => {
     });
   });
 
-  it('alarms when no poll succeeded in 3 of 4 periods once the stage has polled, never before', () => {
+  it('alarms when no invocation succeeded in 3 of 4 periods once the stage has been invoked, never before', () => {
+    // Lambda's own metrics, which cost nothing: succeeded = invocations - errors.
+    const lambda = (id: string, name: string) => ({
+      Id: id,
+      ReturnData: false,
+      MetricStat: {
+        Metric: {
+          Namespace: 'AWS/Lambda',
+          MetricName: name,
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'PollLambdaFunction' } }],
+        },
+        Period: period(),
+        Stat: 'Sum',
+      },
+    });
     expect(resources.PollMissedAlarm!.Properties).toMatchObject({
       Metrics: [
+        lambda('invocations', 'Invocations'),
+        lambda('errors', 'Errors'),
         {
           Id: 'succeeded',
-          ReturnData: false,
-          MetricStat: {
-            Metric: {
-              Namespace: 'HssRestoreAlerts',
-              MetricName: 'PollSucceeded',
-              Dimensions: stageDimensions,
-            },
-            Period: period(),
-            Stat: 'Sum',
-          },
-        },
-        {
-          Id: 'missed',
-          Expression: 'IF(RUNNING_SUM(FILL(succeeded, 0)) > 0, FILL(succeeded, 0), 1)',
+          Expression: 'IF(RUNNING_SUM(FILL(invocations, 0)) > 0, FILL(invocations, 0) - FILL(errors, 0), 1)',
           ReturnData: true,
         },
       ],
@@ -396,23 +404,44 @@ describe('serverless.yml, packaged offline', () => {
     });
   });
 
-  it('alarms on a destination failing for good and on HSS throttling, within one period', () => {
+  it('alarms within one period on a destination failing or degraded, a starved call budget and HSS throttling', () => {
     for (const [name, metric, statistic] of [
       ['DestinationsFailingAlarm', 'DestinationsFailing', 'Maximum'],
+      ['DestinationsDegradedAlarm', 'DestinationsDegraded', 'Maximum'],
+      ['BudgetStarvedAlarm', 'BudgetStarved', 'Maximum'],
       ['HssThrottledAlarm', 'HssThrottled', 'Sum'],
     ] as const) {
-      expect(resources[name]!.Properties).toMatchObject({
-        Namespace: 'HssRestoreAlerts',
-        MetricName: metric,
-        Dimensions: stageDimensions,
-        Statistic: statistic,
-        Period: period(),
-        EvaluationPeriods: 1,
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        TreatMissingData: 'notBreaching',
-      });
+      expect([name, resources[name]!.Properties]).toEqual([
+        name,
+        expect.objectContaining({
+          Namespace: 'HssRestoreAlerts',
+          MetricName: metric,
+          Dimensions: stageDimensions,
+          Statistic: statistic,
+          Period: period(),
+          EvaluationPeriods: 1,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          // Sent only when not zero: no data is none.
+          TreatMissingData: 'notBreaching',
+        }),
+      ]);
     }
+  });
+
+  it('alarms when a scope has been blind in 3 periods in a row', () => {
+    expect(resources.ScopesBlindAlarm!.Properties).toMatchObject({
+      Namespace: 'HssRestoreAlerts',
+      MetricName: 'ScopesBlind',
+      Dimensions: stageDimensions,
+      Statistic: 'Maximum',
+      Period: period(),
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
   });
 
   it('alarms on deliveries still pending in 3 windows in a row, each as long as the longest retry backoff', () => {
@@ -449,24 +478,181 @@ describe('serverless.yml, packaged offline', () => {
     });
   });
 
-  it('builds every alarm on our namespace on a metric the handler emits', () => {
-    const emitted = [
-      ...readFileSync(join(ROOT, 'handlers/poll.ts'), 'utf8').matchAll(/addMetric\('(\w+)'/g),
-    ].map((m) => m[1]);
-    const watched = alarms().flatMap(([, alarm]) => {
+  /** Each alarm's metrics as namespace and name (a metric-math alarm reads several). */
+  const alarmMetrics = () =>
+    alarms().map(([name, alarm]) => {
       const p = alarm.Properties as {
         Namespace?: string;
         MetricName?: string;
         Metrics?: { MetricStat?: { Metric: { Namespace: string; MetricName: string } } }[];
       };
-      const metrics = [
-        ...(p.MetricName ? [{ Namespace: p.Namespace, MetricName: p.MetricName }] : []),
-        ...(p.Metrics ?? []).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : [])),
-      ];
-      return metrics.filter((m) => m.Namespace === 'HssRestoreAlerts').map((m) => m.MetricName);
+      return {
+        name,
+        metrics: [
+          ...(p.MetricName ? [{ Namespace: p.Namespace!, MetricName: p.MetricName }] : []),
+          ...(p.Metrics ?? []).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : [])),
+        ],
+      };
     });
-    expect(watched.length).toBeGreaterThanOrEqual(5);
+  /** Every metric the handler can send (handlers/metrics.ts, with everything in trouble). */
+  const emitted = [...new Set(pollMetrics(troubledSummary()).map((m) => m.name))];
+
+  it('builds every alarm on our namespace on a metric the handler emits', () => {
+    const watched = alarmMetrics()
+      .flatMap((a) => a.metrics)
+      .filter((m) => m.Namespace === 'HssRestoreAlerts')
+      .map((m) => m.MetricName);
+    expect(watched.length).toBeGreaterThanOrEqual(7);
     expect(watched.filter((name) => !emitted.includes(name))).toEqual([]);
+  });
+
+  it('names in the README’s table of metrics exactly the alarms that read each one', () => {
+    const readBy = Object.fromEntries(
+      readmeMetricRows().map((r) => [r.metric, r.readBy.filter((x) => x !== 'dashboard').sort()]),
+    );
+    const fromTemplate = Object.fromEntries(
+      emitted.map((metric) => [
+        metric,
+        alarmMetrics()
+          .filter((a) => a.metrics.some((m) => m.Namespace === 'HssRestoreAlerts' && m.MetricName === metric))
+          .map((a) => a.name)
+          .sort(),
+      ]),
+    );
+    expect(readBy).toEqual(fromTemplate);
+  });
+
+  it('states the alarms’ monthly cost as the metrics they read × $0.10', () => {
+    const count = alarmMetrics().reduce((n, a) => n + a.metrics.length, 0);
+    const stated = /\*\*Alarms: \$(\d+\.\d\d) a month\*\*: (\d+) alarms reading (\d+) metrics/.exec(
+      readFileSync(join(ROOT, 'README.md'), 'utf8'),
+    );
+    if (stated === null) throw new Error('the README no longer prices the alarms: update this test');
+    expect([Number(stated[2]), Number(stated[3]), stated[1]]).toEqual([
+      alarms().length,
+      count,
+      (count * 0.1).toFixed(2),
+    ]);
+  });
+
+  describe('the dashboard', () => {
+    interface Widget {
+      type: string;
+      x: number;
+      y: number;
+      width: number;
+      height: number;
+      properties: {
+        title: string;
+        region?: string;
+        period?: number;
+        metrics?: unknown[][];
+        alarms?: string[];
+      };
+    }
+    const dashboard = () => resources.Dashboard!;
+    const body = () => (dashboard().Properties.DashboardBody as { 'Fn::Sub': string })['Fn::Sub'];
+    const widgets = () => (JSON.parse(body()) as { widgets: Widget[] }).widgets;
+    /** Each metric a graph reads: its namespace, name, dimensions and rendering options. */
+    const metricRows = () =>
+      widgets()
+        .filter((w) => w.type === 'metric')
+        .flatMap((w) =>
+          w.properties
+            .metrics!.filter((row) => typeof row[0] === 'string')
+            .map((row) => ({ widget: w, row })),
+        );
+
+    it('is named after the stage and given as a stack output', () => {
+      expect(dashboard().Type).toBe('AWS::CloudWatch::Dashboard');
+      expect(dashboard().Properties.DashboardName).toBe('hss-restore-alerts-test');
+      expect(template.Outputs!.DashboardName).toEqual({ Value: { Ref: 'Dashboard' } });
+    });
+
+    it('draws every metric the handler sends, in this stage’s series, and no other of our namespace', () => {
+      const ours = metricRows().filter(({ row }) => row[0] === 'HssRestoreAlerts');
+      expect([...new Set(ours.map(({ row }) => row[1] as string))].sort()).toEqual([...emitted].sort());
+      for (const { row } of ours) {
+        const dims = row.slice(2).filter((c) => typeof c === 'string');
+        const named = Object.fromEntries(
+          dims.flatMap((_, i) => (i % 2 === 0 ? [[dims[i], dims[i + 1]]] : [])),
+        );
+        expect(named).toEqual({
+          service: 'hss-restore-alerts',
+          stage: 'test',
+          ...(row[1] === 'AlertsNew' ? { status: expect.any(String) } : {}),
+        });
+      }
+      // New alerts of every status that can alert: the default ALERT_STATUSES, and stuck.
+      const statuses = ours
+        .filter(({ row }) => row[1] === 'AlertsNew')
+        .map(({ row }) => row[row.indexOf('status') + 1]);
+      expect(statuses).toEqual(['failed', 'timeout', 'stuck']);
+    });
+
+    it('draws a metric sent only when not zero as 0 when it has no data, the gauges as they are', () => {
+      const gauges = pollMetrics(quietSummary()).map((m) => m.name);
+      for (const { widget, row } of metricRows().filter(({ row }) => row[0] === 'HssRestoreAlerts')) {
+        const options = row.at(-1) as { id: string; visible?: boolean };
+        const drawn = widget.properties.metrics!.some(
+          (r) => (r[0] as { expression?: string }).expression === `FILL(${options.id}, 0)`,
+        );
+        expect([row[1], options.visible !== false, drawn]).toEqual(
+          gauges.includes(row[1] as string) ? [row[1], true, false] : [row[1], false, true],
+        );
+      }
+    });
+
+    it('graphs Lambda’s invocations and errors of this function, one period a point, in the stack’s region', () => {
+      const lambda = metricRows().filter(({ row }) => row[0] === 'AWS/Lambda');
+      expect(lambda.map(({ row }) => row.slice(0, 4))).toEqual([
+        ['AWS/Lambda', 'Invocations', 'FunctionName', '${PollLambdaFunction}'],
+        ['AWS/Lambda', 'Errors', 'FunctionName', '${PollLambdaFunction}'],
+      ]);
+      for (const w of widgets().filter((w) => w.type === 'metric')) {
+        expect([w.properties.title, w.properties.region, w.properties.period]).toEqual([
+          w.properties.title,
+          '${AWS::Region}',
+          period(),
+        ]);
+      }
+    });
+
+    it('shows the state of every alarm of the stack', () => {
+      const shown = widgets()
+        .filter((w) => w.type === 'alarm')
+        .flatMap((w) => w.properties.alarms!);
+      expect(shown.sort()).toEqual(
+        alarms()
+          .map(([name]) => `\${${name}.Arn}`)
+          .sort(),
+      );
+    });
+
+    it('lays its widgets out on the 24-column grid without overlap', () => {
+      const cells = new Set<string>();
+      for (const w of widgets()) {
+        expect(w.x + w.width).toBeLessThanOrEqual(24);
+        for (let x = w.x; x < w.x + w.width; x++)
+          for (let y = w.y; y < w.y + w.height; y++) {
+            expect(cells.has(`${x},${y}`)).toBe(false);
+            cells.add(`${x},${y}`);
+          }
+      }
+    });
+
+    it('refers only to the region and to resources of this template', () => {
+      const refs = [...body().matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]!.replace(/\.Arn$/, ''));
+      expect(refs.filter((r) => r !== 'AWS::Region' && !(r in resources))).toEqual([]);
+    });
+
+    it('reads as many metrics as the README says, within the 50 of a free dashboard', () => {
+      const stated = /it reads (\d+) metrics/.exec(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+      if (stated === null)
+        throw new Error('the README no longer counts the dashboard’s metrics: update this test');
+      expect(metricRows().length).toBe(Number(stated[1]));
+      expect(metricRows().length).toBeLessThanOrEqual(50);
+    });
   });
 
   it('subscribes the e-mail given and creates the topic, as stack parameters defaulting to the params', () => {
@@ -660,6 +846,34 @@ describe('serverless.yml without an alarm destination', () => {
     };
     expect(alarmDestinationProblems(given)).toEqual(problems);
   });
+});
+
+describe('deploy/dashboard.cjs', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { dashboardResource } = require('../deploy/dashboard.cjs') as {
+    dashboardResource: (env: Record<string, string>, alarms: string[]) => { Type: string };
+  };
+  const env = {
+    POWERTOOLS_METRICS_NAMESPACE: 'HssRestoreAlerts',
+    POWERTOOLS_SERVICE_NAME: 'hss-restore-alerts',
+    STAGE: 'prod',
+    ALERT_STATUSES: 'failed',
+  };
+
+  it.each(['60', '300', '3600'])('builds the dashboard for a period of %s seconds', (period) => {
+    expect(dashboardResource({ ...env, SCHEDULE_PERIOD_SECONDS: period }, []).Type).toBe(
+      'AWS::CloudWatch::Dashboard',
+    );
+  });
+
+  it.each(['', '30', '90', '1.5', 'rate(1 minute)'])(
+    'refuses the period %j in one line naming periodSeconds',
+    (period) => {
+      expect(() => dashboardResource({ ...env, SCHEDULE_PERIOD_SECONDS: period }, [])).toThrow(
+        `periodSeconds must be a whole number of minutes in seconds (60, 300, ...), as the schedule's rate: got ${period}`,
+      );
+    },
+  );
 });
 
 describe('serverless.yml without scopes, or with both forms', () => {

@@ -3,9 +3,9 @@
 // destinations file may name more under `credentials:` (SSM parameter names only).
 import type { FileReader } from './file';
 import type { Problem } from './problems';
-import { check, credentialName, shown } from './rules';
-import { DEFAULT_CREDENTIAL } from './scopes';
-import type { HssAuth } from './types';
+import { check, credentialName, shown } from '../rules';
+import { DEFAULT_CREDENTIAL } from '../huaweicloud/credentials';
+import type { HssAuth } from '../huaweicloud/credentials';
 import {
   PER_CREDENTIAL_VARIABLES,
   VARIABLES,

@@ -26,9 +26,9 @@ import {
   timeOfDay,
   timeZone,
   type Rule,
-} from './rules';
+} from '../rules';
 import { ENTERPRISE_PROJECT_ID } from './scopes';
-import type { GlobFilter, Routing } from './types';
+import type { GlobFilter, Routing } from '../notify/routing';
 import type { Input, Values } from './variables';
 
 /** A destination and how messages name it. */

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { lookupParameter, type SsmParameters } from './inputs';
 import type { Problem } from './problems';
-import { check, type Rule } from './rules';
+import { check, type Rule } from '../rules';
 import type { Values } from './variables';
 
 /** Reads a file as UTF-8 text (relative paths from the working directory); throws when it cannot. */

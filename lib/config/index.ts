@@ -2,21 +2,37 @@
 // typed Config that lib/ trusts. Every problem is reported at once, in one ConfigError line that
 // names each variable (or file path) and what was expected, and never shows a secret.
 import { channelOf } from '../notify/channels';
-import { redactUrl } from '../notify/redact';
+import { redactUrl } from '../redact';
 import { checkCredentialUse, buildCredentials } from './credentials';
 import { checkDestinations, envDestinations, fileDestinations } from './destinations';
 import { readDestinationsFile, readTextFile, type ReadFile } from './file';
 import { readInputs, type SsmParameters } from './inputs';
 import { configError, type Problem } from './problems';
 import { buildScopes } from './scopes';
-import type { Config, DestinationConfig, HssAuth } from './types';
+import type { Config } from './types';
+import type { DestinationConfig } from '../notify/channels';
+import type { HssAuth } from '../huaweicloud/credentials';
 import { parseVariables } from './variables';
 
 export type * from './types';
-export type { ReadFile } from './file';
 export type { SsmParameters } from './inputs';
-export { SECRET_VARIABLES, VARIABLES, isSecretVariable } from './variables';
-export { GLOB_OPTIONS } from './rules';
+export { isSecretVariable } from './variables';
+
+/**
+ * The AWS region of the function and the variable that named it: AWS_REGION (Lambda always sets
+ * it), else AWS_DEFAULT_REGION (the AWS CLI's spelling, for the CLI), else `us-east-1` (no source).
+ * Blank values count as unset.
+ */
+export function awsRegionOf(env: { AWS_REGION?: string; AWS_DEFAULT_REGION?: string }): {
+  region: string;
+  source?: 'AWS_REGION' | 'AWS_DEFAULT_REGION';
+} {
+  for (const source of ['AWS_REGION', 'AWS_DEFAULT_REGION'] as const) {
+    const region = env[source]?.trim();
+    if (region) return { region, source };
+  }
+  return { region: 'us-east-1' };
+}
 
 export interface ParseOptions {
   /** Reads DESTINATIONS_FILE (default: UTF-8 from disk, relative to the working directory). */
@@ -78,8 +94,7 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
     stateTable: v.STATE_TABLE!,
     stateNamespace: v.STATE_NAMESPACE,
     ...(v.DYNAMODB_ENDPOINT !== undefined && { dynamodbEndpoint: v.DYNAMODB_ENDPOINT }),
-    // Lambda always sets AWS_REGION; the CLI may not, and AWS_DEFAULT_REGION is the AWS CLI's own spelling.
-    awsRegion: v.AWS_REGION ?? v.AWS_DEFAULT_REGION ?? 'us-east-1',
+    awsRegion: awsRegionOf(v).region,
     destinations: destinations.map((d) => d.destination),
     destinationDegradedAfterMinutes: v.DESTINATION_DEGRADED_AFTER_MINUTES,
     baseline: v.BASELINE,

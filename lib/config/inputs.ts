@@ -1,7 +1,7 @@
 // Turns the environment into the values the rules check: trimmed, blanks dropped (deployment tools
 // write unset optional variables as ""), and each secret `X_PARAM` replaced by the SSM value it names.
 import type { Problem } from './problems';
-import { check, ssmParameterName } from './rules';
+import { check, ssmParameterName } from '../rules';
 import { VARIABLES, isSecretVariable, type Input } from './variables';
 
 /** SSM parameters as resolveSecretParams read them, by the name they were asked for; absent = not found. */

@@ -2,14 +2,14 @@
 // comma-separated), from the one-scope form HSS_REGION + HSS_PROJECT_ID (+ HSS_ENTERPRISE_PROJECT_ID),
 // or from `scopes:` in the destinations file; exactly one of the three.
 import { HSS_REGIONS } from '../hss/endpoint';
+import { DEFAULT_CREDENTIAL } from '../huaweicloud/credentials';
 import type { FileReader } from './file';
 import type { Problem } from './problems';
-import { check, credentialName, refuse, regionId, rule, shown, text } from './rules';
+import { check, credentialName, refuse, regionId, rule, shown, text } from '../rules';
 import type { ScopeConfig } from './types';
 import type { Input, Values } from './variables';
 
 const DEFAULT_ENTERPRISE_PROJECT = '0';
-export const DEFAULT_CREDENTIAL = 'default';
 
 // Ids never hold the separators of the list form.
 const ID = { re: /^[^/@,\s]+$/, doc: 'without / @ , or spaces' };

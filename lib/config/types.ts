@@ -1,11 +1,8 @@
 // The typed configuration every part of lib/ trusts: parsed once, at start, from the environment
 // (and DESTINATIONS_FILE); lib/ never re-validates these values.
-import type { AlertStatus, KnownStatus } from '../model';
-import type { DestinationConfig, DestinationType } from '../notify/channels';
-
-/** HSS credentials: AK/SK (SDK-HMAC-SHA256; `securityToken` for temporary ones) or an IAM token. */
-export type HssAuth =
-  { kind: 'aksk'; ak: string; sk: string; securityToken?: string } | { kind: 'token'; token: string };
+import type { HssAuth } from '../huaweicloud/credentials';
+import type { KnownStatus } from '../model';
+import type { DestinationConfig } from '../notify/channels';
 
 /** One scope as configured (`region/project_id[/enterprise_project_id]`, optionally `@credential`). */
 export interface ScopeConfig {
@@ -16,26 +13,6 @@ export interface ScopeConfig {
   enterpriseProjectId: string;
   /** Credential name; `default` unless the scope names another. */
   credential: string;
-}
-
-/** Glob patterns (picomatch) a name must match: any of `include` (all when empty) and none of `exclude`. */
-export interface GlobFilter {
-  include: string[];
-  exclude: string[];
-}
-
-/** Which messages a destination gets; everything when a field is absent. Notices always go everywhere. */
-export interface Routing {
-  /** Alert statuses routed here (subset of the alert statuses, `stuck` included). */
-  statuses?: AlertStatus[];
-  hosts?: GlobFilter;
-  backups?: GlobFilter;
-  /** Enterprise project ids (as in the scope) routed here. */
-  enterpriseProjects?: string[];
-  /** Chat messages (not pages) are held during these hours and released as one digest. */
-  quietHours?: { start: string; end: string; timeZone: string };
-  /** The one destination that gets alerts (and their follow-ups) no destination's routing matched. */
-  fallback?: true;
 }
 
 /** Alert lifecycle settings (stuck tasks, resolution, reminders, daily summary). */
@@ -87,5 +64,3 @@ export interface Config {
   /** Powertools log level, upper case. */
   logLevel?: string;
 }
-
-export type { DestinationConfig, DestinationType };

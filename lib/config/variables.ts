@@ -21,26 +21,16 @@ import {
   text,
   timeOfDay,
   timeZone,
-  type Rule,
-} from './rules';
+  type ValueOf,
+  type VariableSpec,
+} from '../rules';
 import { PROJECT_ID, ENTERPRISE_PROJECT_ID, scopeList } from './scopes';
 
 export const GROUPS = ['Scopes', 'Credentials', 'Polling and state', 'Destinations', 'Lifecycle'] as const;
 
-export interface Variable<T> {
+/** A row of the table: a variable's spec, its README group, and the variable it only applies with. */
+export interface Variable<T> extends VariableSpec<T> {
   readonly group: (typeof GROUPS)[number];
-  readonly rule: Rule<T>;
-  /** One or two sentences for the README. */
-  readonly doc: string;
-  /** Never shown in logs or errors; may be read from an SSM SecureString named by `<NAME>_PARAM`. */
-  readonly secret?: true;
-  /** Applied when the variable is unset or blank (and to go on checking when its value is refused). */
-  readonly default?: string;
-  /** The default in words, when it is computed rather than fixed. */
-  readonly defaultDoc?: string;
-  readonly required?: true;
-  /** Also given per named credential as `<NAME>__<CREDENTIAL>` (`CLOUD_SDK_SK__ACME`). */
-  readonly perCredential?: true;
   /** Only meaningful together with this variable: setting it alone is an error. */
   readonly needs?: string;
 }
@@ -272,12 +262,6 @@ export const VARIABLES = {
 
 export type VariableName = keyof typeof VARIABLES;
 
-/** The parsed value of variable `V`: its rule's type, never undefined when it has a default. */
-export type ValueOf<V> = V extends { rule: Rule<infer T> }
-  ? V extends { default: string }
-    ? T
-    : T | undefined
-  : never;
 /** Every variable's parsed value; a variable with a default always has one. */
 export type Values = { -readonly [K in VariableName]: ValueOf<(typeof VARIABLES)[K]> };
 

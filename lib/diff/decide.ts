@@ -14,7 +14,7 @@ import type {
 import { MAX_WINDOW_DAYS } from '../state/layout';
 import { DAY_MS, HOUR_MS } from '../time';
 import { IN_FLIGHT_STATUSES } from '../task';
-import { hash32, toSec, type Entry } from './entry';
+import { hash32, toSec, type Entry } from '../state/entry';
 
 /** What one observation of a task means. */
 export type Decision =
@@ -60,7 +60,7 @@ export interface Observed {
 }
 
 /** Hash of the end time and error of a task (a new one in the same alert status: it failed again). */
-export function detailHash(task: Task): number {
+function detailHash(task: Task): number {
   return hash32(task.endedAt, task.errorCode, task.errorMessage);
 }
 
@@ -181,7 +181,7 @@ export interface StuckRules {
 }
 
 /** The progress facts of `entry` at `at` (epoch ms). */
-export function stuckFacts(entry: Entry, at: number): StuckFacts {
+function stuckFacts(entry: Entry, at: number): StuckFacts {
   return {
     ...(entry.process === undefined ? {} : { process: entry.process }),
     stalledMs: Math.max(0, at - entry.progressSec * 1000),
@@ -190,7 +190,7 @@ export function stuckFacts(entry: Entry, at: number): StuckFacts {
 }
 
 /** When `entry` becomes stuck if nothing changes (epoch ms); undefined when it cannot (not in flight, already stuck). */
-export function stuckDueAt(entry: Entry, rules: StuckRules): number | undefined {
+function stuckDueAt(entry: Entry, rules: StuckRules): number | undefined {
   if (!isInFlight(entry.status) || entry.inAlert || entry.alerted.includes('stuck') || entry.followUp)
     return undefined;
   const stalled = entry.progressSec * 1000 + rules.afterMs;
@@ -202,7 +202,7 @@ export function stuckDueAt(entry: Entry, rules: StuckRules): number | undefined 
  * its progress has not moved for `afterMs`, or it has run for `maxMs`. Alerts once per episode.
  * Pure.
  */
-export function decideStuck(
+function decideStuck(
   entry: Entry,
   asOf: number,
   rules: StuckRules,
@@ -263,9 +263,9 @@ export type Vanish =
   | 'kept'; // an alert-status task inside the window missing once (paging shift): keep as is
 
 /** How far a zone-less time can be off: any zone is within +-14 h of UTC. */
-export const ZONE_MARGIN_MS = 14 * HOUR_MS;
+const ZONE_MARGIN_MS = 14 * HOUR_MS;
 /** Allowance for HSS's clock and the time between reading a list and judging it. */
-export const EDGE_SLACK_MS = 10 * 60_000;
+const EDGE_SLACK_MS = 10 * 60_000;
 
 /**
  * Decides a task missing from `list` when a cycle of it completed at `cycleEnd` (epoch ms) with
@@ -285,7 +285,7 @@ export function vanished(entry: Entry, list: KnownStatus, cycleEnd: number, last
 /** Follow-up tries before a task is reported as lost track of. */
 export const MAX_FOLLOW_UP_TRIES = 12;
 /** Longest wait between two follow-up tries of one task. */
-export const MAX_FOLLOW_UP_GAP_MS = 6 * HOUR_MS;
+const MAX_FOLLOW_UP_GAP_MS = 6 * HOUR_MS;
 
 /** When `entry`'s next follow-up is due (epoch ms): right away, then backing off by the period. */
 export function followUpDueAt(entry: Entry, periodMs: number): number {

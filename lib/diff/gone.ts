@@ -5,7 +5,7 @@
 import type { KnownStatus, ListName } from '../model';
 import { IN_FLIGHT_STATUSES } from '../task';
 import { vanished } from './decide';
-import { toSec, type Entry } from './entry';
+import { toSec, type Entry } from '../state/entry';
 
 const isInFlight = (s: string): boolean => (IN_FLIGHT_STATUSES as readonly string[]).includes(s);
 

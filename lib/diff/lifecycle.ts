@@ -1,24 +1,10 @@
 // Pure rules of an alert's life after it is raised: which open alerts a finished task resolves,
 // when reminders fall due, whether a silence swallows an alert, and which day a summary covers.
 import picomatch from 'picomatch';
-import type { AboutAlert, AlertMessage, AlertStatus, ReminderMessage, ResolvedMessage, Task } from '../model';
-import { HOUR_MS } from '../retention';
+import type { AboutAlert, AlertMessage, ReminderMessage, ResolvedMessage, Task } from '../model';
+import { HOUR_MS } from '../time';
 import { stableId } from '../ids';
-
-/** An alert still needing attention: one per task (the latest alert of that task). */
-export interface OpenAlert {
-  /** Digest key of the task. */
-  key: string;
-  scopeId: string;
-  /** The latest alert of the task (what a reminder or resolved notice names). */
-  alert: AlertMessage;
-  /** Next reminder due, epoch ms; 0 = none. */
-  remindAt: number;
-  /** Reminders sent so far. */
-  reminders: number;
-  /** Set while a silence swallowed the alert (no reminder, no resolved notice until released). */
-  silencedBy?: string;
-}
+import type { OpenAlert, Silence } from '../state/records';
 
 /** When the first reminder of an alert raised at `at` is due; 0 = never (REMIND_AFTER_HOURS=0). */
 export function firstReminderAt(at: number, remindAfterHours: number): number {
@@ -88,23 +74,6 @@ function aboutAlert(alert: AlertMessage): AboutAlert {
   };
 }
 
-/** A silence: alerts matching it are recorded, not sent, until it ends. */
-export interface Silence {
-  id: string;
-  /** Host name globs (picomatch); empty = any host. */
-  hosts: string[];
-  /** Backup name globs; empty = any backup. */
-  backups: string[];
-  /** Alert statuses; empty = any. */
-  statuses: AlertStatus[];
-  startsAt: number;
-  endsAt: number;
-  reason: string;
-  createdAt: number;
-  /** Set once the alerts it swallowed were released (or skipped because resolved). */
-  releasedAt?: number;
-}
-
 /** Whether `silence` swallows `alert` at `now`. */
 export function silences(silence: Silence, alert: AlertMessage, now: number): boolean {
   if (now < silence.startsAt || now >= silence.endsAt) return false;
@@ -132,7 +101,7 @@ export function dayIn(ms: number, timeZone: string): string {
 }
 
 /** Minutes since midnight of `ms` in `timeZone`. */
-export function minuteOfDay(ms: number, timeZone: string): number {
+function minuteOfDay(ms: number, timeZone: string): number {
   const parts = new Intl.DateTimeFormat('en-GB', {
     timeZone,
     hour: '2-digit',

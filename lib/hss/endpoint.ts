@@ -53,33 +53,3 @@ export function hssEndpoint(region: string): string {
   }
   return `https://hss.${normalised}.${REGION_DOMAINS[normalised] ?? 'myhuaweicloud.com'}`;
 }
-
-/**
- * Checks an endpoint override (`HSS_ENDPOINT`) and returns it as `scheme://host[:port]`, without
- * trailing slash; throws ConfigError when it is not a bare http(s) URL (no path, query, or credentials).
- */
-export function parseHssEndpoint(value: string, variable = 'HSS_ENDPOINT'): string {
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    throw new ConfigError(
-      `${variable} is not a URL: expected e.g. https://hss.cn-north-4.myhuaweicloud.com`,
-      variable,
-    );
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(`${variable} must start with https:// (or http:// for a local emulator)`, variable);
-  }
-  // Credentials in the URL would be logged with it; a path or query would be silently dropped by the client.
-  if (url.username !== '' || url.password !== '') {
-    throw new ConfigError(`${variable} must not contain a user name or password`, variable);
-  }
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
-    throw new ConfigError(
-      `${variable} must be scheme and host only (e.g. https://hss.cn-north-4.myhuaweicloud.com), without path or query`,
-      variable,
-    );
-  }
-  return `${url.protocol}//${url.host}`;
-}

@@ -105,10 +105,9 @@ export class HssValidationError extends HssError {
 }
 
 /** How the client treats a non-2xx answer. */
-export const HSS_ANSWER_KINDS = ['throttled', 'auth', 'server', 'request'] as const;
-export type HssAnswerKind = (typeof HSS_ANSWER_KINDS)[number];
+export type HssAnswerKind = 'throttled' | 'auth' | 'server' | 'request';
 
-export const THROTTLED_CODE = 'APIGW.0308';
+const THROTTLED_CODE = 'APIGW.0308';
 
 /** Gateway and HSS codes that mean "who you are / what you may do" rather than "what you asked". */
 const AUTH_CODES: ReadonlySet<string> = new Set([
@@ -158,14 +157,4 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** Replaces every occurrence of each secret (SK, token, security token...) in `text` with `[REDACTED]`. */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  // Longest first so a secret that contains another is replaced whole.
-  for (const secret of [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length)) {
-    out = out.split(secret).join('[REDACTED]');
-  }
-  return out;
 }

@@ -1,7 +1,8 @@
 // CONTRACT (written first; the HSS helper implements it): what the poll needs from HSS. The poll
 // drives paging itself, one page at a time, so it can record each page as it arrives, stop at its
 // deadline and keep a cursor; the client only signs, sends, retries (inside the deadline) and parses.
-import type { HssAuth } from '../config/types';
+import type { HssAuth } from '../huaweicloud/credentials';
+import type { CallBudget } from '../budget/port';
 import type { KnownStatus, Task } from '../task';
 
 /** Where a query goes: one project in one region (or the endpoint override), read with one credential. */
@@ -59,23 +60,6 @@ export interface PageReader {
   ): Promise<PageResult>;
   /** Running totals since the reader was created. */
   readonly stats: { calls: number; throttled: number; retries: number };
-}
-
-/**
- * Call slots per credential, shared by everything that calls HSS with it: warm and cold containers,
- * overlapping invocations and other stacks on the same table (DynamoDB-backed), or one process
- * (in memory, for tests and the CLI without a table).
- */
-export interface CallBudget {
-  /**
-   * Waits (injected sleep) until `credential` may start one more call and claims it; resolves false
-   * without claiming when the earliest slot is later than `latestStart` (epoch ms).
-   */
-  acquire(credential: string, latestStart: number): Promise<boolean>;
-  /** HSS throttled this credential anyway (another tool on the same user): hold its calls for `ms`. */
-  penalize(credential: string, ms: number): Promise<void>;
-  /** Earliest time (epoch ms) a call of `credential` could start, without claiming it (for planning). */
-  nextSlot(credential: string): Promise<number>;
 }
 
 /** Builds readers; credentials by name (Config.credentials). */

@@ -16,7 +16,7 @@ import {
   type Transport,
 } from './transport';
 
-export const OPERATION_LOGS_ROUTE = '/ransomware/backup/operation-logs';
+const OPERATION_LOGS_ROUTE = '/ransomware/backup/operation-logs';
 
 /** Query limits of the operation-logs API (hss-api.md). */
 export const HSS_LIMITS = {

@@ -4,8 +4,7 @@
 // refusals are final (an auth failure is never repeated: 5 in a row lock the AK for 5 minutes).
 
 /** How one HTTP attempt failed (see transport.ts). */
-export const FAILURE_KINDS = ['throttled', 'server', 'network', 'auth', 'request', 'response'] as const;
-export type FailureKind = (typeof FAILURE_KINDS)[number];
+export type FailureKind = 'throttled' | 'server' | 'network' | 'auth' | 'request' | 'response';
 
 export interface RetryInput {
   kind: FailureKind;

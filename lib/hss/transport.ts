@@ -1,8 +1,9 @@
 // One HSS GET: sign, send, bound the whole exchange by the timeout, and classify the answer. No
 // retry, no budget, no paging (reader.ts); no secret in anything it returns or logs.
 import axios, { type AxiosInstance } from 'axios';
-import type { HssAuth } from '../config/types';
+import { authHeaders, credentialSecrets, type HssAuth } from '../huaweicloud/credentials';
 import type { Clock, Log } from '../log';
+import { redactValues } from '../redact';
 import {
   classifyHssAnswer,
   HssAuthError,
@@ -12,12 +13,11 @@ import {
   HssServerError,
   HssThrottledError,
   parseHssErrorBody,
-  redactSecrets,
   type HssError,
   type HssErrorDetails,
 } from './errors';
 import type { FailureKind } from './retry';
-import { gatewayEncode, signRequest } from './signer';
+import { gatewayEncode } from '../huaweicloud/signer';
 
 /** One GET of a project-scoped HSS API. */
 export interface HssCall {
@@ -43,8 +43,7 @@ export interface CallFailure {
 }
 
 /** A 2xx answer with a JSON body, or a classified failure. */
-export type CallResult =
-  { ok: true; json: unknown; details: HssErrorDetails } | { ok: false; failure: CallFailure };
+type CallResult = { ok: true; json: unknown; details: HssErrorDetails } | { ok: false; failure: CallFailure };
 
 export interface Transport {
   /** Sends `call` once; never throws for an HTTP or network failure (see CallResult). */
@@ -62,7 +61,7 @@ export interface TransportOptions {
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** The URL path of a project-scoped call; the project id is encoded as a path segment. */
-export function projectPath(projectId: string, route: string): string {
+function projectPath(projectId: string, route: string): string {
   return `/v5/${gatewayEncode(projectId)}${route}`;
 }
 
@@ -82,20 +81,17 @@ export function createTransport(options: TransportOptions): Transport {
 
   async function get(call: HssCall): Promise<CallResult> {
     const { endpoint, projectId, route, query, auth } = call;
-    const redact = (s: string): string => redactSecrets(s, secretsOf(auth));
+    const redact = (s: string): string => redactValues(s, credentialSecrets(auth));
     const path = projectPath(projectId, route);
     const url = `${path}?${query.map(([k, v]) => `${gatewayEncode(k)}=${gatewayEncode(v)}`).join('&')}`;
     const where: HssErrorDetails = { method: 'GET', path: url };
     // Host is set explicitly so the value signed is the value sent (host:port for emulators).
     const base = { Host: new URL(endpoint).host, Accept: 'application/json', 'X-Project-Id': projectId };
-    const headers =
-      auth.kind === 'token'
-        ? { ...base, 'X-Auth-Token': auth.token }
-        : signRequest(
-            { method: 'GET', path: `/v5/${projectId}${route}`, query, headers: base },
-            auth,
-            clock(),
-          );
+    const headers = authHeaders(
+      { method: 'GET', path: `/v5/${projectId}${route}`, query, headers: base },
+      auth,
+      clock(),
+    );
 
     const started = clock();
     const controller = new AbortController();
@@ -223,10 +219,6 @@ export function failureError(failure: CallFailure, note?: string): HssError {
 }
 
 /** Every value of `auth` that must never reach a message: the AK too (HSS may echo it). */
-function secretsOf(auth: HssAuth): string[] {
-  return auth.kind === 'aksk' ? [auth.ak, auth.sk, auth.securityToken ?? ''] : [auth.token];
-}
-
 /** `HTTP 401 APIGW.0301 "message" (request id x)`, for error messages. */
 function describeAnswer(details: HssErrorDetails): string {
   const parts = [`HTTP ${details.status}`];

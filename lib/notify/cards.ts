@@ -32,13 +32,13 @@ import type { RenderContext } from './destination';
 import { bytes, clip } from './inert';
 
 /** A batch with more alerts (or resolved messages) than this becomes ONE digest on chat channels and SMN. */
-export const DIGEST_THRESHOLD = 5;
+const DIGEST_THRESHOLD = 5;
 
 /** Colour/urgency of a card; each channel maps it to its own colours or emoji. */
 export type Tone = 'failed' | 'timeout' | 'stuck' | 'resolved' | 'reminder' | 'info' | 'warning' | 'critical';
 
 /** A labelled value; `mono` values are identifiers (shown as code where the channel can). */
-export interface Fact {
+interface Fact {
   label: string;
   value: string;
   mono?: boolean;
@@ -95,7 +95,7 @@ const TONE_OF_STATUS: Readonly<Partial<Record<AlertStatus, Tone>>> = {
 };
 
 /** Tone of an alert status: failed red, timeout orange, stuck yellow, others warning. */
-export function toneOf(status: AlertStatus): Tone {
+function toneOf(status: AlertStatus): Tone {
   return TONE_OF_STATUS[status] ?? 'warning';
 }
 
@@ -166,7 +166,7 @@ const HOW: Readonly<Record<ResolvedMessage['how'], string>> = {
 };
 
 /** The card of one resolved alert: short, green, naming the original alert and how it was resolved. */
-export function resolvedCard(m: ResolvedMessage): Card {
+function resolvedCard(m: ResolvedMessage): Card {
   const title = `Resolved: restore/backup on ${hostText(m.task)} no longer ${m.alertStatus}`;
   const text = `The ${m.alertStatus} alert of ${utcTime(m.alertAt)} is resolved: ${HOW[m.how]}.`;
   const facts: Fact[] = [
@@ -279,7 +279,7 @@ export function alertDigestCard(
 }
 
 /** ONE card for many resolved alerts. */
-export function resolvedDigestCard(resolved: readonly ResolvedMessage[], listed: number): Card {
+function resolvedDigestCard(resolved: readonly ResolvedMessage[], listed: number): Card {
   const n = resolved.length;
   const shown = resolved.slice(0, listed);
   const title = `${plural(n, 'restore/backup alert')} resolved`;
@@ -309,7 +309,7 @@ export function resolvedDigestCard(resolved: readonly ResolvedMessage[], listed:
 }
 
 /** ONE card for every reminder of a batch: "3 restore/backup tasks still failing: …". */
-export function reminderDigestCard(reminders: readonly ReminderMessage[], listed: number): Card {
+function reminderDigestCard(reminders: readonly ReminderMessage[], listed: number): Card {
   const n = reminders.length;
   const statuses = new Set(reminders.map((r) => r.alertStatus));
   const only = statuses.size === 1 ? [...statuses][0]! : undefined;
@@ -351,7 +351,7 @@ export function reminderDigestCard(reminders: readonly ReminderMessage[], listed
 }
 
 /** The daily summary: counts per scope, the slowest tasks. */
-export function summaryCard(m: SummaryMessage, listed: number): Card {
+function summaryCard(m: SummaryMessage, listed: number): Card {
   const total = m.scopes.reduce(
     (t, s) => ({ failed: t.failed + s.failed + s.timedOut + s.stuck, open: t.open + s.stillOpen }),
     { failed: 0, open: 0 },
@@ -393,12 +393,12 @@ const NOTICE_TONE: Readonly<Record<NoticeKind, Tone>> = {
 };
 
 /** Tone of a notice kind. */
-export function noticeTone(kind: NoticeKind): Tone {
+function noticeTone(kind: NoticeKind): Tone {
   return NOTICE_TONE[kind];
 }
 
 /** A notice about the monitoring itself: summary, detail, facts, scope. */
-export function noticeCard(m: NoticeMessage): Card {
+function noticeCard(m: NoticeMessage): Card {
   const facts: Fact[] = (m.facts ?? []).map(([label, value]) => ({ label, value }));
   if (m.scope) facts.push({ label: 'Scope', value: scopeText(m.scope) });
   facts.push({ label: 'At', value: utcTime(m.at) });

@@ -3,7 +3,7 @@
 // retried on a later poll; any other 4xx is permanent because sending the same thing again cannot help.
 import type { DeliveryOutcome } from '../model';
 import type { HttpAnswer } from './http';
-import { redactUrl, scrubUrls } from './redact';
+import { redactUrl, scrubUrls } from '../redact';
 
 /** A delivery outcome that is not `ok`. */
 export type DeliveryFailure = Exclude<DeliveryOutcome, { kind: 'ok' }>;
@@ -214,7 +214,7 @@ function numberProp(err: unknown, name: string): number | undefined {
  * `endpoint` when the code refuses the endpoint itself (gone, wrong secret, IP allow-list), so that
  * every message to it fails and the destination is reported as failing.
  */
-export type CodeMeaning =
+type CodeMeaning =
   | { kind: 'retryable'; hint: string; afterMs?: number }
   | { kind: 'permanent'; hint: string; endpoint?: true };
 
@@ -287,7 +287,7 @@ function firstString(o: Record<string, unknown>, fields: readonly string[]): str
 }
 
 /** `text` without URLs or control characters, at most `max` characters. */
-export function bounded(text: string, max: number): string {
+function bounded(text: string, max: number): string {
   const clean = scrubUrls(text)
     .replace(/\p{Cc}+/gu, ' ')
     .trim();

@@ -4,9 +4,6 @@
 import type { DeliveryOutcome, Message } from '../model';
 import type { HttpAnswer } from './http';
 
-/** A channel's type (`slack`, `wecom`, ...): one per spec in CHANNELS. */
-export type { DestinationType } from './channels';
-
 /** One HTTP request a channel wants sent; `covers` says which messages of the rendered batch it carries. */
 export interface ChannelRequest {
   /** Indexes into the batch passed to `render`; every index appears in exactly one request. */

@@ -4,7 +4,7 @@ import axios, { type AxiosResponse } from 'axios';
 import { AlertsError } from '../errors';
 import { silentLog, type Log } from '../log';
 import { networkCause } from './classify';
-import { redactUrl } from './redact';
+import { redactUrl } from '../redact';
 
 /** What a receiver answered: status, lower-case header names, and the body as text. */
 export interface HttpAnswer {
@@ -13,7 +13,7 @@ export interface HttpAnswer {
   bodyText: string;
 }
 
-export interface PostJsonOptions {
+interface PostJsonOptions {
   /** Extra request headers (content-type and user-agent are set already). */
   headers?: Record<string, string>;
   /** Deadline for the whole exchange, connect to last byte, in ms; default 10000. */

@@ -1,10 +1,28 @@
 // Which messages a destination gets (statuses, host/backup globs, enterprise projects) and when quiet
 // hours hold chat messages: pure decisions, the clock passed in.
 import picomatch from 'picomatch';
-import { GLOB_OPTIONS } from '../config/rules';
-import type { GlobFilter, Routing } from '../config/types';
-import type { Message, Task } from '../model';
-import type { DestinationType } from './destination';
+import { GLOB_OPTIONS } from '../rules';
+import type { AlertStatus, Message, Task } from '../model';
+
+/** Glob patterns (picomatch) a name must match: any of `include` (all when empty) and none of `exclude`. */
+export interface GlobFilter {
+  include: string[];
+  exclude: string[];
+}
+
+/** Which messages a destination gets; everything when a field is absent. Notices always go everywhere. */
+export interface Routing {
+  /** Alert statuses routed here (subset of the alert statuses, `stuck` included). */
+  statuses?: AlertStatus[];
+  hosts?: GlobFilter;
+  backups?: GlobFilter;
+  /** Enterprise project ids (as in the scope) routed here. */
+  enterpriseProjects?: string[];
+  /** Chat messages (not pages) are held during these hours and released as one digest. */
+  quietHours?: { start: string; end: string; timeZone: string };
+  /** The one destination that gets alerts (and their follow-ups) no destination's routing matched. */
+  fallback?: true;
+}
 
 /** Matches a name against a GlobFilter: any `include` (all when empty) and no `exclude`. */
 export type NameMatcher = (name: string) => boolean;
@@ -52,16 +70,6 @@ export function compileRouting(routing: Routing): RoutingFilter {
       }
     }
   };
-}
-
-/** `accepts` without compiling ahead (tests, one-off checks). */
-export function accepts(routing: Routing, message: Message, destinationId: string): boolean {
-  return compileRouting(routing)(message, destinationId);
-}
-
-/** Destinations whose messages quiet hours may hold: chat channels. Pages (PagerDuty), webhooks and SMN never wait. */
-export function respectsQuietHours(type: DestinationType): boolean {
-  return !['pagerduty', 'webhook', 'smn'].includes(type);
 }
 
 /** Parses `HH:MM` (00:00..23:59) to minutes after midnight; undefined when malformed. */

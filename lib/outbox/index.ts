@@ -9,7 +9,7 @@ import type { Clock, Log, Sleep } from '../log';
 import type { AlertMessage, DeliveryState, Message } from '../model';
 import type { Destination } from '../notify/destination';
 import { DEFAULT_HTTP_TIMEOUT_MS, type PostJson } from '../notify/http';
-import { RETENTION, ttlAfter } from '../retention';
+import { RETENTION, ttlAfter } from '../state/layout';
 import { mapBounded, type TableClient } from '../state/table-client';
 import type { HealthRow, StoredRecord, StreakRow } from './items';
 import { createLeaseGuard } from './lease';
@@ -42,7 +42,6 @@ import type {
   UnroutedDay,
 } from './types';
 
-export type { HoldUntil, RetryPolicy } from './plan';
 export type * from './types';
 
 export interface OutboxDeps {
@@ -73,9 +72,9 @@ export interface OutboxDeps {
   degradedAfterMs?: number;
 }
 
-export const DEFAULT_RECORD_MARGIN_MS = 5_000;
-export const DEFAULT_PARALLELISM = 16;
-export const DEFAULT_DEGRADED_AFTER_MS = 30 * 60_000;
+const DEFAULT_RECORD_MARGIN_MS = 5_000;
+const DEFAULT_PARALLELISM = 16;
+const DEFAULT_DEGRADED_AFTER_MS = 30 * 60_000;
 
 /** A DeliverySummary of a run that did nothing (yet). */
 export function emptyDeliverySummary(): DeliverySummary {

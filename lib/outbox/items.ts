@@ -19,7 +19,7 @@ import type { Item } from '../state/table-client';
 import { earliestDue, type PlannedRecord } from './plan';
 import type { DestinationDelay, DestinationHealth, UnroutedDay } from './types';
 
-export const MESSAGE_PREFIX = SK.outboxMessagePrefix;
+const MESSAGE_PREFIX = SK.outboxMessagePrefix;
 export const HEALTH_PREFIX = SK.destinationHealthPrefix;
 export const STREAK_PREFIX = SK.destinationStreakPrefix;
 export const UNROUTED_PREFIX = SK.unroutedDayPrefix;

@@ -3,7 +3,8 @@
 // moves to after an answer (backoff with jitter, Retry-After). No I/O here: send.ts acts on these.
 import type { DeliveryOutcome, DeliveryState, Message } from '../model';
 import type { Destination } from '../notify/destination';
-import { HOUR_MS, RETENTION } from '../retention';
+import { HOUR_MS } from '../time';
+import { RETENTION } from '../state/layout';
 import type { OutboxRecord } from './types';
 
 /** How failing deliveries are retried; all durations in ms. */
@@ -134,7 +135,7 @@ export function planDestination<R extends PlannedRecord>(
 }
 
 /** Batch order: oldest `at` first, then host name, then id (a stable order whatever DynamoDB returned). */
-export function compareBatchOrder(a: Message, b: Message): number {
+function compareBatchOrder(a: Message, b: Message): number {
   return a.at - b.at || compareText(hostOf(a), hostOf(b)) || compareText(a.id, b.id);
 }
 

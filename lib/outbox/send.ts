@@ -10,7 +10,7 @@ import { classifyNetworkError, haltsBatch } from '../notify/classify';
 import type { ChannelRequest, Destination } from '../notify/destination';
 import type { PostJson } from '../notify/http';
 import { mapBounded } from '../state/table-client';
-import { RETENTION, ttlAfter } from '../retention';
+import { RETENTION, ttlAfter } from '../state/layout';
 import type { HealthRow, StoredRecord } from './items';
 import type { LeaseGuard } from './lease';
 import { nextSendAt } from './pacing';

@@ -8,8 +8,8 @@ import {
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { GSI_NAME } from '../state/table';
-import { keys, type Item, type TableClient } from '../state/table-client';
+import type { Item, TableClient } from '../state/table-client';
+import { PK, GSI_NAME } from '../state/layout';
 import {
   DELIVERY_PREFIX,
   dueSortKey,
@@ -41,7 +41,7 @@ import type { DeliveryState } from '../model';
 import type { UnroutedDay } from './types';
 
 /** What a delivery write did to the message's place in the due index. */
-export type SaveResult =
+type SaveResult =
   /** The index entry now matches the table exactly. */
   | 'indexed'
   /** The delivery is recorded; the index entry was left as it was (due no later than it should be). */
@@ -105,8 +105,8 @@ export interface OutboxStore {
 
 /** The outbox's requests for one namespace of the table. */
 export function createOutboxStore(table: TableClient, namespace: string): OutboxStore {
-  const pk = keys.outbox(namespace);
-  const duePk = keys.outboxDue(namespace);
+  const pk = PK.outbox(namespace);
+  const duePk = PK.outboxDue(namespace);
   const { tableName } = table;
 
   async function query(input: {

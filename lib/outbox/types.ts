@@ -2,7 +2,7 @@
 // sends (alerts, resolved notices, reminders, daily summaries, monitoring notices, tests). A message
 // is recorded before it is sent, delivered per destination under one lease, retried with backoff,
 // given up on permanent answers (and reported through the other destinations) or after the retry
-// horizon (lib/retention.ts). The poll enqueues; deliver() runs at the end of a poll (and whenever
+// horizon (lib/state/layout.ts). The poll enqueues; deliver() runs at the end of a poll (and whenever
 // the poll has time to spare between HSS calls).
 import type { DeliveryState, Message } from '../model';
 
@@ -49,7 +49,7 @@ export interface OutboxRecord {
   message: Message;
   /** One entry per destination that accepts the message (routing decided when it was recorded). */
   deliveries: Record<string, DeliveryState>;
-  /** TTL, epoch seconds (lib/retention.ts). */
+  /** TTL, epoch seconds (lib/state/layout.ts). */
   expiresAt: number;
 }
 

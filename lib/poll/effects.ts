@@ -2,7 +2,6 @@
 // the state, enqueue messages, deliver. Two implementations: the live one (DynamoDB stores and the
 // outbox) and the recording one (a dry run): the poll takes the same decisions either way, and a
 // dry run's "would send" is exactly what a live run would have recorded for sending.
-import type { OpenAlert, Silence } from '../diff/lifecycle';
 import type { Message, Task } from '../model';
 import { emptyDeliverySummary } from '../outbox';
 import type { DeliverySummary, Outbox } from '../outbox/types';
@@ -16,6 +15,8 @@ import type {
   ScopeState,
   ScopeStore,
   SlowTask,
+  OpenAlert,
+  Silence,
 } from '../state/records';
 
 /** One scope's day: what to add to its counters, and its slowest tasks. */

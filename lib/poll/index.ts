@@ -17,7 +17,7 @@ import { settle } from './settle';
 import { SWEEP_EVERY, sweep } from './sweep';
 
 export type { PollDeps, PollOptions, PollSummary } from './run';
-export { combineChecks, PAGE_SIZE } from './run';
+export { combineChecks } from './run';
 
 /** Every SWEEP_EVERY-th period, one call goes to a large scope's in-flight sweep before the checks, so it is stretched, never stopped. */
 function sweepsFirst(run: PollRun): boolean {

@@ -3,7 +3,7 @@
 // gone), the stuck ones among those an in-flight cycle saw, and the tasks confirmed gone since
 // before the alert lists were read whole (they ended, or get a follow-up).
 import { earliestStuck, judgeStuck } from '../diff/decide';
-import { toSec } from '../diff/entry';
+import { toSec } from '../state/entry';
 import { awaitsConfirmation, judgeGone, judgeMissed } from '../diff/gone';
 import type { AlertMessage, Task } from '../model';
 import { dropEntry, putEntry, SKETCH_MAX_ROWS, type Digest } from '../state/records';

@@ -11,12 +11,10 @@ import {
   resolves,
   silences,
   summaryDue,
-  type OpenAlert,
-  type Silence,
 } from '../diff/lifecycle';
 import { stableId } from '../ids';
 import type { AlertMessage, Message, Scope, SummaryMessage, Task } from '../model';
-import type { DayAdd, SlowTask } from '../state/records';
+import type { DayAdd, OpenAlert, Silence, SlowTask } from '../state/records';
 import { hostBackupHash } from '../state/lifecycle-store';
 import type { DayRecord, LifecycleEdits } from './effects';
 import type { PollRun } from './run';

@@ -3,8 +3,8 @@
 // the task), so a poll cut short by its deadline or a crash loses nothing it read.
 import { ALERTING, observe, observedHash, type AlertFacts, type DecideContext } from '../diff/decide';
 import { collapseDuplicates, precedes, type Keyed } from '../diff/duplicates';
-import { entryKey, hash32, type Entry } from '../diff/entry';
-import { silences, firstReminderAt, type OpenAlert } from '../diff/lifecycle';
+import { entryKey, hash32, type Entry } from '../state/entry';
+import { silences, firstReminderAt } from '../diff/lifecycle';
 import type { HssTarget, Page } from '../hss/pages';
 import { stableId } from '../ids';
 import type { AlertMessage, Scope, Task } from '../model';
@@ -16,6 +16,7 @@ import {
   type ListName,
   type ListSketch,
   type ReadPlan,
+  type OpenAlert,
 } from '../state/records';
 import { checkListsOf } from './plan';
 import { RETRY_POLICY } from '../hss/retry';
@@ -25,9 +26,9 @@ import { credentialRun, type PollRun, type ScopeRun } from './run';
 import { createScan, type ListScan } from './scan';
 
 /** Shortest gap between two HSS calls worth a delivery run (one send and its recording). */
-export const MIN_INTERLEAVED_DELIVERY_MS = 20_000;
+const MIN_INTERLEAVED_DELIVERY_MS = 20_000;
 /** Least time between two deliveries interleaved with reading (chat digests stay few in an incident). */
-export const INTERLEAVED_DELIVERY_MS = 60_000;
+const INTERLEAVED_DELIVERY_MS = 60_000;
 
 export const isInFlightList = (list: ListName): boolean =>
   (IN_FLIGHT_STATUSES as readonly string[]).includes(list);
@@ -83,7 +84,7 @@ export function decideContext(run: PollRun): DecideContext {
 }
 
 /** 16 hex digits of a row's key and everything an observation can change: equal rows, equal hashes. */
-export function rowHash(key: string, task: Task): string {
+function rowHash(key: string, task: Task): string {
   return createHash('sha256')
     .update(`${key}:${observedHash(task)}`)
     .digest('hex')
@@ -220,7 +221,7 @@ function noteRejected(run: PollRun, sr: ScopeRun, page: Page, list: ListName, of
  * without reading state, and every task is decided against the digest. Alerts are raised (outbox)
  * before the task details and the digest remember what was seen.
  */
-export async function recordPage(
+async function recordPage(
   run: PollRun,
   sr: ScopeRun,
   scan: ListScan,
@@ -346,7 +347,7 @@ function rememberDuplicate(sr: ScopeRun, key: string, status: string, hashes: nu
  * Delivers what is due between two HSS calls when there is time for it (an incident's first alerts
  * go out while its later pages are still being read), at most once a minute.
  */
-export async function deliverBetweenReads(run: PollRun): Promise<void> {
+async function deliverBetweenReads(run: PollRun): Promise<void> {
   const now = run.deps.clock();
   if (run.options.dryRun || (run.lastDelivery > 0 && now - run.lastDelivery < INTERLEAVED_DELIVERY_MS))
     return;

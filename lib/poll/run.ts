@@ -4,9 +4,9 @@
 // through closures.
 import type { LifecycleConfig } from '../config/types';
 import type { StuckRules } from '../diff/decide';
-import type { Entry } from '../diff/entry';
-import type { OpenAlert, Silence } from '../diff/lifecycle';
-import type { CallBudget, PageReader } from '../hss/pages';
+import type { Entry } from '../state/entry';
+import type { PageReader } from '../hss/pages';
+import type { CallBudget } from '../budget/port';
 import type { Clock, Log } from '../log';
 import type { AlertStatus, KnownStatus, Message, NoticeMessage, Scope, Task } from '../model';
 import type { DeliverySummary, Outbox } from '../outbox/types';
@@ -18,6 +18,8 @@ import type {
   Markers,
   ScopeState,
   ScopeStore,
+  OpenAlert,
+  Silence,
 } from '../state/records';
 import type { Effects } from './effects';
 import type { ListScan } from './scan';
@@ -155,7 +157,7 @@ export interface CredentialRun {
 }
 
 /** The lifecycle's inputs gathered while reading: tasks seen to succeed, alerts raised. */
-export interface LifecycleInputs {
+interface LifecycleInputs {
   /** Per scope id: tasks seen in `success` (digest key -> task). */
   succeeded: Map<string, Map<string, Task>>;
   /** Per scope id: tasks that ended quietly (left the in-flight lists well inside the window), by digest key. */

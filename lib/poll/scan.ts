@@ -32,7 +32,7 @@ export interface ScanOptions {
 }
 
 /** What reading one page meant for the scan. */
-export interface PageStep {
+interface PageStep {
   /** The page equals the one read at this offset in the last pass: nothing on it changed. */
   unchanged: boolean;
   /** This page ended the cycle (it came back short). */

@@ -2,7 +2,7 @@
 // move, finish or stall) and to follow-ups of tasks that left the window unfinished, taken in turn.
 // Neither ever fails the poll: a failure is logged and tried again next time.
 import { decideFollowUp, followUpDueAt, followUpQuery } from '../diff/decide';
-import { entryKey, toSec } from '../diff/entry';
+import { entryKey, toSec } from '../state/entry';
 import { oneLine } from '../errors';
 import { HssError, HssThrottledError } from '../hss/errors';
 import type { Task } from '../model';
@@ -25,7 +25,7 @@ import {
 import { credentialRun, type PollRun, type ScopeRun } from './run';
 
 /** Pages one follow-up try reads before it gives its turn back (a host name can match thousands). */
-export const FOLLOW_UP_PAGES = 2;
+const FOLLOW_UP_PAGES = 2;
 /** Every this many polls, one HSS call is kept for the in-flight sweep before the alert lists. */
 export const SWEEP_EVERY = 5;
 
@@ -152,7 +152,7 @@ async function followUp(run: PollRun, sr: ScopeRun, ref: FollowUpRef): Promise<'
 }
 
 /** Hosts of open alerts one `ask` job asks after (one call each). */
-export const ASK_HOSTS = 2;
+const ASK_HOSTS = 2;
 
 /**
  * Asks HSS by host name after the hosts of a large scope's open alerts, least recently alerted

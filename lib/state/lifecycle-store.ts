@@ -8,7 +8,7 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
-import type { OpenAlert, Silence } from '../diff/lifecycle';
+import type { OpenAlert, Silence } from './records';
 import type { AlertMessage } from '../model';
 import { PK, RETENTION, SK, ttlAfter } from './layout';
 import { mergeSlowest, type DayAdd, type LifecycleStore, type SlowTask } from './records';

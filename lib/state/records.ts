@@ -2,11 +2,42 @@
 // every task its lists showed, the deployment-wide markers, and the store interfaces that keep them.
 // The DynamoDB stores (scope-store.ts, lifecycle-store.ts) and the in-memory ones (memory.ts)
 // implement the same interfaces and pass the same contract suite.
-import type { Entry } from '../diff/entry';
-import type { OpenAlert, Silence } from '../diff/lifecycle';
-import type { AlertMessage, ListName, Task } from '../model';
+import type { Entry } from './entry';
+import type { AlertMessage, AlertStatus, ListName, Task } from '../model';
 
 export type { ListName } from '../model';
+
+/** An alert still needing attention: one per task (the latest alert of that task). */
+export interface OpenAlert {
+  /** Digest key of the task. */
+  key: string;
+  scopeId: string;
+  /** The latest alert of the task (what a reminder or resolved notice names). */
+  alert: AlertMessage;
+  /** Next reminder due, epoch ms; 0 = none. */
+  remindAt: number;
+  /** Reminders sent so far. */
+  reminders: number;
+  /** Set while a silence swallowed the alert (no reminder, no resolved notice until released). */
+  silencedBy?: string;
+}
+
+/** A silence: alerts matching it are recorded, not sent, until it ends. */
+export interface Silence {
+  id: string;
+  /** Host name globs (picomatch); empty = any host. */
+  hosts: string[];
+  /** Backup name globs; empty = any backup. */
+  backups: string[];
+  /** Alert statuses; empty = any. */
+  statuses: AlertStatus[];
+  startsAt: number;
+  endsAt: number;
+  reason: string;
+  createdAt: number;
+  /** Set once the alerts it swallowed were released (or skipped because resolved). */
+  releasedAt?: number;
+}
 
 /** Where a list's scan stands. */
 export interface ListCursor {
@@ -56,7 +87,7 @@ export interface FollowUpRef {
 }
 
 /** Records HSS sent that could not be read, counted per UTC day (one notice a day says so). */
-export interface RejectedRecords {
+interface RejectedRecords {
   /** UTC day, `YYYY-MM-DD`. */
   day: string;
   count: number;
@@ -260,7 +291,7 @@ export interface ScopeStore {
 }
 
 /** Per-day, per-scope counts for the daily summary. */
-export interface DayCounts {
+interface DayCounts {
   succeeded: number;
   failed: number;
   timedOut: number;
@@ -287,7 +318,7 @@ export interface SlowTask {
 }
 
 /** Slowest tasks kept per scope and day. */
-export const SLOWEST_KEPT = 5;
+const SLOWEST_KEPT = 5;
 
 /** The day's slowest tasks after adding `more`: each task once (the later figure), slowest first. */
 export function mergeSlowest(kept: readonly SlowTask[], more: readonly SlowTask[]): SlowTask[] {

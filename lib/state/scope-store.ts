@@ -3,7 +3,7 @@
 // spans polls (append-only chunks, one per poll), task details in the project's partition, and the
 // deployment markers item.
 import { GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { decodeEntries, encodeEntries } from '../diff/entry';
+import { decodeEntries, encodeEntries } from './entry';
 import type { Task } from '../model';
 import { PK, RETENTION, SK, ttlAfter } from './layout';
 import {
@@ -26,7 +26,7 @@ export interface ScopeStoreOptions {
 }
 
 /** Rows per seen-rows chunk: 16 bytes each (key and row hash), so a chunk stays below the 400 KB item limit. */
-export const SEEN_CHUNK_KEYS = 20_000;
+const SEEN_CHUNK_KEYS = 20_000;
 
 /** 16-hex-digit values packed 8 bytes each. */
 function hex16(bytes: Uint8Array | undefined): string[] {

@@ -15,7 +15,7 @@ import { isConditionalCheckFailed, StateError, toStateError } from './errors';
 export type Item = Record<string, AttributeValue>;
 
 /** DynamoDB usage since the table client was created. */
-export interface StateStats {
+interface StateStats {
   requests: number;
   readCapacity: number;
   writeCapacity: number;
@@ -175,6 +175,3 @@ export async function mapBounded<T, R>(
   if (errors.length > 0) throw errors[0];
   return results;
 }
-
-/** Partition keys, now in layout.ts (kept under this name for the outbox and budget until they move). */
-export { PK as keys } from './layout';

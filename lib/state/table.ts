@@ -7,8 +7,6 @@ import {
 
 import { GSI_NAME, KEY } from './layout';
 
-export { GSI_NAME, KEY };
-
 /** CreateTable input for the state table (local and development use; production uses serverless.yml). */
 export function stateTableDefinition(tableName: string): CreateTableCommandInput {
   return {

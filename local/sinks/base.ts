@@ -3,7 +3,8 @@
 // vendor's rate limit the way the vendor does, and flags any mention or link that would reach people.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DestinationConfig, HssAuth } from '../../lib/config/types';
+import type { DestinationConfig } from '../../lib/notify/channels';
+import type { HssAuth } from '../../lib/huaweicloud/credentials';
 import { systemClock, type Clock } from '../../lib/log';
 
 /** One request as the sink got it; header names are lower-case, `json` is set when the body parsed. */
@@ -55,12 +56,12 @@ export interface Answer {
 }
 
 /** One rolling window of a vendor rate limit: at most `max` accepted requests per `windowMs`. */
-export interface RateWindow {
+interface RateWindow {
   windowMs: number;
   max: number;
 }
 
-export interface RateLimit {
+interface RateLimit {
   windows: RateWindow[];
   /** The vendor's answer when over the limit; `retryAfterMs` until the oldest request leaves its window. */
   answer(retryAfterMs: number): Answer;
@@ -85,7 +86,7 @@ export interface SinkSpec {
 }
 
 /** Hosts our own links may point to: the HSS console. */
-export const ALLOWED_LINK_HOSTS: ReadonlySet<string> = new Set([
+const ALLOWED_LINK_HOSTS: ReadonlySet<string> = new Set([
   'console.huaweicloud.com',
   'console.eu.huaweicloud.com',
 ]);

@@ -10,8 +10,8 @@ import { json, scanText, startSink, type Answer, type Sink, type SinkRequest, ur
 
 export const DINGTALK_SINK_PATH =
   '/robot/send?access_token=0000000000000000000000000000000000000000000000000000000000000000';
-export const DINGTALK_MAX_BYTES = 20_000;
-export const DINGTALK_MUTE_MS = 10 * 60_000;
+const DINGTALK_MAX_BYTES = 20_000;
+const DINGTALK_MUTE_MS = 10 * 60_000;
 
 const MESSAGES: Record<number, string> = {
   130101: 'send too fast, exceed 20 times per minute',
@@ -33,7 +33,7 @@ export function dingtalkSignatureValid(secret: string, timestamp: string, sign: 
 }
 
 /** The markdown title and text (or text content). */
-export function dingtalkVisibleText(req: SinkRequest): string {
+function dingtalkVisibleText(req: SinkRequest): string {
   const m = req.json as
     { markdown?: { title?: unknown; text?: unknown }; text?: { content?: unknown } } | undefined;
   return [m?.markdown?.title, m?.markdown?.text, m?.text?.content]
@@ -86,7 +86,10 @@ export function startDingtalkSink(
 
 const SECRET = 'SEC0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
 
-/** The conformance suite's view of DingTalk: signed, with the keyword `HSS`. */
+/**
+ * The conformance suite's view of DingTalk: signed, with the keyword `HSS`.
+ * @public Found by name (`channelFixture`), never imported.
+ */
 export const dingtalkFixture = urlFixture(
   'dingtalk',
   { url: 'DINGTALK_WEBHOOK_URL', secret: 'DINGTALK_SECRET' },

@@ -21,7 +21,7 @@ type Message = {
 };
 
 /** What breaks Discord's limits, or undefined. */
-export function discordProblem(m: Message): string | undefined {
+function discordProblem(m: Message): string | undefined {
   if ((m.content ?? '').length > 2000) return 'content over 2000';
   const embeds = m.embeds ?? [];
   if (embeds.length > 10) return 'more than 10 embeds';
@@ -48,7 +48,7 @@ export function discordProblem(m: Message): string | undefined {
 }
 
 /** Content, embed titles, descriptions, fields and footers. */
-export function discordVisibleText(req: SinkRequest): string {
+function discordVisibleText(req: SinkRequest): string {
   const m = req.json as Message | undefined;
   const out: unknown[] = [m?.content];
   for (const e of m?.embeds ?? []) {
@@ -110,7 +110,10 @@ export function startDiscordSink(opts: { clock?: Clock } = {}): Promise<Sink> {
   });
 }
 
-/** The conformance suite's view of Discord. */
+/**
+ * The conformance suite's view of Discord.
+ * @public Found by name (`channelFixture`), never imported.
+ */
 export const discordFixture = urlFixture(
   'discord',
   { url: 'DISCORD_WEBHOOK_URL' },

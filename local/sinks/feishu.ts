@@ -18,7 +18,7 @@ import {
 } from './base';
 
 export const FEISHU_SINK_PATH = '/open-apis/bot/v2/hook/00000000-0000-4000-8000-000000000000';
-export const FEISHU_MAX_BYTES = 20 * 1024;
+const FEISHU_MAX_BYTES = 20 * 1024;
 
 const MESSAGES: Record<number, string> = {
   9499: 'Bad Request',
@@ -38,7 +38,7 @@ export function feishuSignatureValid(secret: string, timestamp: string, sign: st
 }
 
 /** Every string of the card: header, elements, buttons. */
-export function feishuVisibleText(req: SinkRequest): string {
+function feishuVisibleText(req: SinkRequest): string {
   const m = req.json as { card?: unknown; content?: unknown } | undefined;
   return stringsIn(m?.card ?? m?.content).join('\n');
 }
@@ -104,7 +104,10 @@ function walk(value: unknown, visit: (node: Record<string, unknown>) => void): v
 
 const SECRET = 'feishu-secret-for-tests';
 
-/** The conformance suite's view of Feishu: signed, with the keyword `HSS`. */
+/**
+ * The conformance suite's view of Feishu: signed, with the keyword `HSS`.
+ * @public Found by name (`channelFixture`), never imported.
+ */
 export const feishuFixture = urlFixture(
   'feishu',
   { url: 'FEISHU_WEBHOOK_URL', secret: 'FEISHU_SECRET' },

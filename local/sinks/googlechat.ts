@@ -6,7 +6,7 @@ import { json, scanText, startSink, type Answer, type Sink, type SinkRequest, ur
 
 export const GOOGLECHAT_SINK_PATH =
   '/v1/spaces/AAAAAAAAAAA/messages?key=KEY-IS-A-SECRET&token=TOKEN-IS-A-SECRET';
-export const GOOGLECHAT_MAX_BYTES = 32_000;
+const GOOGLECHAT_MAX_BYTES = 32_000;
 
 const error = (code: number, status: string, message: string): Answer =>
   json(code, { error: { code, message, status } });
@@ -29,7 +29,7 @@ function widgets(m: Message | undefined): Widget[] {
 }
 
 /** The message text, card header and every widget's text. */
-export function googleChatVisibleText(req: SinkRequest): string {
+function googleChatVisibleText(req: SinkRequest): string {
   const m = req.json as Message | undefined;
   const out: unknown[] = [m?.text];
   for (const c of m?.cardsV2 ?? []) out.push(c.card?.header?.title, c.card?.header?.subtitle);
@@ -87,7 +87,10 @@ export async function startGoogleChatSink(
   return Object.assign(sink, { threads });
 }
 
-/** The conformance suite's view of Google Chat. */
+/**
+ * The conformance suite's view of Google Chat.
+ * @public Found by name (`channelFixture`), never imported.
+ */
 export const googlechatFixture = urlFixture(
   'googlechat',
   { url: 'GOOGLE_CHAT_WEBHOOK_URL' },

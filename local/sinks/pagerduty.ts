@@ -13,7 +13,7 @@ import {
   type ChannelFixture,
 } from './base';
 
-export const PAGERDUTY_SINK_PATH = '/v2/enqueue';
+const PAGERDUTY_SINK_PATH = '/v2/enqueue';
 export const PAGERDUTY_ROUTING_KEY = 'R0123456789abcdef0123456789abcde';
 
 type Event = {
@@ -25,7 +25,7 @@ type Event = {
 };
 
 /** What makes an event invalid, or undefined. */
-export function pagerdutyProblem(e: Event | undefined): string | undefined {
+function pagerdutyProblem(e: Event | undefined): string | undefined {
   if (!e) return 'not JSON';
   if (typeof e.routing_key !== 'string' || e.routing_key.length !== 32)
     return 'routing_key must be 32 characters';
@@ -42,7 +42,7 @@ export function pagerdutyProblem(e: Event | undefined): string | undefined {
 }
 
 /** The summary and custom details responders read. */
-export function pagerdutyVisibleText(req: SinkRequest): string {
+function pagerdutyVisibleText(req: SinkRequest): string {
   const e = req.json as Event | undefined;
   return [e?.payload?.summary, ...stringsIn(e?.payload?.custom_details)]
     .filter((s) => typeof s === 'string')
@@ -115,7 +115,10 @@ export async function startPagerdutySink(opts: { clock?: Clock } = {}): Promise<
   return Object.assign(sink, { incidents });
 }
 
-/** The conformance suite's view of PagerDuty. */
+/**
+ * The conformance suite's view of PagerDuty.
+ * @public Found by name (`channelFixture`), never imported.
+ */
 export const pagerdutyFixture: ChannelFixture = {
   type: 'pagerduty',
   async start(clock) {

@@ -10,7 +10,7 @@ export const SLACK_SINK_PATH = '/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX';
  * What breaks Slack's Block Kit limits in `blocks` (50 blocks; header 150; section text 3000;
  * 10 fields of 2000; 10 context elements), or undefined when nothing does.
  */
-export function blockProblem(blocks: unknown): string | undefined {
+function blockProblem(blocks: unknown): string | undefined {
   if (!Array.isArray(blocks)) return 'blocks is not an array';
   if (blocks.length > 50) return `${blocks.length} blocks (max 50)`;
   for (const [i, block] of blocks.entries()) {
@@ -40,7 +40,7 @@ export function blockProblem(blocks: unknown): string | undefined {
 }
 
 /** The mrkdwn a person reads: `text`, header, sections, fields, context. */
-export function slackVisibleText(request: SinkRequest): string {
+function slackVisibleText(request: SinkRequest): string {
   const payload = request.json as { text?: unknown; blocks?: unknown } | undefined;
   const out: string[] = [];
   if (typeof payload?.text === 'string') out.push(payload.text);
@@ -119,7 +119,10 @@ export function startSlackSink(
   });
 }
 
-/** The conformance suite's view of Slack. */
+/**
+ * The conformance suite's view of Slack.
+ * @public Found by name (`channelFixture`), never imported.
+ */
 export const slackFixture = urlFixture(
   'slack',
   { url: 'SLACK_WEBHOOK_URL' },

@@ -3,7 +3,7 @@
 // carrying the expected X-Auth-Token; 401 APIGW.0301 otherwise; 400 for a subject above 512 bytes, a
 // message_structure that is not a JSON string with `default`, or an SMS above 490 characters or with
 // `[]`/`【】`; 429 APIGW.0308 over 5 publishes a second. The signature check is written here from the
-// published algorithm (pinned to its test vectors in the sink tests), independently of lib/hss/signer.
+// published algorithm (pinned to its test vectors in the sink tests), independently of lib/huaweicloud/signer.
 import { createHash, createHmac } from 'node:crypto';
 import type { Clock } from '../../lib/log';
 import { systemClock } from '../../lib/log';
@@ -84,7 +84,7 @@ function sdkDateMs(value: string): number {
 }
 
 /** Subject and every protocol's text of the message structure. */
-export function smnVisibleText(req: SinkRequest): string {
+function smnVisibleText(req: SinkRequest): string {
   const b = req.json as { subject?: unknown; message_structure?: unknown } | undefined;
   const out: unknown[] = [b?.subject];
   if (typeof b?.message_structure === 'string') {
@@ -174,7 +174,10 @@ export async function startSmnSink(opts: SmnSinkOptions): Promise<Sink & { endpo
 
 const AK = { ak: 'AKEXAMPLE0000000000', sk: 'sk-example-secret-key-0000000000000000000' };
 
-/** The conformance suite's view of SMN: the publish signed with an AK/SK credential. */
+/**
+ * The conformance suite's view of SMN: the publish signed with an AK/SK credential.
+ * @public Found by name (`channelFixture`), never imported.
+ */
 export const smnFixture: ChannelFixture = {
   type: 'smn',
   async start(clock) {

@@ -6,7 +6,7 @@ import { json, scanText, startSink, type Sink, type SinkRequest, urlFixture } fr
 
 export const TEAMS_SINK_PATH =
   '/workflows/0123456789abcdef/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=SIGNATURE-IS-THE-SECRET';
-export const TEAMS_MAX_BYTES = 28 * 1024;
+const TEAMS_MAX_BYTES = 28 * 1024;
 
 type CardElement = {
   type?: string;
@@ -28,7 +28,7 @@ function content(
 }
 
 /** TextBlocks, FactSet titles and values, action titles. */
-export function teamsVisibleText(req: SinkRequest): string {
+function teamsVisibleText(req: SinkRequest): string {
   const c = content(req);
   const out: string[] = [];
   for (const e of c?.body ?? []) {
@@ -88,7 +88,10 @@ export function startTeamsSink(opts: { clock?: Clock } = {}): Promise<Sink> {
   });
 }
 
-/** The conformance suite's view of Teams. */
+/**
+ * The conformance suite's view of Teams.
+ * @public Found by name (`channelFixture`), never imported.
+ */
 export const teamsFixture = urlFixture(
   'teams',
   { url: 'TEAMS_WEBHOOK_URL' },

@@ -6,7 +6,7 @@ import type { Clock } from '../../lib/log';
 import { systemClock } from '../../lib/log';
 import { json, startSink, type Sink, urlFixture } from './base';
 
-export const WEBHOOK_SINK_PATH = '/hooks/hss-restore-alerts';
+const WEBHOOK_SINK_PATH = '/hooks/hss-restore-alerts';
 
 /**
  * True when `headers` carry `webhook-id`, a `webhook-timestamp` within `toleranceSec` of `nowSec`,
@@ -63,7 +63,10 @@ export function startWebhookSink(opts: { secret?: string; clock?: Clock } = {}):
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
-/** The conformance suite's view of the generic webhook, signed. */
+/**
+ * The conformance suite's view of the generic webhook, signed.
+ * @public Found by name (`channelFixture`), never imported.
+ */
 export const webhookFixture = urlFixture(
   'webhook',
   { url: 'WEBHOOK_URL', secret: 'WEBHOOK_SECRET' },

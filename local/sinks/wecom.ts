@@ -5,7 +5,7 @@ import type { Clock } from '../../lib/log';
 import { json, scanText, startSink, type Answer, type Sink, type SinkRequest, urlFixture } from './base';
 
 export const WECOM_SINK_PATH = '/cgi-bin/webhook/send?key=00000000-0000-4000-8000-000000000000';
-export const WECOM_MAX_CONTENT_BYTES = 4096;
+const WECOM_MAX_CONTENT_BYTES = 4096;
 
 const MESSAGES: Record<number, string> = {
   40058: 'markdown.content exceed max length 4096. invalid Request Parameter',
@@ -17,7 +17,7 @@ const vendor = (code: number): Answer =>
   json(200, { errcode: code, errmsg: MESSAGES[code] ?? `error ${code}` }, { accepted: false });
 
 /** The markdown (or text) content. */
-export function wecomVisibleText(req: SinkRequest): string {
+function wecomVisibleText(req: SinkRequest): string {
   const m = req.json as { markdown?: { content?: unknown }; text?: { content?: unknown } } | undefined;
   return [m?.markdown?.content, m?.text?.content].filter((s) => typeof s === 'string').join('\n');
 }
@@ -56,7 +56,10 @@ export function startWecomSink(opts: { clock?: Clock } = {}): Promise<Sink> {
   });
 }
 
-/** The conformance suite's view of WeCom. */
+/**
+ * The conformance suite's view of WeCom.
+ * @public Found by name (`channelFixture`), never imported.
+ */
 export const wecomFixture = urlFixture(
   'wecom',
   { url: 'WECOM_WEBHOOK_URL' },

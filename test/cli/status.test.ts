@@ -4,7 +4,7 @@
 // are; alerts no route matched are shown (exit 1 while no fallback destination would take the next).
 import { statusCommand } from '../../cli/status';
 import type { App } from '../../lib/app';
-import type { GlobFilter } from '../../lib/config/types';
+import type { GlobFilter } from '../../lib/notify/routing';
 import { useEngine } from '../support/engines';
 import { HOUR, MIN, openWorld, record, T0, type World } from '../e2e/world';
 

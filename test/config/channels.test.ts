@@ -2,7 +2,8 @@
 // (local/sinks/<type>.ts): its variables configure the destination the fixture describes, a file entry
 // configures the same one, its secrets are marked and never shown. A new channel is covered without a
 // change here.
-import { describeConfig, isSecretVariable, parseConfig, type DestinationConfig } from '../../lib/config';
+import { describeConfig, isSecretVariable, parseConfig } from '../../lib/config';
+import type { DestinationConfig } from '../../lib/notify/channels';
 import { VARIABLES } from '../../lib/config/variables';
 import { CHANNELS, DESTINATION_TYPES } from '../../lib/notify/channels';
 import type { AnyChannelSpec } from '../../lib/notify/channels/spec';

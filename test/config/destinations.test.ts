@@ -1,4 +1,5 @@
-import { parseConfig, type DestinationConfig } from '../../lib/config';
+import { parseConfig } from '../../lib/config';
+import type { DestinationConfig } from '../../lib/notify/channels';
 import { CHANNELS } from '../../lib/notify/channels';
 import { MINIMAL, PD_KEY, WHSEC, configError, problemsOf } from './fixtures';
 

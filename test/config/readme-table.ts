@@ -90,10 +90,10 @@ export const DESTINATIONS_SECTION: Section = {
   },
 };
 
-export const SECTIONS = [VARIABLES_SECTION, DESTINATIONS_SECTION];
+const SECTIONS = [VARIABLES_SECTION, DESTINATIONS_SECTION];
 
 /** A section's table as markdown (unpadded: prettier pads it). */
-export function table(section: Section): string {
+function table(section: Section): string {
   const line = (cells: string[]) => {
     for (const cell of cells) if (cell.includes('|')) throw new Error(`a cell holds "|": ${cell}`);
     return `| ${cells.join(' | ')} |`;

@@ -373,3 +373,40 @@ describe('credentials', () => {
     expect(problemsOf(configError(env))).toEqual(problems);
   });
 });
+
+describe('the endpoint override (HSS_ENDPOINT)', () => {
+  it.each([
+    ['https://hss.cn-north-4.myhuaweicloud.com', 'https://hss.cn-north-4.myhuaweicloud.com'],
+    // why: a trailing slash is harmless and common
+    ['https://hss.cn-north-4.myhuaweicloud.com/', 'https://hss.cn-north-4.myhuaweicloud.com'],
+    // why: the local emulator is plain http on a port
+    ['http://127.0.0.1:8443', 'http://127.0.0.1:8443'],
+    // why: the default port is dropped, as it is in the Host header Node sends
+    ['https://hss.example.com:443', 'https://hss.example.com'],
+  ])('accepts %p as %p', (value, expected) => {
+    expect(parseConfig({ ...MINIMAL, HSS_ENDPOINT: value }).endpoint).toBe(expected);
+  });
+
+  it.each([
+    ['not a url'],
+    ['ftp://hss.example.com'],
+    ['https://user:pw@hss.example.com'],
+    ['https://hss.example.com/v5'],
+    ['https://hss.example.com?x=1'],
+  ])('refuses %p with one problem naming HSS_ENDPOINT', (value) => {
+    // Act
+    const problems = problemsOf(configError({ ...MINIMAL, HSS_ENDPOINT: value }));
+    // Assess
+    expect(problems).toEqual([
+      expect.stringMatching(/^HSS_ENDPOINT must be an https URL of scheme and host only/),
+    ]);
+  });
+
+  it('never echoes the refused value, which may hold credentials', () => {
+    // Act
+    const error = configError({ ...MINIMAL, HSS_ENDPOINT: 'https://user:hunter2@hss.example.com' });
+    // Assess
+    expect(error.message).toContain('HSS_ENDPOINT');
+    expect(error.message).not.toMatch(/hunter2/);
+  });
+});

@@ -1,5 +1,6 @@
-import { parseConfig, SECRET_VARIABLES, VARIABLES, type Config } from '../../lib/config';
-import { check, type Rule } from '../../lib/config/rules';
+import { parseConfig, type Config } from '../../lib/config';
+import { SECRET_VARIABLES, VARIABLES } from '../../lib/config/variables';
+import { check, type Rule } from '../../lib/rules';
 import { CHANNELS } from '../../lib/notify/channels';
 import { AK, MINIMAL, PD_KEY, PROJECT, SK, SLACK, WHSEC, configError, problemsOf } from './fixtures';
 

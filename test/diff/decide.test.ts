@@ -11,7 +11,7 @@ import {
   type DecideContext,
   type Decision,
 } from '../../lib/diff/decide';
-import { decodeEntries, encodeEntries, entryKey, type Entry } from '../../lib/diff/entry';
+import { decodeEntries, encodeEntries, entryKey, type Entry } from '../../lib/state/entry';
 import type { Task } from '../../lib/model';
 
 const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);

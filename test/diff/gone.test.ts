@@ -1,5 +1,5 @@
 import { observe } from '../../lib/diff/decide';
-import { entryKey, toSec, type Entry } from '../../lib/diff/entry';
+import { entryKey, toSec, type Entry } from '../../lib/state/entry';
 import { awaitsConfirmation, judgeGone, judgeMissed, type CompletedCycle } from '../../lib/diff/gone';
 import type { Task } from '../../lib/model';
 

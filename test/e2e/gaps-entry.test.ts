@@ -161,11 +161,14 @@ describe('6. a destination that is gone', () => {
       .flatMap((chunk) => chunk.split('\n'))
       .filter((line) => line.includes('"_aws"'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(emf).toHaveLength(1);
-    expect(emf[0]).toMatchObject({ DestinationsFailing: 1, PollSucceeded: 1, stage: 'gaps' });
-    const metrics = (emf[0]!._aws as { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> })
+    // The new alert, counted under its status, and the stage's metrics.
+    expect(emf).toHaveLength(2);
+    expect(emf[0]).toMatchObject({ AlertsNew: 1, status: 'failed', stage: 'gaps' });
+    expect(emf[1]).toMatchObject({ DestinationsFailing: 1, stage: 'gaps' });
+    const metrics = (emf[1]!._aws as { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> })
       .CloudWatchMetrics[0]!.Metrics;
     expect(metrics.map((m) => m.Name)).toContain('DestinationsFailing');
+    // The invocation still succeeded: the handler returned its summary.
     expect(summary!.delivery.destinationsFailing).toEqual(['slack']);
     expect(webhookEvents(webhook, 'hss.monitoring.destination-failing')).toHaveLength(1);
   });
@@ -231,7 +234,7 @@ describe('13. secrets in output', () => {
     expect(polls.map((p) => p.code)).toEqual([1, 1, 1]);
     const printed = [...polls, status].flatMap((r) => [...r.out, ...r.err]).join('\n');
     expect(printed).toMatch(/APIGW\.0301/);
-    expect(printed).toMatch(/\[REDACTED\]/);
+    expect(printed).toMatch(/\[redacted\]/);
     const sent = [...slack.received, ...webhook.received].map((r) => r.body).join('\n');
     expect(webhookEvents(webhook, 'hss.monitoring.monitoring-down')).toHaveLength(1);
     expect(sent).toMatch(/APIGW\.0301/);

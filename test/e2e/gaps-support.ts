@@ -3,7 +3,7 @@
 // neither dynalite nor DynamoDB Local performs, so that record lifetimes are tested for real.
 import { DeleteItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KEY } from '../../lib/state/table';
+import { KEY } from '../../lib/state/layout';
 import type { Sink, SinkRequest } from '../../local/sinks';
 import type { World } from './world';
 

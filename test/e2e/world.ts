@@ -3,7 +3,8 @@
 // by createApp exactly as the Lambda and the CLI build it. `tick()` runs one poll the way the
 // scheduler does (it must end before the next tick) and moves the clock to the next tick.
 import { createApp, runInvocation, runPoll, type App, type AppOverrides } from '../../lib/app';
-import type { Config, DestinationConfig, LifecycleConfig, ScopeConfig } from '../../lib/config/types';
+import type { Config, LifecycleConfig, ScopeConfig } from '../../lib/config/types';
+import type { DestinationConfig } from '../../lib/notify/channels';
 import type { Log } from '../../lib/log';
 import type { PollSummary } from '../../lib/poll';
 import {
@@ -56,8 +57,8 @@ export const SINK_NAMES = [
 ] as const;
 export type SinkName = (typeof SINK_NAMES)[number];
 
-/** A clock and a sleep that moves it (test/hss/virtual-time.ts for actors that run at once). */
-export interface WorldTime {
+/** A clock and a sleep that moves it (test/budget/virtual-time.ts for actors that run at once). */
+interface WorldTime {
   clock: () => number;
   sleep: (ms: number) => Promise<void>;
   /** Runs polls at once (virtual time moves when all of them sleep); default Promise.all. */

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../lib/errors';
-import { HSS_REGIONS, hssEndpoint, parseHssEndpoint } from '../../lib/hss/endpoint';
+import { HSS_REGIONS, hssEndpoint } from '../../lib/hss/endpoint';
 
 describe('hssEndpoint', () => {
   it.each([
@@ -47,41 +47,5 @@ describe('hssEndpoint', () => {
 
   it('rejects an empty region with a message that says it is empty', () => {
     expect(() => hssEndpoint('  ')).toThrow(/HSS region is empty.*HSS_ENDPOINT/);
-  });
-});
-
-describe('parseHssEndpoint', () => {
-  it.each([
-    ['https://hss.cn-north-4.myhuaweicloud.com', 'https://hss.cn-north-4.myhuaweicloud.com'],
-    // why: a trailing slash is harmless and common
-    ['https://hss.cn-north-4.myhuaweicloud.com/', 'https://hss.cn-north-4.myhuaweicloud.com'],
-    // why: the local emulator is plain http on a port
-    ['http://127.0.0.1:8443', 'http://127.0.0.1:8443'],
-    // why: the default port is dropped, as it is in the Host header Node sends
-    ['https://hss.example.com:443', 'https://hss.example.com'],
-  ])('accepts %p as %p', (value, expected) => {
-    expect(parseHssEndpoint(value)).toBe(expected);
-  });
-
-  it.each([
-    ['not a url', /HSS_ENDPOINT is not a URL/],
-    ['ftp://hss.example.com', /must start with https:\/\//],
-    ['https://user:pw@hss.example.com', /must not contain a user name or password/],
-    ['https://hss.example.com/v5', /scheme and host only/],
-    ['https://hss.example.com?x=1', /scheme and host only/],
-  ])('rejects %p with a ConfigError naming HSS_ENDPOINT', (value, message) => {
-    // Act
-    const act = () => parseHssEndpoint(value);
-    // Assess
-    expect(act).toThrow(ConfigError);
-    expect(act).toThrow(message);
-  });
-
-  it('never echoes the rejected value, which may hold credentials', () => {
-    // Act
-    const act = () => parseHssEndpoint('https://user:hunter2@hss.example.com');
-    // Assess
-    expect(act).toThrow(ConfigError);
-    expect(act).not.toThrow(/hunter2/);
   });
 });

@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import type { HssAuth } from '../../lib/config/types';
+import type { HssAuth } from '../../lib/huaweicloud/credentials';
 import { ConfigError } from '../../lib/errors';
-import { createMemoryBudget } from '../../lib/hss/budget-memory';
+import { createMemoryBudget } from '../../lib/budget/memory';
 import {
   HssAuthError,
   HssError,
@@ -14,9 +14,11 @@ import {
   HssThrottledError,
   HssValidationError,
 } from '../../lib/hss/errors';
-import type { CallBudget, HssTarget, ListQuery, PageResult } from '../../lib/hss/pages';
+import type { HssTarget, ListQuery, PageResult } from '../../lib/hss/pages';
+import type { CallBudget } from '../../lib/budget/port';
 import { createPageReader, type PageReaderSettings } from '../../lib/hss/reader';
-import { parseAuthorization, signature } from '../../lib/hss/signer';
+import { signature } from '../../lib/huaweicloud/signer';
+import { parseAuthorization } from '../../local/sdk-signature';
 import { parseRetryAfter, type HssCall, type Transport } from '../../lib/hss/transport';
 import type { Log } from '../../lib/log';
 import {
@@ -28,7 +30,7 @@ import {
   type HssEmulatorOptions,
   type TimeFormat,
 } from '../../local/hss-emulator';
-import { virtualTime } from './virtual-time';
+import { virtualTime } from '../budget/virtual-time';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 const MIN = 60_000;
@@ -685,7 +687,7 @@ describe('PageReader: secrets never reach errors or logs', () => {
     const { emulator, reader } = await setup({ auth: SIGNED }, { credentials: { default: SIGNED } });
     emulator.injectFault(echo(400, `${AK}: ${SK} and ${STS}`));
     const err = await rejectionOf(reader.fetchPage(TARGET, QUERY, 0, LATER));
-    expect(err.apiMessage).toBe('echo [REDACTED]: [REDACTED] and [REDACTED]');
+    expect(err.apiMessage).toBe('echo [redacted]: [redacted] and [redacted]');
   });
 });
 

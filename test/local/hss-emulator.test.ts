@@ -1,5 +1,5 @@
 import { request, type IncomingHttpHeaders } from 'node:http';
-import { sdkDate, signature, signRequest, type AkSkCredentials } from '../../lib/hss/signer';
+import { sdkDate, signature, signRequest, type AkSkCredentials } from '../../lib/huaweicloud/signer';
 import {
   formatTime,
   makeTasks,

@@ -6,7 +6,7 @@
 // sender, and through the product's outbox (recorded in DynamoDB, paced, sent, classified and
 // recorded). The rows are CHANNELS, each with the fixture its sink module exports
 // (local/sinks/<type>.ts): a new channel is covered without a change here.
-import type { HssAuth } from '../../lib/config/types';
+import type { HssAuth } from '../../lib/huaweicloud/credentials';
 import type { Message } from '../../lib/model';
 import { CHANNELS, createDestination } from '../../lib/notify/channels';
 import type { AnyChannelSpec, VendorAnswers } from '../../lib/notify/channels/spec';

@@ -1,9 +1,8 @@
 // enqueue: one conditional put per message, in parallel; deliveries per routing and quiet hours;
-// TTL from lib/retention.ts; only messages with something pending sit in the due index.
+// TTL from lib/state/layout.ts; only messages with something pending sit in the due index.
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { StateError } from '../../lib/state/errors';
-import { keys } from '../../lib/state/table-client';
-import { RETENTION, ttlAfter } from '../../lib/retention';
+import { RETENTION, ttlAfter, PK } from '../../lib/state/layout';
 import { useLocalDynamo } from '../support/dynamo';
 import {
   alert,
@@ -112,7 +111,7 @@ describe('enqueue', () => {
     const item = await client.send(
       new GetItemCommand({
         TableName: table.tableName,
-        Key: { pk: { S: keys.outbox('test') }, sk: { S: 'M#alert-0001' } },
+        Key: { pk: { S: PK.outbox('test') }, sk: { S: 'M#alert-0001' } },
       }),
     );
 

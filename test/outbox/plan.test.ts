@@ -13,7 +13,7 @@ import {
   type DeliveryDecision,
   type PlannedRecord,
 } from '../../lib/outbox/plan';
-import { HOUR_MS } from '../../lib/retention';
+import { HOUR_MS } from '../../lib/time';
 import { alert, notice, reminder, T0 } from './support';
 
 const pending = (over: Partial<DeliveryState> = {}): DeliveryState => ({

@@ -27,7 +27,7 @@ export const SEC = 1_000;
 export const MIN = 60_000;
 export const HOUR = 3_600_000;
 
-export const SCOPE: Scope = {
+const SCOPE: Scope = {
   id: 'ap-southeast-1/proj-1/0',
   region: 'ap-southeast-1',
   projectId: 'proj-1',
@@ -122,7 +122,7 @@ export interface SinkRequest {
   json: { id?: string; ids?: string[]; text?: string; kind?: string; notice?: string; summary?: string };
 }
 
-export interface SinkAnswer {
+interface SinkAnswer {
   status: number;
   body?: string;
   headers?: Record<string, string>;
@@ -296,11 +296,10 @@ export async function freshTable(
 }
 
 /** A log that keeps every line (from the shared fakes). */
-export { recordingLog };
 
 export const LEASE_MS = 60_000;
 /** Real network deadline of the test HTTP leg: generous for a loaded machine, never hit by a healthy sink. */
-export const NET_TIMEOUT_MS = 5_000;
+const NET_TIMEOUT_MS = 5_000;
 
 /** An outbox wired as production wires it, on the virtual clock, with jitter fixed at its midpoint. */
 export function outboxFor(

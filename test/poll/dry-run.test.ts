@@ -1,12 +1,9 @@
 // A dry run is the live poll with the recording effects: polled at the same moment over the same
 // state, it lists exactly the messages the live poll records for sending, silences, stuck tasks,
 // follow-ups, released silences, reminders and resolutions included.
-import type { Silence } from '../../lib/diff/lifecycle';
-import { silentLog } from '../../lib/log';
+import type { Silence } from '../../lib/state/records';
 import type { Message } from '../../lib/model';
-import { poll, type PollOptions } from '../../lib/poll';
-import { createMemoryStores } from '../../local/memory-stores';
-import { DAY, fakeHss, fakeOutbox, HOUR, MIN, SCOPE, STUCK_LIFECYCLE, task, virtualClock } from './support';
+import { DAY, HOUR, MIN, memoryWorld, STUCK_LIFECYCLE, task } from './support';
 
 const describeMessage = (m: Message): string =>
   m.kind === 'alert'
@@ -20,30 +17,11 @@ const describeMessage = (m: Message): string =>
 describe('poll: a dry run', () => {
   it('would send exactly what the live poll at the same moment sends, poll after poll', async () => {
     // Prepare: calls take no time, so the dry and the live poll of a tick run at the same instant.
-    const vt = virtualClock();
-    const hss = fakeHss(vt, { perMinute: 1000, callMs: 0 });
-    const { store, lifecycle } = createMemoryStores();
-    const outbox = fakeOutbox();
-    const deps = {
-      reader: hss.reader,
-      budget: hss.budget,
-      store,
-      lifecycle,
-      outbox,
-      clock: vt.clock,
-      log: silentLog,
-    };
-    const options = (dryRun: boolean): PollOptions => ({
-      scopes: [SCOPE],
-      lastDays: 1,
-      alertStatuses: ['failed', 'timeout'],
-      baseline: false,
-      periodMs: 5 * MIN,
-      fetchDeadline: vt.clock() + 4 * MIN,
-      deadline: vt.clock() + 5 * MIN,
-      lifecycle: { ...STUCK_LIFECYCLE, remindAfterHours: 2 },
-      dryRun,
+    const w = memoryWorld({
+      hss: { perMinute: 1000, callMs: 0 },
+      base: { lifecycle: { ...STUCK_LIFECYCLE, remindAfterHours: 2 } },
     });
+    const { vt, hss, lifecycle, outbox } = w;
     const now = vt.clock();
     const silence: Silence = {
       id: 's1',
@@ -76,8 +54,8 @@ describe('poll: a dry run', () => {
       if (tick === 20) hss.tasks().push(retry);
       if (tick === 23) Object.assign(retry, { status: 'success', rawStatus: 'success', process: 100 });
       const before = new Set(outbox.records.keys());
-      const dry = await poll(deps, options(true));
-      await poll(deps, options(false));
+      const dry = await w.run({ dryRun: true });
+      await w.run();
       const live = [...outbox.records.values()]
         .filter((r) => !before.has(r.message.id))
         .map((r) => r.message);

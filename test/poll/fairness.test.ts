@@ -1,11 +1,11 @@
 // One failing scope, one spent credential: neither may cost another scope its alerts.
 import { HssServerError } from '../../lib/hss/errors';
-import { silentLog } from '../../lib/log';
+
 import type { AlertMessage, NoticeMessage, Scope } from '../../lib/model';
-import { poll, type PollSummary } from '../../lib/poll';
+import { type PollSummary } from '../../lib/poll';
 import { latencyBoundMs } from '../../lib/poll/plan';
-import { createMemoryStores } from '../../local/memory-stores';
-import { fakeHss, fakeOutbox, HOUR, MIN, QUIET_LIFECYCLE, SCOPE, task, virtualClock } from './support';
+
+import { fakeHss, HOUR, MIN, SCOPE, task, memoryWorld } from './support';
 
 function scope(i: number, credential = 'default'): Scope {
   return { ...SCOPE, id: `cn-north-4/proj-${i}/0`, region: 'cn-north-4', projectId: `proj-${i}`, credential };
@@ -13,36 +13,13 @@ function scope(i: number, credential = 'default'): Scope {
 
 /** Polls every minute, as the Lambda does (5 calls a minute per credential, 35 s of reading). */
 function world(scopes: Scope[], options: Parameters<typeof fakeHss>[1] = {}) {
-  const vt = virtualClock();
-  const hss = fakeHss(vt, { perMinute: 5, ...options });
-  const { store, lifecycle } = createMemoryStores();
-  const outbox = fakeOutbox();
-  const deps = {
-    reader: hss.reader,
-    budget: hss.budget,
-    store,
-    lifecycle,
-    outbox,
-    clock: vt.clock,
-    log: silentLog,
-  };
-  const tick = async (): Promise<PollSummary> => {
-    const start = vt.clock();
-    const summary = await poll(deps, {
-      scopes,
-      lastDays: 1,
-      alertStatuses: ['failed', 'timeout'],
-      baseline: false,
-      periodMs: MIN,
-      fetchDeadline: start + 35_000,
-      deadline: start + 50_000,
-      callsPerPoll: 5,
-      lifecycle: QUIET_LIFECYCLE,
-    });
-    vt.time.now = start + MIN;
-    return summary;
-  };
-  return { vt, hss, outbox, tick };
+  return memoryWorld({
+    scopes,
+    hss: { perMinute: 5, ...options },
+    periodMs: MIN,
+    runMs: 50_000,
+    base: { callsPerPoll: 5 },
+  });
 }
 
 const alertedAt = (sent: readonly unknown[], projectId: string) =>

@@ -2,44 +2,21 @@
 // is the whole check (failures, the in-flight sweep and resolutions at once); a full page switches the
 // scope to the status-filtered lists in the same poll, and a probe switches it back once it fits
 // again. Neither switch loses or repeats an alert.
-import { silentLog } from '../../lib/log';
-import type { AlertMessage, Message, ResolvedMessage, Scope, Task } from '../../lib/model';
-import { poll, type PollOptions, type PollSummary } from '../../lib/poll';
-import { createMemoryStores } from '../../local/memory-stores';
-import { fakeHss, fakeOutbox, HOUR, MIN, QUIET_LIFECYCLE, SCOPE, task, virtualClock } from './support';
 
+import type { AlertMessage, Message, ResolvedMessage, Scope, Task } from '../../lib/model';
+import { type PollSummary } from '../../lib/poll';
+
+import { HOUR, MIN, SCOPE, task, memoryWorld } from './support';
+
+/** Polls every minute, as the Lambda does (5 calls a minute per credential, 35 s of reading). */
 function world(order: 'newest-first' | 'oldest-first' = 'newest-first', scopes: Scope[] = [SCOPE]) {
-  const vt = virtualClock();
-  const hss = fakeHss(vt, { perMinute: 5, order });
-  const { store, lifecycle } = createMemoryStores();
-  const outbox = fakeOutbox();
-  const deps = {
-    reader: hss.reader,
-    budget: hss.budget,
-    store,
-    lifecycle,
-    outbox,
-    clock: vt.clock,
-    log: silentLog,
-  };
-  const tick = async (over: Partial<PollOptions> = {}): Promise<PollSummary> => {
-    const start = vt.clock();
-    const summary = await poll(deps, {
-      scopes,
-      lastDays: 1,
-      alertStatuses: ['failed', 'timeout'],
-      baseline: false,
-      periodMs: MIN,
-      fetchDeadline: start + 35_000,
-      deadline: start + 50_000,
-      callsPerPoll: 5,
-      lifecycle: QUIET_LIFECYCLE,
-      ...over,
-    });
-    vt.time.now = start + MIN;
-    return summary;
-  };
-  return { vt, hss, outbox, store, tick };
+  return memoryWorld({
+    scopes,
+    hss: { perMinute: 5, order },
+    periodMs: MIN,
+    runMs: 50_000,
+    base: { callsPerPoll: 5 },
+  });
 }
 
 const alertsOf = (sent: readonly Message[]) => sent.filter((m): m is AlertMessage => m.kind === 'alert');

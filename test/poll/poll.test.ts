@@ -1,63 +1,13 @@
 import { HssAuthError, HssServerError } from '../../lib/hss/errors';
-import { silentLog } from '../../lib/log';
-import type { Silence } from '../../lib/diff/lifecycle';
-import type { AlertMessage, Message, NoticeMessage, Scope } from '../../lib/model';
-import { poll, type PollOptions } from '../../lib/poll';
-import { createMemoryStores } from '../../local/memory-stores';
-import {
-  DAY,
-  fakeHss,
-  fakeOutbox,
-  HOUR,
-  MIN,
-  QUIET_LIFECYCLE,
-  SCOPE,
-  STUCK_LIFECYCLE,
-  task,
-  virtualClock,
-} from './support';
 
+import type { Silence } from '../../lib/state/records';
+import type { AlertMessage, Message, NoticeMessage, Scope } from '../../lib/model';
+
+import { DAY, fakeHss, HOUR, MIN, SCOPE, STUCK_LIFECYCLE, task, memoryWorld } from './support';
+
+/** Polls every 5 minutes, each allowed 4 minutes. */
 async function world(hssOptions: Parameters<typeof fakeHss>[1] = {}, scopes: Scope[] = [SCOPE]) {
-  const vt = virtualClock();
-  const hss = fakeHss(vt, hssOptions);
-  const { store, lifecycle, stats } = createMemoryStores();
-  const outbox = fakeOutbox();
-  /** One poll starting now; `runMs` is how long it may read (the rest of the period records and delivers). */
-  const run = (over: Partial<PollOptions> & { runMs?: number } = {}) => {
-    const now = vt.clock();
-    const runMs = over.runMs ?? 4 * MIN;
-    return poll(
-      {
-        reader: hss.reader,
-        budget: hss.budget,
-        store,
-        lifecycle,
-        outbox,
-        clock: vt.clock,
-        log: silentLog,
-        dynamoStats: () => ({ ...stats }),
-      },
-      {
-        scopes,
-        lastDays: 1,
-        alertStatuses: ['failed', 'timeout'],
-        baseline: false,
-        periodMs: 5 * MIN,
-        fetchDeadline: now + runMs - 15_000,
-        deadline: now + runMs,
-        lifecycle: QUIET_LIFECYCLE,
-        ...over,
-      },
-    );
-  };
-  /** Polls every `periodMs` (5 min) from the last poll's start. */
-  const tick = async (over: Partial<PollOptions> & { runMs?: number } = {}) => {
-    const start = vt.clock();
-    const summary = await run(over);
-    vt.time.now = Math.max(vt.clock(), start + (over.periodMs ?? 5 * MIN));
-    return summary;
-  };
-  return { vt, hss, store, lifecycle, outbox, run, tick };
+  return memoryWorld({ hss: hssOptions, scopes, runMs: 4 * MIN });
 }
 
 const alerts = (messages: readonly Message[]): AlertMessage[] =>

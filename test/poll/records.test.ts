@@ -1,42 +1,13 @@
 // A bad record never costs another record its alert: duplicated rows collapse into one task,
 // unreadable records are skipped and reported once a day, and every other row is alerted on.
-import { silentLog } from '../../lib/log';
-import type { AlertMessage, Message, NoticeMessage } from '../../lib/model';
-import { poll, type PollSummary } from '../../lib/poll';
-import { createMemoryStores } from '../../local/memory-stores';
-import { DAY, fakeHss, fakeOutbox, HOUR, MIN, QUIET_LIFECYCLE, SCOPE, task, virtualClock } from './support';
 
+import type { AlertMessage, Message, NoticeMessage } from '../../lib/model';
+
+import { DAY, HOUR, MIN, task, memoryWorld } from './support';
+
+/** Polls every 5 minutes, pages of `pageSize`, no call limit to speak of. */
 function world(pageSize = 200) {
-  const vt = virtualClock();
-  const hss = fakeHss(vt, { perMinute: 1000 });
-  const { store, lifecycle } = createMemoryStores();
-  const outbox = fakeOutbox();
-  const deps = {
-    reader: hss.reader,
-    budget: hss.budget,
-    store,
-    lifecycle,
-    outbox,
-    clock: vt.clock,
-    log: silentLog,
-  };
-  const tick = async (): Promise<PollSummary> => {
-    const start = vt.clock();
-    const summary = await poll(deps, {
-      scopes: [SCOPE],
-      lastDays: 1,
-      alertStatuses: ['failed', 'timeout'],
-      baseline: false,
-      periodMs: 5 * MIN,
-      fetchDeadline: start + 4 * MIN,
-      deadline: start + 5 * MIN,
-      pageSize,
-      lifecycle: QUIET_LIFECYCLE,
-    });
-    vt.time.now = start + 5 * MIN;
-    return summary;
-  };
-  return { vt, hss, outbox, tick };
+  return memoryWorld({ hss: { perMinute: 1000 }, runMs: 5 * MIN, base: { pageSize } });
 }
 
 const alertsOf = (sent: readonly Message[]) => sent.filter((m): m is AlertMessage => m.kind === 'alert');

@@ -1,9 +1,6 @@
-import { silentLog } from '../../lib/log';
 import type { AlertMessage, Scope } from '../../lib/model';
-import { poll } from '../../lib/poll';
 import { latencyBoundMs } from '../../lib/poll/plan';
-import { createMemoryStores } from '../../local/memory-stores';
-import { fakeHss, fakeOutbox, MIN, QUIET_LIFECYCLE, SCOPE, task, virtualClock } from './support';
+import { memoryWorld, MIN, SCOPE, task } from './support';
 
 function scopes(n: number): Scope[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -18,35 +15,13 @@ describe('scheduler: many scopes on one 5 calls/minute budget, polled every minu
   it.each([1, 3, 10, 30])(
     'alerts a new failure in any of %i scopes within the promised bound, and HSS never throttles',
     async (n) => {
-      const vt = virtualClock();
-      const hss = fakeHss(vt, { perMinute: 5 });
-      const outbox = fakeOutbox();
+      const { vt, hss, outbox, tick } = memoryWorld({
+        scopes: scopes(n),
+        hss: { perMinute: 5 },
+        periodMs: MIN,
+        runMs: 50_000,
+      });
       const watched = scopes(n);
-      const { store, lifecycle } = createMemoryStores();
-      const deps = {
-        reader: hss.reader,
-        budget: hss.budget,
-        store,
-        lifecycle,
-        outbox,
-        clock: vt.clock,
-        log: silentLog,
-      };
-      const tick = async () => {
-        const start = vt.clock();
-        const summary = await poll(deps, {
-          scopes: watched,
-          lastDays: 1,
-          alertStatuses: ['failed', 'timeout'],
-          baseline: false,
-          periodMs: MIN,
-          fetchDeadline: start + 35_000,
-          deadline: start + 50_000,
-          lifecycle: QUIET_LIFECYCLE,
-        });
-        vt.time.now = start + MIN;
-        return summary;
-      };
       const bound = latencyBoundMs(n, 'whole', 5, MIN);
       // Let every scope's lists be read once, then drop a failure into every third scope, one a minute.
       for (let i = 0; i < bound / MIN; i++) await tick();

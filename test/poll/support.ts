@@ -3,19 +3,23 @@
 // the same contract suite as the DynamoDB stores. The end-to-end behaviour tests (emulator, real
 // outbox, sinks, DynamoDB) live in test/e2e and test/reliability.
 import type { LifecycleConfig } from '../../lib/config/types';
+import { silentLog } from '../../lib/log';
+import { poll, type PollDeps, type PollOptions, type PollSummary } from '../../lib/poll';
+import { createMemoryStores } from '../../local/memory-stores';
 import { HssServerError } from '../../lib/hss/errors';
-import type { CallBudget, HssTarget, ListQuery, PageReader, PageResult } from '../../lib/hss/pages';
+import type { HssTarget, ListQuery, PageReader, PageResult } from '../../lib/hss/pages';
+import type { CallBudget } from '../../lib/budget/port';
 import type { Message, Scope, Task } from '../../lib/model';
 import type { DeliverySummary, Outbox, OutboxRecord } from '../../lib/outbox/types';
 import { emptyDeliverySummary as emptyDelivery } from '../../lib/outbox';
 
-export const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
+const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
 export const DAY = 24 * HOUR;
 
 /** The lifecycle of poll tests that do not test it: no stuck alert within a week, no reminders. */
-export const QUIET_LIFECYCLE: LifecycleConfig = {
+const QUIET_LIFECYCLE: LifecycleConfig = {
   stuckAfterMinutes: 10_080,
   stuckMaxHours: 720,
   notifyResolved: true,
@@ -171,7 +175,7 @@ export function fakeHss(
 }
 
 /** An in-memory outbox: dedupes by id, "delivers" everything pending when asked. */
-export function fakeOutbox(): Outbox & { records: Map<string, OutboxRecord>; delivered: Message[] } {
+function fakeOutbox(): Outbox & { records: Map<string, OutboxRecord>; delivered: Message[] } {
   const records = new Map<string, OutboxRecord>();
   const delivered: Message[] = [];
   return {
@@ -219,4 +223,64 @@ export function fakeOutbox(): Outbox & { records: Map<string, OutboxRecord>; del
       return ids.flatMap((id) => (records.has(id) ? [records.get(id)!] : []));
     },
   };
+}
+
+/** What a poll of `memoryWorld` may change: any option, and how long it may run (ms). */
+export type TickOptions = Partial<PollOptions> & { runMs?: number };
+
+export interface MemoryWorldOptions {
+  scopes?: Scope[];
+  hss?: Parameters<typeof fakeHss>[1];
+  /** Schedule period (default 5 minutes). */
+  periodMs?: number;
+  /** How long each poll may run, ms (default: the period less 60 s); HSS reads stop 15 s before. */
+  runMs?: number;
+  /** Options every poll gets (the lifecycle defaults to QUIET_LIFECYCLE). */
+  base?: Partial<PollOptions>;
+}
+
+/**
+ * The poll on a virtual clock over the fake HSS, the in-memory stores (their calls counted as
+ * DynamoDB requests) and the fake outbox: `run` polls once now, `tick` polls and moves the clock to
+ * the next period.
+ */
+export function memoryWorld(o: MemoryWorldOptions = {}) {
+  const vt = virtualClock();
+  const hss = fakeHss(vt, o.hss);
+  const { store, lifecycle, stats } = createMemoryStores();
+  const outbox = fakeOutbox();
+  const deps: PollDeps = {
+    reader: hss.reader,
+    budget: hss.budget,
+    store,
+    lifecycle,
+    outbox,
+    clock: vt.clock,
+    log: silentLog,
+    dynamoStats: () => ({ ...stats }),
+  };
+  const periodMs = o.periodMs ?? 5 * MIN;
+  const run = (over: TickOptions = {}): Promise<PollSummary> => {
+    const now = vt.clock();
+    const runMs = over.runMs ?? o.runMs ?? periodMs - MIN;
+    return poll(deps, {
+      scopes: o.scopes ?? [SCOPE],
+      lastDays: 1,
+      alertStatuses: ['failed', 'timeout'],
+      baseline: false,
+      periodMs,
+      fetchDeadline: now + runMs - 15_000,
+      deadline: now + runMs,
+      lifecycle: QUIET_LIFECYCLE,
+      ...o.base,
+      ...over,
+    });
+  };
+  const tick = async (over: TickOptions = {}): Promise<PollSummary> => {
+    const start = vt.clock();
+    const summary = await run(over);
+    vt.time.now = Math.max(vt.clock(), start + (over.periodMs ?? periodMs));
+    return summary;
+  };
+  return { vt, hss, store, lifecycle, outbox, deps, run, tick };
 }

@@ -8,7 +8,7 @@ import type { App } from '../../lib/app';
 import type { PollSummary } from '../../lib/poll';
 import { makeTasks } from '../../local/hss-emulator';
 import { useEngine } from '../support/engines';
-import { virtualTime } from '../hss/virtual-time';
+import { virtualTime } from '../budget/virtual-time';
 import { openWorld, T0, type SinkName, type World } from '../e2e/world';
 import {
   alerting,

@@ -7,7 +7,7 @@
 // with a 2xx whose recording the crash prevented.
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Message } from '../../lib/model';
-import type { Silence } from '../../lib/diff/lifecycle';
+import type { Silence } from '../../lib/state/records';
 import type { LifecycleConfig } from '../../lib/config/types';
 import type { EmulatedTask } from '../../local/hss-emulator';
 import type { Sink } from '../../local/sinks';

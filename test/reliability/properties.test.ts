@@ -13,7 +13,7 @@ import {
   ENTRY_BYTES,
   ENTRY_STATUSES,
   type Entry,
-} from '../../lib/diff/entry';
+} from '../../lib/state/entry';
 import { clipText, FIELD_LIMITS, parsePage } from '../../lib/hss/parse';
 import type { Page } from '../../lib/hss/pages';
 import type { AlertStatus, KnownStatus, Message, Task } from '../../lib/model';

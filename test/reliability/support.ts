@@ -5,7 +5,7 @@
 // stop at once, like a killed Lambda), and the secret scan over everything a case produced.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { App } from '../../lib/app';
-import { entryKey } from '../../lib/diff/entry';
+import { entryKey } from '../../lib/state/entry';
 import { stableId } from '../../lib/ids';
 import { createPostJson, type PostJson } from '../../lib/notify/http';
 import { taskKey } from '../../lib/task';
@@ -134,7 +134,7 @@ export async function unrecorded(
 // ---- a process that dies -----------------------------------------------------------------------------
 
 /** Thrown by everything a dead process still tries to do. */
-export class ProcessKilled extends Error {
+class ProcessKilled extends Error {
   constructor(where: string) {
     super(`process killed ${where}`);
     this.name = 'ProcessKilled';
@@ -142,7 +142,7 @@ export class ProcessKilled extends Error {
 }
 
 /** One DynamoDB command as the dying process is about to send it, or just got its answer. */
-export interface DynamoStep {
+interface DynamoStep {
   command: string;
   input: Record<string, unknown>;
 }
@@ -342,6 +342,6 @@ export function sentTexts(world: World): Array<{ where: string; text: string; to
 }
 
 /** Every sink of a world, by name. */
-export function sinksOf(world: World): Array<[SinkName, Sink]> {
+function sinksOf(world: World): Array<[SinkName, Sink]> {
   return Object.entries(world.sinks) as Array<[SinkName, Sink]>;
 }

@@ -1,6 +1,6 @@
-import { ITEMS, PK, SK } from '../../lib/state/layout';
+import { PK, SK } from '../../lib/state/layout';
 import { documentRows } from '../support/generated-table';
-import { layoutRows, STATE_TABLE } from './layout-table';
+import { ITEMS, layoutRows, STATE_TABLE } from './layout-table';
 
 describe('the state layout', () => {
   it('is the table the README shows', () => {

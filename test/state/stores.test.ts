@@ -2,8 +2,8 @@
 // DynamoDB Local (the reference), dynalite (the demo's) and the in-memory stores of
 // local/memory-stores.ts (the poll scenarios'), so a difference shows.
 import { observe } from '../../lib/diff/decide';
-import { entryKey, type Entry } from '../../lib/diff/entry';
-import type { OpenAlert, Silence } from '../../lib/diff/lifecycle';
+import { entryKey, type Entry } from '../../lib/state/entry';
+import type { OpenAlert, Silence } from '../../lib/state/records';
 import type { AlertMessage, Task } from '../../lib/model';
 import { createLifecycleStore } from '../../lib/state/lifecycle-store';
 import {

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { freePort, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamo';
 
 /** Environment variables globalSetup sets for the workers. */
-export const ENDPOINT_VARIABLE = 'DYNAMODB_LOCAL_ENDPOINT';
-export const STATUS_VARIABLE = 'DYNAMODB_LOCAL_STATUS';
+const ENDPOINT_VARIABLE = 'DYNAMODB_LOCAL_ENDPOINT';
+const STATUS_VARIABLE = 'DYNAMODB_LOCAL_STATUS';
 
 type Status =
   | { state: 'starting' }

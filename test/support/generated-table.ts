@@ -11,7 +11,7 @@ export interface GeneratedTable {
 }
 
 /** The table as markdown (unpadded: prettier pads it). */
-export function tableMarkdown(header: readonly string[], rows: readonly string[][]): string {
+function tableMarkdown(header: readonly string[], rows: readonly string[][]): string {
   const line = (cells: readonly string[]) => {
     for (const cell of cells) if (cell.includes('|')) throw new Error(`a cell holds "|": ${cell}`);
     return `| ${cells.join(' | ')} |`;

@@ -3,7 +3,7 @@
 import type { Message } from '../../model';
 import { cardGroups, fitCard, type Card, type CardGroup } from '../cards';
 import type { Destination } from '../destination';
-import { redactUrl } from '../redact';
+import { redactUrl } from '../../redact';
 import { compileRouting } from '../routing';
 import type { ChannelDestination, DestinationCommon } from './spec';
 
@@ -30,7 +30,7 @@ export function destinationBase(
   };
 }
 
-export const ALL_KINDS: ReadonlySet<Message['kind']> = new Set([
+const ALL_KINDS: ReadonlySet<Message['kind']> = new Set([
   'alert',
   'resolved',
   'reminder',

@@ -5,7 +5,7 @@
 // "\n" + secret))) are added as query parameters just before sending. DingTalk answers HTTP 200 with
 // `{"errcode":0}`; any other errcode is a failure.
 import { createHmac } from 'node:crypto';
-import { httpsOn, refuse, rule, webhookUrl, type Rule } from '../../config/rules';
+import { httpsOn, refuse, rule, webhookUrl, type Rule } from '../../rules';
 import type { DeliveryOutcome } from '../../model';
 import { classifyBodyCode, type BodyCodeRules } from '../classify';
 import type { ChannelLimits } from '../destination';
@@ -16,20 +16,20 @@ import { cardDestination } from './base';
 import { defineChannel, webhookConfig, type SignedUrlConfig } from './spec';
 
 /** DingTalk publishes no body limit for markdown; 20,000 bytes is conservative. */
-export const DINGTALK_MAX_BODY_BYTES = 20_000;
+const DINGTALK_MAX_BODY_BYTES = 20_000;
 
 /** 20 messages per minute per robot, and a robot over it is muted for 10 minutes: stay well under. */
-export const DINGTALK_RATE: ChannelLimits = { minIntervalMs: 3200, perMinute: 18 };
+const DINGTALK_RATE: ChannelLimits = { minIntervalMs: 3200, perMinute: 18 };
 
 const LISTED = 15;
 
 /** API text for DingTalk markdown: inert, markup characters as look-alikes. */
-export function dingtalkText(text: string): string {
+function dingtalkText(text: string): string {
   return lookalike(inert(text), '[]<>*_~`#|');
 }
 
 /** The robot body of one card. */
-export function dingtalkBody(card: Card): string {
+function dingtalkBody(card: Card): string {
   const title = clip(dingtalkText(card.title), 200);
   const parts = [`### ${title}`];
   if (card.text) parts.push(clip(dingtalkText(card.text), 2000));
@@ -66,7 +66,7 @@ export function dingtalkSign(secret: string, timestampMs: number): string {
 }
 
 /** DingTalk's answer codes (HTTP 200 with `errcode`). */
-export const DINGTALK_CODES: BodyCodeRules = {
+const DINGTALK_CODES: BodyCodeRules = {
   vendor: 'DingTalk',
   fields: ['errcode'],
   messageFields: ['errmsg'],

@@ -2,7 +2,7 @@
 // it can ping), `?wait=true` so Discord answers 200 with the message. API text has Discord's
 // Markdown (`\ * _ ~ ` | < > [ ] ( )`, a leading `# -`) backslash-escaped. Embed limits: title 256,
 // description 4,096, 25 fields (name 256, value 1,024), footer 2,048, 6,000 characters in all.
-import { httpsOn, webhookUrl } from '../../config/rules';
+import { httpsOn, webhookUrl } from '../../rules';
 import type { DeliveryOutcome } from '../../model';
 import { classifyHttp, parseObject } from '../classify';
 import type { ChannelLimits } from '../destination';
@@ -13,7 +13,7 @@ import { cardDestination } from './base';
 import { defineChannel, webhookConfig, type UrlConfig } from './spec';
 
 /** Embed limits (characters) every payload stays within. */
-export const DISCORD_LIMITS = {
+const DISCORD_LIMITS = {
   content: 2000,
   title: 256,
   description: 4096,
@@ -26,7 +26,7 @@ export const DISCORD_LIMITS = {
 } as const;
 
 /** 5 requests per 2 s per webhook, and about 30 messages per minute per channel: one every 2 s. */
-export const DISCORD_RATE: ChannelLimits = { minIntervalMs: 2000, perMinute: 30 };
+const DISCORD_RATE: ChannelLimits = { minIntervalMs: 2000, perMinute: 30 };
 
 const LISTED = 10;
 
@@ -42,14 +42,14 @@ const COLOR: Readonly<Record<Tone, number>> = {
 };
 
 /** API text for Discord Markdown: inert, markup characters backslash-escaped. */
-export function discordText(text: string): string {
+function discordText(text: string): string {
   return inert(text)
     .replace(/[\\*_~`|<>[\]()]/g, (c) => `\\${c}`)
     .replace(/^(\s*)([#-])/, '$1\\$2');
 }
 
 /** The webhook body of one card; the embed stays within 6,000 characters by construction. */
-export function discordBody(card: Card): string {
+function discordBody(card: Card): string {
   const title = clip(discordText(card.title), DISCORD_LIMITS.title);
   const fields = card.facts.slice(0, 12).map((f) => ({
     name: clip(discordText(f.label), 100) || '—',
@@ -100,7 +100,7 @@ export function classifyDiscord(answer: HttpAnswer, now: number): DeliveryOutcom
 }
 
 /** The webhook URL with `wait=true`: Discord then answers 200 with the message (204 without). */
-export function discordUrl(url: string): string {
+function discordUrl(url: string): string {
   const u = new URL(url);
   u.searchParams.set('wait', 'true');
   return u.href;

@@ -5,7 +5,7 @@
 // secret, message = "")) are added to the body just before sending. Feishu answers HTTP 200 with
 // `{"code":0}`; any other code is a failure.
 import { createHmac } from 'node:crypto';
-import { httpsOn, refuse, rule, webhookUrl, type Rule } from '../../config/rules';
+import { httpsOn, refuse, rule, webhookUrl, type Rule } from '../../rules';
 import type { DeliveryOutcome } from '../../model';
 import { classifyBodyCode, type BodyCodeRules } from '../classify';
 import type { ChannelLimits } from '../destination';
@@ -16,10 +16,10 @@ import { cardDestination } from './base';
 import { defineChannel, webhookConfig, type SignedUrlConfig } from './spec';
 
 /** Feishu refuses request bodies above 20 KB; 19,000 bytes leaves room for `timestamp` and `sign`. */
-export const FEISHU_MAX_BODY_BYTES = 19_000;
+const FEISHU_MAX_BODY_BYTES = 19_000;
 
 /** 5 per second and 100 per minute per bot: 650 ms apart stays under both. */
-export const FEISHU_RATE: ChannelLimits = { minIntervalMs: 650, perMinute: 90 };
+const FEISHU_RATE: ChannelLimits = { minIntervalMs: 650, perMinute: 90 };
 
 const LISTED = 20;
 
@@ -35,7 +35,7 @@ const TEMPLATE: Readonly<Record<Tone, string>> = {
 };
 
 /** API text for a plain_text element: inert, `<` as a look-alike. */
-export function feishuText(text: string): string {
+function feishuText(text: string): string {
   return lookalike(inert(text), '<');
 }
 
@@ -45,7 +45,7 @@ const plain = (content: string): Record<string, unknown> => ({
 });
 
 /** The bot body of one card (without timestamp/sign). */
-export function feishuBody(card: Card): string {
+function feishuBody(card: Card): string {
   const elements: Array<Record<string, unknown>> = [];
   if (card.text) elements.push(plain(clip(feishuText(card.text), 2000)));
   if (card.facts.length > 0) {
@@ -98,7 +98,7 @@ export function feishuSign(secret: string, timestampSec: number): string {
 }
 
 /** Feishu's answer codes (HTTP 200 with `code`; older endpoints say `StatusCode`). */
-export const FEISHU_CODES: BodyCodeRules = {
+const FEISHU_CODES: BodyCodeRules = {
   vendor: 'Feishu',
   fields: ['code', 'StatusCode'],
   messageFields: ['msg', 'StatusMessage'],

@@ -2,7 +2,7 @@
 // (`thread.threadKey` = the task's ref, `messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD`), at
 // most 32,000 bytes. Card texts are HTML: API text has `& < > "` escaped; in `text`, where
 // `<users/all>` pings everyone and `*_~\`` format, those characters are replaced by look-alikes.
-import { httpsOn, webhookUrl } from '../../config/rules';
+import { httpsOn, webhookUrl } from '../../rules';
 import { classifyHttp } from '../classify';
 import type { ChannelLimits } from '../destination';
 import { moreText, type Card, type CardGroup } from '../cards';
@@ -11,15 +11,15 @@ import { cardDestination } from './base';
 import { defineChannel, webhookConfig, type UrlConfig } from './spec';
 
 /** Google Chat refuses messages above 32,000 bytes including cards; 30,000 leaves room. */
-export const GOOGLECHAT_MAX_BODY_BYTES = 30_000;
+const GOOGLECHAT_MAX_BODY_BYTES = 30_000;
 
 /** 60 writes per minute per space (429 above): stay under. */
-export const GOOGLECHAT_RATE: ChannelLimits = { minIntervalMs: 1100, perMinute: 54 };
+const GOOGLECHAT_RATE: ChannelLimits = { minIntervalMs: 1100, perMinute: 54 };
 
 const LISTED = 20;
 
 /** API text for card HTML: inert, `& < > "` as entities. */
-export function googleChatHtml(text: string): string {
+function googleChatHtml(text: string): string {
   return inert(text)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
@@ -28,14 +28,14 @@ export function googleChatHtml(text: string): string {
 }
 
 /** API text for the message `text`: inert, `< > * _ ~ \`` as look-alikes. */
-export function googleChatText(text: string): string {
+function googleChatText(text: string): string {
   return lookalike(inert(text), '<>*_~`');
 }
 
 type Widget = Record<string, unknown>;
 
 /** The webhook body of one card; single-task cards carry the task's thread key. */
-export function googleChatBody(card: Card, group?: CardGroup): string {
+function googleChatBody(card: Card, group?: CardGroup): string {
   const widgets: Widget[] = [];
   if (card.text) widgets.push({ textParagraph: { text: clip(googleChatHtml(card.text), 2000) } });
   for (const f of card.facts) {
@@ -91,7 +91,7 @@ export function googleChatBody(card: Card, group?: CardGroup): string {
 }
 
 /** The webhook URL with `messageReplyOption` set, so a thread key replies in the task's thread (or starts one). */
-export function googleChatUrl(url: string): string {
+function googleChatUrl(url: string): string {
   const u = new URL(url);
   u.searchParams.set('messageReplyOption', 'REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD');
   return u.href;

@@ -1,11 +1,11 @@
 // The one list of channels. Config parsing, the variables table, display names, the factory below,
 // the README's destination table and the conformance suite all read it: adding a channel is its
 // module (which exports its spec) and one line here.
-import type { HssAuth } from '../../config/types';
+import { credentialSecrets, type HssAuth } from '../../huaweicloud/credentials';
 import type { DeliveryOutcome } from '../../model';
 import type { Destination } from '../destination';
 import { visibleOnly } from '../inert';
-import { redactValues } from '../redact';
+import { redactValues } from '../../redact';
 import { quietUntil } from '../routing';
 import { dingtalkChannel } from './dingtalk';
 import { discordChannel } from './discord';
@@ -132,8 +132,7 @@ function secretsOf(
     if (secret !== undefined) values.push(secret, secret.replace(/^whsec_/, ''));
   }
   const auth = channel.credential ? credentials[channel.credential(config)] : undefined;
-  if (auth?.kind === 'aksk') values.push(auth.ak, auth.sk, auth.securityToken ?? '');
-  if (auth?.kind === 'token') values.push(auth.token);
+  if (auth) values.push(...credentialSecrets(auth));
   return values.filter((v) => v.length > 0);
 }
 

@@ -4,7 +4,7 @@
 // monitoring-recovered resolves; a test notice triggers a clearly marked TEST event (severity info).
 // Reminders and daily summaries are not pages: this destination does not accept them. Summaries are
 // plain text (shown in SMS and push), at most 1,024 characters.
-import { oneOf, refuse, rule, serviceUrl, shown, type Rule } from '../../config/rules';
+import { oneOf, refuse, rule, serviceUrl, shown, type Rule } from '../../rules';
 import type { AlertStatus, DeliveryOutcome, Message, NoticeMessage } from '../../model';
 import { classifyHttp } from '../classify';
 import type { ChannelLimits, ChannelRequest } from '../destination';
@@ -24,14 +24,14 @@ import type { HttpAnswer } from '../http';
 import { destinationBase } from './base';
 import { defineChannel } from './spec';
 
-export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
-export const PAGERDUTY_SUMMARY_MAX = 1024;
+const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+const PAGERDUTY_SUMMARY_MAX = 1024;
 
 /** About 120 events per minute per routing key (rolling 60 s, 429 above): stay under. */
-export const PAGERDUTY_RATE: ChannelLimits = { minIntervalMs: 600, perMinute: 100 };
+const PAGERDUTY_RATE: ChannelLimits = { minIntervalMs: 600, perMinute: 100 };
 
 /** Backoff after a 429: PagerDuty asks for minutes, not seconds. */
-export const PAGERDUTY_THROTTLE_BACKOFF_MS = 120_000;
+const PAGERDUTY_THROTTLE_BACKOFF_MS = 120_000;
 
 type Severity = 'critical' | 'error' | 'warning' | 'info';
 
@@ -58,7 +58,7 @@ const NOTICE_SEVERITY: Readonly<Record<NoticeMessage['notice'], Severity>> = {
 const text = (s: string, max = PAGERDUTY_SUMMARY_MAX): string => clip(inert(s), max);
 
 /** dedup_key of a notice: its incident key, else one per scope (or deployment) and notice family. */
-export function noticeDedupKey(m: NoticeMessage): string {
+function noticeDedupKey(m: NoticeMessage): string {
   if (
     m.notice === 'test' ||
     m.notice === 'lost-track' ||
@@ -77,7 +77,7 @@ const links = (scope: { region?: string } | undefined) => {
 };
 
 /** The Events v2 body of one message (reminders and summaries are never rendered: not accepted). */
-export function pagerdutyEvent(
+function pagerdutyEvent(
   m: Message,
   routingKey: string,
   severity: Partial<Record<AlertStatus, Severity>>,

@@ -2,7 +2,7 @@
 // per card, a digest for bursts. API text is escaped (`& < >` as entities) and Slack's formatting
 // characters (`` ` * _ ~ ``) are replaced by look-alikes, so a host name can neither ping, link,
 // nor break the bold labels and code spans around it.
-import { webhookUrl } from '../../config/rules';
+import { webhookUrl } from '../../rules';
 import type { DeliveryOutcome } from '../../model';
 import { ERROR_WORDS, classifyHttp } from '../classify';
 import type { ChannelLimits } from '../destination';
@@ -13,7 +13,7 @@ import { cardDestination } from './base';
 import { defineChannel, webhookConfig, type UrlConfig } from './spec';
 
 /** Block Kit limits (characters / counts) every payload stays within. */
-export const SLACK_LIMITS = {
+const SLACK_LIMITS = {
   blocks: 50,
   headerText: 150,
   sectionText: 3000,
@@ -26,7 +26,7 @@ export const SLACK_LIMITS = {
 } as const;
 
 /** About one message per second per webhook; short bursts are tolerated, 429 above. */
-export const SLACK_RATE: ChannelLimits = { minIntervalMs: 1000, perMinute: 60 };
+const SLACK_RATE: ChannelLimits = { minIntervalMs: 1000, perMinute: 60 };
 
 /** Tasks a Slack digest names (15 lines of at most 190 characters fit one 3,000-character section). */
 const LISTED = 15;
@@ -68,7 +68,7 @@ function slackLink(link: Card['link']): string | undefined {
 }
 
 /** The incoming-webhook body of one card: header, text, facts (10 per section), HSS error, digest lines, context. */
-export function slackBody(card: Card): string {
+function slackBody(card: Card): string {
   const blocks: SlackBlock[] = [
     {
       type: 'header',

@@ -5,11 +5,9 @@
 // `default` (required), `email` and `sms` (<= 490 characters, no `[]` or `【】`). Signed just before
 // sending with the same SDK-HMAC-SHA256 as HSS (`content-type`, `host`, `x-sdk-date` signed, plus
 // `x-security-token` for temporary credentials), or sent with `X-Auth-Token`. All text is plain.
-import { baseUrl, credentialName, refuse, rule, type Rule } from '../../config/rules';
-import { DEFAULT_CREDENTIAL } from '../../config/scopes';
-import type { HssAuth } from '../../config/types';
+import { baseUrl, credentialName, refuse, rule, type Rule } from '../../rules';
 import { ConfigError } from '../../errors';
-import { sdkDate, signature, SIGNING_ALGORITHM } from '../../hss/signer';
+import { authHeaders, DEFAULT_CREDENTIAL, type HssAuth } from '../../huaweicloud/credentials';
 import { classifyHttp } from '../classify';
 import type { ChannelLimits, ChannelRequest } from '../destination';
 import { cardGroups, fitCard, moreText, type Card } from '../cards';
@@ -17,7 +15,7 @@ import { clip, inert } from '../inert';
 import { destinationBase } from './base';
 import { defineChannel } from './spec';
 
-export const SMN_LIMITS = {
+const SMN_LIMITS = {
   subjectBytes: 512,
   smsChars: 490,
   /** `message` may be 256 KB; the whole structure stays far below. */
@@ -25,12 +23,12 @@ export const SMN_LIMITS = {
 } as const;
 
 /** SMN publishes no per-topic rate; one publish per second is conservative (each may become SMS). */
-export const SMN_RATE: ChannelLimits = { minIntervalMs: 1000, perMinute: 60 };
+const SMN_RATE: ChannelLimits = { minIntervalMs: 1000, perMinute: 60 };
 
 const LISTED = 20;
 
 /** A card as plain text (e-mail, default): one line per fact, the HSS error, digest lines, link, footer. */
-export function smnText(card: Card): string {
+function smnText(card: Card): string {
   const lines = [inert(card.title), ''];
   if (card.text) lines.push(inert(card.text), '');
   for (const f of card.facts) lines.push(`${inert(f.label)}: ${inert(f.value)}`);
@@ -47,7 +45,7 @@ export function smnText(card: Card): string {
 }
 
 /** The SMS form: the fallback line, no `[]`/`【】` (SMN refuses them), at most 490 characters. */
-export function smnSms(card: Card): string {
+function smnSms(card: Card): string {
   const text = inert(card.fallback)
     .replace(/[[【]/g, '(')
     .replace(/[\]】]/g, ')');
@@ -55,7 +53,7 @@ export function smnSms(card: Card): string {
 }
 
 /** The publish body of one card. */
-export function smnBody(card: Card): string {
+function smnBody(card: Card): string {
   const structure = fitCard(
     card,
     (c) => JSON.stringify({ default: smnText(c), email: smnText(c), sms: smnSms(c) }),
@@ -68,33 +66,26 @@ export function smnBody(card: Card): string {
 }
 
 /** `{endpoint}/v2/{project_id}/notifications/topics/{topic_urn}/publish` */
-export function smnPublishUrl(endpoint: string, projectId: string, topicUrn: string): string {
+function smnPublishUrl(endpoint: string, projectId: string, topicUrn: string): string {
   return `${endpoint.replace(/\/+$/, '')}/v2/${encodeURIComponent(projectId)}/notifications/topics/${topicUrn}/publish`;
 }
 
 /** Headers that authenticate one publish at `now`: AK/SK signature (content-type, host, x-sdk-date) or the IAM token. */
-export function smnAuthHeaders(request: ChannelRequest, auth: HssAuth, now: number): Record<string, string> {
-  const headers: Record<string, string> = { ...request.headers, 'content-type': 'application/json' };
-  if (auth.kind === 'token') return { ...headers, 'X-Auth-Token': auth.token };
+function smnAuthHeaders(request: ChannelRequest, auth: HssAuth, now: number): Record<string, string> {
   const url = new URL(request.url);
-  const date = sdkDate(now);
-  headers['X-Sdk-Date'] = date;
-  if (auth.securityToken) headers['X-Security-Token'] = auth.securityToken;
-  const signed = ['content-type', 'host', 'x-sdk-date', ...(auth.securityToken ? ['x-security-token'] : [])];
-  const sig = signature(
+  return authHeaders(
     {
       method: 'POST',
       path: decodeURIComponent(url.pathname),
       query: [...url.searchParams.entries()],
-      headers: { ...headers, host: url.host },
+      // Host is set explicitly so the value signed is the value sent.
+      headers: { ...request.headers, 'content-type': 'application/json', host: url.host },
       body: request.body,
     },
-    signed,
-    date,
-    auth.sk,
+    auth,
+    now,
+    ['content-type', 'host', 'x-sdk-date', 'x-security-token'],
   );
-  headers.Authorization = `${SIGNING_ALGORITHM} Access=${auth.ak}, SignedHeaders=${signed.join(';')}, Signature=${sig}`;
-  return headers;
 }
 
 /** The parts of an SMN topic URN. */

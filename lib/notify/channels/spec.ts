@@ -3,9 +3,9 @@
 // Each channel module exports one; `CHANNELS` (./index.ts) lists them, and config parsing, the
 // variables table, display names, the factory, the README's destination table and the conformance
 // suite all read that list. Adding a channel is one module and one line in the list.
-import type { HssAuth, Routing } from '../../config/types';
-import type { Rule } from '../../config/rules';
-import type { ValueOf, Variable } from '../../config/variables';
+import type { Routing } from '../routing';
+import type { HssAuth } from '../../huaweicloud/credentials';
+import type { Rule, ValueOf, VariableSpec } from '../../rules';
 import type { Log } from '../../log';
 import type { AlertStatus } from '../../model';
 import type { BodyCodeRules, ErrorWords } from '../classify';
@@ -22,7 +22,7 @@ export interface DestinationCommon {
 type ChannelConfig<T extends string, C> = { type: T } & DestinationCommon & C;
 
 /** A channel variable as its module writes it: the variables table adds its group and `needs`. */
-export type ChannelVariable<T = unknown> = Omit<Variable<T>, 'group' | 'needs'>;
+export type ChannelVariable<T = unknown> = VariableSpec<T>;
 
 /** The parsed values of a channel's variables (a variable with a default always has one). */
 type ValuesOf<V> = { -readonly [K in keyof V]: ValueOf<V[K]> };

@@ -2,7 +2,7 @@
 // 1.4 in a `message` attachment (title, FactSet, HSS error, digest lines, console button), at most
 // 28 KB. TextBlocks and FactSet values render Markdown, so API text has `\ [ ] ( ) * _ ~ `` and a
 // leading `# > - +` backslash-escaped; a mention needs an `msteams.entities` entry we never send.
-import { httpsOn, httpsUnder, webhookUrl } from '../../config/rules';
+import { httpsOn, httpsUnder, webhookUrl } from '../../rules';
 import type { DeliveryOutcome } from '../../model';
 import { classifyHttp } from '../classify';
 import type { ChannelLimits } from '../destination';
@@ -13,10 +13,10 @@ import { cardDestination } from './base';
 import { defineChannel, webhookConfig, type UrlConfig } from './spec';
 
 /** The Workflows trigger refuses bodies above ~28 KB ("Request Entity Too Large"); 27,000 bytes leaves room. */
-export const TEAMS_MAX_BODY_BYTES = 27_000;
+const TEAMS_MAX_BODY_BYTES = 27_000;
 
 /** Teams rate limits for Workflows webhooks are unpublished (~4/s seen); one per second is conservative. */
-export const TEAMS_RATE: ChannelLimits = { minIntervalMs: 1000, perMinute: 60 };
+const TEAMS_RATE: ChannelLimits = { minIntervalMs: 1000, perMinute: 60 };
 
 const LISTED = 20;
 
@@ -48,7 +48,7 @@ const block = (text: string, extra: Element = {}): Element => ({
 });
 
 /** The Workflows body of one card. */
-export function teamsBody(card: Card): string {
+function teamsBody(card: Card): string {
   const body: Element[] = [
     block(clip(teamsText(card.title), 400), { size: 'Large', weight: 'Bolder', color: COLOR[card.tone] }),
   ];

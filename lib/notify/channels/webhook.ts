@@ -39,7 +39,7 @@
 //   lost-track, records-rejected, destination-failing, destination-recovered, destination-degraded,
 //   no-route): version, type, id, at, scope | null,
 //   summary: string, detail: string | null, facts: [{ label, value }], incident_key: string | null
-import { refuse, rule, webhookUrl, type Rule } from '../../config/rules';
+import { refuse, rule, webhookUrl, type Rule } from '../../rules';
 import type { AboutAlert, Message, Scope, StuckFacts, Task } from '../../model';
 import { classifyHttp } from '../classify';
 import type { ChannelLimits, ChannelRequest } from '../destination';
@@ -48,10 +48,10 @@ import { createWebhookSigner } from '../standard-webhooks';
 import { destinationBase } from './base';
 import { defineChannel, webhookConfig, type SignedUrlConfig } from './spec';
 
-export const WEBHOOK_SCHEMA_VERSION = '1';
+const WEBHOOK_SCHEMA_VERSION = '1';
 
 /** No vendor limit; a light pace keeps a slow receiver from being flooded. */
-export const WEBHOOK_RATE: ChannelLimits = { minIntervalMs: 10, perMinute: 6000 };
+const WEBHOOK_RATE: ChannelLimits = { minIntervalMs: 10, perMinute: 6000 };
 
 const iso = (ms: number | undefined): string | null =>
   ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString();

@@ -2,7 +2,7 @@
 // the `key` in the URL is the secret. WeCom markdown pings with `<@userid>` and takes `<font>` tags,
 // so API text has `<` and the other markup characters replaced by look-alikes. WeCom answers HTTP
 // 200 with `{"errcode":0}`; 45009 is its frequency limit.
-import { httpsOn, webhookUrl } from '../../config/rules';
+import { httpsOn, webhookUrl } from '../../rules';
 import type { DeliveryOutcome } from '../../model';
 import { classifyBodyCode, type BodyCodeRules } from '../classify';
 import type { ChannelLimits } from '../destination';
@@ -13,10 +13,10 @@ import { destinationBase } from './base';
 import { defineChannel, webhookConfig, type UrlConfig } from './spec';
 
 /** WeCom refuses markdown content above 4,096 bytes (UTF-8). */
-export const WECOM_MAX_CONTENT_BYTES = 4096;
+const WECOM_MAX_CONTENT_BYTES = 4096;
 
 /** 20 messages per minute per robot (45009 above): stay under. */
-export const WECOM_RATE: ChannelLimits = { minIntervalMs: 3200, perMinute: 18 };
+const WECOM_RATE: ChannelLimits = { minIntervalMs: 3200, perMinute: 18 };
 
 const LISTED = 10;
 
@@ -32,12 +32,12 @@ const FONT: Readonly<Record<Tone, string>> = {
 };
 
 /** API text for WeCom markdown: inert, markup characters (`<` first of all) as look-alikes. */
-export function wecomText(text: string): string {
+function wecomText(text: string): string {
   return lookalike(inert(text), '[]<>*_~`#|');
 }
 
 /** The markdown content of one card (the body wraps it). */
-export function wecomContent(card: Card): string {
+function wecomContent(card: Card): string {
   const parts = [`<font color="${FONT[card.tone]}">**${clip(wecomText(card.title), 200)}**</font>`];
   if (card.text) parts.push(clip(wecomText(card.text), 1000));
   for (const f of card.facts) {
@@ -62,7 +62,7 @@ export function wecomContent(card: Card): string {
 const wrap = (content: string): string => JSON.stringify({ msgtype: 'markdown', markdown: { content } });
 
 /** WeCom's answer codes (HTTP 200 with `errcode`). */
-export const WECOM_CODES: BodyCodeRules = {
+const WECOM_CODES: BodyCodeRules = {
   vendor: 'WeCom',
   fields: ['errcode'],
   messageFields: ['errmsg'],

@@ -1,5 +1,5 @@
 // What each vendor's answer means for delivery, one line of "why" per case.
-import type { DestinationConfig } from '../../../lib/config/types';
+import type { DestinationConfig } from '../../../lib/notify/channels';
 import type { DeliveryOutcome } from '../../../lib/model';
 import { createDestination } from '../../../lib/notify/channels';
 import { classifyDingtalk } from '../../../lib/notify/channels/dingtalk';

@@ -1,4 +1,4 @@
-import type { DestinationConfig } from '../../../lib/config/types';
+import type { DestinationConfig } from '../../../lib/notify/channels';
 import { createDestination } from '../../../lib/notify/channels';
 import { PAGERDUTY_ROUTING_KEY, startPagerdutySink } from '../../../local/sinks';
 import { alert, notice, reminder, resolved, summary, T0 } from '../support/messages';

@@ -1,6 +1,6 @@
 // What each channel's payload must look like beyond the conformance suite: colours, threads, mention
 // guards, byte limits measured as the vendor measures them.
-import type { DestinationConfig } from '../../../lib/config/types';
+import type { DestinationConfig } from '../../../lib/notify/channels';
 import type { Message } from '../../../lib/model';
 import { createDestination } from '../../../lib/notify/channels';
 import { slackText } from '../../../lib/notify/channels/slack';

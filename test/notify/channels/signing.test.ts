@@ -1,7 +1,7 @@
 // Feishu, DingTalk and SMN sign at send time; their sinks check with independent code and refuse
 // stale or wrong signatures with the vendor's own codes, which classify as permanent.
 import { createHmac } from 'node:crypto';
-import type { HssAuth } from '../../../lib/config/types';
+import type { HssAuth } from '../../../lib/huaweicloud/credentials';
 import { createDestination } from '../../../lib/notify/channels';
 import { dingtalkSign } from '../../../lib/notify/channels/dingtalk';
 import { feishuSign } from '../../../lib/notify/channels/feishu';

@@ -11,7 +11,7 @@ import type {
 } from '../../../lib/model';
 
 export const T0 = Date.UTC(2026, 10, 29, 18, 0, 0);
-export const MIN = 60_000;
+const MIN = 60_000;
 export const HOUR = 3_600_000;
 
 export const SCOPE: Scope = {
@@ -84,7 +84,7 @@ export const INVISIBLE_MARKS: ReadonlyArray<[name: string, char: string]> = [
 /** Formatting pieces that must not appear verbatim on channels whose text is Markdown/mrkdwn. */
 export const HOSTILE_FORMATTING = ['`code`', '*bold*', '_it_', '~s~'];
 
-export function task(overrides: Partial<Task> = {}): Task {
+function task(overrides: Partial<Task> = {}): Task {
   return {
     hostId: 'a1b2c3d4-0000-4000-8000-000000000003',
     hostName: 'web-03',

@@ -10,7 +10,7 @@ import { createPostJson, type PostJson } from '../../../lib/notify/http';
 import { createOutbox } from '../../../lib/outbox';
 import { createTableClient } from '../../../lib/state/table-client';
 
-export interface SendReport {
+interface SendReport {
   /** One outcome per message of the batch (the outcome of the request that carried it). */
   outcomes: DeliveryOutcome[];
   requests: ChannelRequest[];

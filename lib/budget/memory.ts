@@ -1,8 +1,8 @@
 // The in-process call budget: one sliding window per credential, for one process (tests, the CLI
-// without a table). Containers and stacks that share a credential need lib/state/budget.ts instead.
+// without a table). Containers and stacks that share a credential need lib/budget/dynamodb.ts instead.
 import type { Clock, Sleep } from '../log';
-import type { CallBudget } from './pages';
-import { earliestStart, RATE_WINDOW_MS } from './sliding-window';
+import type { CallBudget } from './port';
+import { earliestStart, RATE_WINDOW_MS } from './window';
 
 export interface MemoryBudgetOptions {
   /** Call starts allowed per window per credential (HSS: 5 a minute per user); Infinity = no limit (emulators). */

@@ -4,13 +4,13 @@
 // request per HSS call or less; a reserved slot that goes unused is wasted budget, which is safe.
 // Writers' clocks may disagree (a laptop 20 minutes fast doing a dry run): every writer stamps its
 // own clock in the item, each reader learns how far each writer's clock is from its own and reads
-// that writer's slots and penalty in its own clock (sliding-window.ts), a stamp from a clock
+// that writer's slots and penalty in its own clock (window.ts), a stamp from a clock
 // running ahead counts at most one window from now, and a writer keeps its own recent calls in the
 // item even if another writer's clock made them look old.
 import { createHash, randomUUID } from 'node:crypto';
 import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { HssAuth } from '../config/types';
-import type { CallBudget } from '../hss/pages';
+import type { HssAuth } from '../huaweicloud/credentials';
+import type { CallBudget } from './port';
 import {
   earliestStart,
   inOurClock,
@@ -18,12 +18,11 @@ import {
   observeClock,
   RATE_WINDOW_MS,
   type ClockOffset,
-} from '../hss/sliding-window';
+} from './window';
 import type { Clock, Sleep } from '../log';
-import { RETENTION, ttlAfter } from '../retention';
-import { StateError } from './errors';
-import { KEY } from './table';
-import { keys, type Item, type TableClient } from './table-client';
+import { KEY, PK, RETENTION, SK, ttlAfter } from '../state/layout';
+import { StateError } from '../state/errors';
+import type { Item, TableClient } from '../state/table-client';
 
 export interface TableBudgetOptions {
   table: TableClient;
@@ -47,15 +46,12 @@ export interface TableBudgetOptions {
   ownerId?: string;
 }
 
-export const BUDGET_DEFAULTS = {
+const BUDGET_DEFAULTS = {
   marginMs: 1_000,
   slackMs: 10_000,
   batchSize: 2,
   maxWriteAttempts: 8,
 } as const;
-
-/** Sort key of the budget item (its partition is `keys.budget(hash)`). */
-export const BUDGET_SK = 'B';
 
 /**
  * What identifies an HSS user's rate limit without revealing it: SHA-256 of the AK (never the AK
@@ -140,7 +136,7 @@ export function createTableBudget(options: TableBudgetOptions): CallBudget {
         false,
       );
     state = {
-      pk: keys.budget(budgetHash(credential, auth)),
+      pk: PK.budget(budgetHash(credential, auth)),
       mine: [],
       used: new Map(),
       blockedUntil: -Infinity,
@@ -171,7 +167,7 @@ export function createTableBudget(options: TableBudgetOptions): CallBudget {
       c.send(
         new GetItemCommand({
           TableName: table.tableName,
-          Key: { [KEY.pk]: { S: state.pk }, [KEY.sk]: { S: BUDGET_SK } },
+          Key: { [KEY.pk]: { S: state.pk }, [KEY.sk]: { S: SK.budget } },
           ConsistentRead: true,
           ReturnConsumedCapacity: 'TOTAL',
         }),
@@ -403,7 +399,7 @@ function encode(pk: string, shared: Shared, ttl: number): Item {
   });
   return {
     [KEY.pk]: { S: pk },
-    [KEY.sk]: { S: BUDGET_SK },
+    [KEY.sk]: { S: SK.budget },
     v: { N: String(shared.version) },
     slots: numbers(shared.slots),
     clocks: numbers(shared.clocks),

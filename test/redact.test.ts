@@ -1,4 +1,4 @@
-import { redactUrl, redactValues, scrubUrls } from '../../lib/notify/redact';
+import { redactUrl, redactValues, scrubUrls } from '../lib/redact';
 
 describe('redactUrl', () => {
   it.each([

@@ -1,12 +1,12 @@
 import {
   canonicalQuery,
   canonicalRequest,
-  parseAuthorization,
   sdkDate,
   sha256Hex,
   signRequest,
   signature,
-} from '../../lib/hss/signer';
+} from '../../lib/huaweicloud/signer';
+import { parseAuthorization } from '../../local/sdk-signature';
 
 describe('SDK-HMAC-SHA256 signer', () => {
   it('reproduces the documentation example (hash of canonical request and signature)', () => {

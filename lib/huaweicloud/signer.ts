@@ -1,3 +1,5 @@
+// Huawei Cloud's API signature, SDK-HMAC-SHA256 (HSS reads and SMN publishes use it), pinned to the
+// published vectors (test/huaweicloud/signer.test.ts).
 import { createHash, createHmac } from 'node:crypto';
 
 /** AK/SK credentials; `securityToken` is present for temporary (agency) credentials. */
@@ -7,8 +9,7 @@ export interface AkSkCredentials {
   securityToken?: string;
 }
 
-export const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
-export const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
 
 /** A request as the signer sees it: header names in any case, query as ordered pairs. */
 export interface SignableRequest {
@@ -36,14 +37,7 @@ export function sdkDate(ms: number): string {
     .replace(/\.\d{3}/, '');
 }
 
-/** Parses an `X-Sdk-Date` value to epoch ms; NaN when malformed. */
-export function parseSdkDate(value: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-  if (!m) return NaN;
-  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
-}
-
-export function canonicalUri(path: string): string {
+function canonicalUri(path: string): string {
   const encoded = path.split('/').map(gatewayEncode).join('/');
   return encoded.endsWith('/') ? encoded : `${encoded}/`;
 }
@@ -95,35 +89,26 @@ export function signature(
   return createHmac('sha256', sk).update(stringToSign).digest('hex');
 }
 
+/** The headers HSS signs when present: `host`, `x-sdk-date`, `x-project-id`, `x-security-token`. */
+const HSS_SIGNED = ['host', 'x-sdk-date', 'x-project-id', 'x-security-token'];
+
 /**
  * Returns the headers to send: the request's own plus `X-Sdk-Date`, `X-Security-Token` (when the
- * credentials carry one) and `Authorization`. Signs `host`, `x-sdk-date`, and `x-project-id` /
- * `x-security-token` when present.
+ * credentials carry one) and `Authorization`. Signs those of `signable` (lowercase names; default
+ * `host`, `x-sdk-date`, `x-project-id`, `x-security-token`) that the headers hold.
  */
 export function signRequest(
   req: SignableRequest,
   credentials: AkSkCredentials,
   nowMs: number,
+  signable: readonly string[] = HSS_SIGNED,
 ): Record<string, string> {
   const date = sdkDate(nowMs);
   const headers: Record<string, string> = { ...req.headers, 'X-Sdk-Date': date };
   if (credentials.securityToken) headers['X-Security-Token'] = credentials.securityToken;
   const present = new Set(Object.keys(headers).map((h) => h.toLowerCase()));
-  const signed = ['host', 'x-sdk-date', 'x-project-id', 'x-security-token']
-    .filter((h) => present.has(h))
-    .sort();
+  const signed = signable.filter((h) => present.has(h)).sort();
   const sig = signature({ ...req, headers }, signed, date, credentials.sk);
   headers.Authorization = `${SIGNING_ALGORITHM} Access=${credentials.ak}, SignedHeaders=${signed.join(';')}, Signature=${sig}`;
   return headers;
-}
-
-/** The parts of an `Authorization: SDK-HMAC-SHA256 ...` header; undefined when it is not one. */
-export function parseAuthorization(
-  value: string,
-): { access: string; signedHeaders: string[]; signature: string } | undefined {
-  const m = /^SDK-HMAC-SHA256\s+Access=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]+)$/.exec(
-    value.trim(),
-  );
-  if (!m) return undefined;
-  return { access: m[1]!, signedHeaders: m[2]!.split(';'), signature: m[3]! };
 }

@@ -1,12 +1,13 @@
 // The rule of every configuration value, in one place: what a good value looks like (the words the
 // README and every error message use) and the zod parser that turns the text into the typed value.
-// An environment variable and the same field in the destinations file share one rule.
+// An environment variable and the same field in the destinations file share one rule. A leaf: the
+// channels (lib/notify/channels/) write their variables with these rules and lib/config reads them.
 import picomatch from 'picomatch';
 import * as z from 'zod/mini';
-import { redactUrl } from '../notify/redact';
-import type { AlertStatus } from '../model';
-import { TASK_STATUSES, isKnownStatus, type KnownStatus } from '../task';
-import { isLoopbackHost, parseUrl } from '../url';
+import { redactUrl } from './redact';
+import type { AlertStatus } from './model';
+import { TASK_STATUSES, isKnownStatus, type KnownStatus } from './task';
+import { isLoopbackHost, parseUrl } from './url';
 
 /** How a refused value may appear in a message: as text (cut), as `scheme://host/…`, or not at all. */
 export type Shown = 'value' | 'url' | 'hidden';
@@ -20,6 +21,32 @@ export interface Rule<T> {
   /** Said after every refusal (how to make a good value). */
   readonly hint?: string;
 }
+
+/**
+ * A configuration variable as its owner writes it (a channel module, or the variables table in
+ * lib/config/variables.ts): its rule, its words for the README, and how it is read.
+ */
+export interface VariableSpec<T> {
+  readonly rule: Rule<T>;
+  /** One or two sentences for the README. */
+  readonly doc: string;
+  /** Never shown in logs or errors; may be read from an SSM SecureString named by `<NAME>_PARAM`. */
+  readonly secret?: true;
+  /** Applied when the variable is unset or blank (and to go on checking when its value is refused). */
+  readonly default?: string;
+  /** The default in words, when it is computed rather than fixed. */
+  readonly defaultDoc?: string;
+  readonly required?: true;
+  /** Also given per named credential as `<NAME>__<CREDENTIAL>` (`CLOUD_SDK_SK__ACME`). */
+  readonly perCredential?: true;
+}
+
+/** The parsed value of variable `V`: its rule's type, never undefined when it has a default. */
+export type ValueOf<V> = V extends { rule: Rule<infer T> }
+  ? V extends { default: string }
+    ? T
+    : T | undefined
+  : never;
 
 /** Returned by a rule's parse to refuse a value; `detail` replaces "got <value>" and never holds a secret. */
 export interface Refused {

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import type { HssAuth } from '../../lib/config/types';
-import type { CallBudget } from '../../lib/hss/pages';
-import { RETENTION, ttlAfter } from '../../lib/retention';
-import { budgetHash, BUDGET_SK, createTableBudget, type TableBudgetOptions } from '../../lib/state/budget';
-import { createTableClient, keys, type TableClient } from '../../lib/state/table-client';
+import type { HssAuth } from '../../lib/huaweicloud/credentials';
+import type { CallBudget } from '../../lib/budget/port';
+import { PK, RETENTION, SK, ttlAfter } from '../../lib/state/layout';
+import { budgetHash, createTableBudget, type TableBudgetOptions } from '../../lib/budget/dynamodb';
+import { createTableClient, type TableClient } from '../../lib/state/table-client';
 import { createPageReader } from '../../lib/hss/reader';
 import { silentLog } from '../../lib/log';
 import { makeTasks, startHssEmulator } from '../../local/hss-emulator';
 import { useLocalDynamo } from '../support/dynamo';
 import { describeEachEngine } from '../support/engines';
-import { virtualTime, type VirtualTime } from '../hss/virtual-time';
+import { virtualTime, type VirtualTime } from './virtual-time';
 
 const local = useLocalDynamo('budget');
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
@@ -53,8 +53,8 @@ async function world() {
       new GetItemCommand({
         TableName: tableName,
         Key: {
-          pk: { S: keys.budget(budgetHash(credential, CREDENTIALS[credential]!)) },
-          sk: { S: BUDGET_SK },
+          pk: { S: PK.budget(budgetHash(credential, CREDENTIALS[credential]!)) },
+          sk: { S: SK.budget },
         },
         ConsistentRead: true,
       }),

@@ -1,5 +1,6 @@
-// URLs of chat webhooks are secrets (the path is the credential), so only scheme and host ever leave
-// this process in a log line or an error message (alertmanager notify/util.go RedactURL).
+// What never leaves this process in a log line or an error message: a webhook URL's path (it is the
+// credential), so only its scheme and host are shown (alertmanager notify/util.go RedactURL), and any
+// secret value (a key, a token, a signing secret), replaced by `[redacted]`.
 
 /** Scheme + host (+ port) of `url` followed by `/…`, e.g. `https://hooks.slack.com/…`; never the path, query or user info. */
 export function redactUrl(url: string): string {

@@ -6,7 +6,7 @@ import {
   likelyOffset,
   observeClock,
   type ClockOffset,
-} from '../../lib/hss/sliding-window';
+} from '../../lib/budget/window';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);

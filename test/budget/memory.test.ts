@@ -1,4 +1,4 @@
-import { createMemoryBudget } from '../../lib/hss/budget-memory';
+import { createMemoryBudget } from '../../lib/budget/memory';
 import { virtualTime } from './virtual-time';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
