@@ -24,10 +24,10 @@ export interface ChecksRun {
 }
 
 /** Quiet invocations counted: medians over at least 100, not one sampled poll. */
-export const QUIET_INVOCATIONS = 100;
+const QUIET_INVOCATIONS = 100;
 /** Failures appear every FAILURE_EVERY_MS for FAILURE_MINUTES. */
-export const FAILURE_EVERY_MS = 73_000;
-export const FAILURE_MINUTES = 60;
+const FAILURE_EVERY_MS = 73_000;
+const FAILURE_MINUTES = 60;
 const WARM_UP_CAP = 20;
 
 export async function runChecks(deps: RunDeps, setup: PollerSetup): Promise<ChecksRun> {

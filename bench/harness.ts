@@ -25,7 +25,7 @@ import {
 } from './scenarios';
 
 /** The clock every server of a chain reads; the poller's sleeps move it. */
-export interface SharedTime {
+interface SharedTime {
   now: number;
 }
 
@@ -41,7 +41,7 @@ export interface ChainServers {
   close(): Promise<void>;
 }
 
-export async function startChainServers(
+async function startChainServers(
   time: SharedTime,
   tasks: EmulatedTask[],
   ratePerMinute: number,
@@ -85,7 +85,7 @@ export interface PollerSetup {
 }
 
 /** The function's environment as serverless.yml sets it, the secrets as plain values, the endpoints local. */
-export function environment(
+function environment(
   setup: PollerSetup,
   servers: ChainServers,
   table: string,
@@ -114,7 +114,7 @@ export function environment(
 }
 
 /** A poller process: one invocation per call, on the shared clock. */
-export interface PollerProcess {
+interface PollerProcess {
   /** RSS once it had loaded and built its clients, KiB. */
   readyRssKb: number;
   /** The detection bound the poller's own code promises for its scopes when each fits a page, ms. */
@@ -125,7 +125,7 @@ export interface PollerProcess {
 }
 
 /** Forks `js` (a bundle) with plain node, as a Lambda runs its bundle; answers its clock messages. */
-export function startPoller(js: string, init: ChildInit, time: SharedTime): Promise<PollerProcess> {
+function startPoller(js: string, init: ChildInit, time: SharedTime): Promise<PollerProcess> {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, NODE_NO_WARNINGS: '1' };
   const child: ChildProcess = fork(js, [JSON.stringify(init)], {
     execArgv: [],

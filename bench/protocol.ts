@@ -82,7 +82,7 @@ export type ChildMessage =
   | { type: 'fatal'; message: string };
 
 /** The function timeout passed: the poll is ended where it stood, as Lambda would end it. */
-export class Killed extends Error {
+class Killed extends Error {
   constructor(timeoutMs: number) {
     super(`killed by the function timeout (${Math.round(timeoutMs / 1000)} s)`);
     this.name = 'Killed';
@@ -133,13 +133,13 @@ export function childClock(timeoutMs: number | undefined, start: number): ChildC
 }
 
 /** This process's peak RSS since the last reset (VmHWM), KiB. */
-export function peakRssKb(): number {
+function peakRssKb(): number {
   const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
   return hwm ? Number(hwm[1]) : Math.round(process.resourceUsage().maxRSS);
 }
 
 /** Resets VmHWM to the current RSS (Linux: `5` to /proc/self/clear_refs), so the next peak is one poll's. */
-export function resetPeakRss(): void {
+function resetPeakRss(): void {
   try {
     writeFileSync('/proc/self/clear_refs', '5');
   } catch {
@@ -147,17 +147,17 @@ export function resetPeakRss(): void {
   }
 }
 
-export function rssKb(): number {
+function rssKb(): number {
   return Math.round(process.memoryUsage().rss / 1024);
 }
 
 /** Sends `message` to the parent and waits until it is written. */
-export function send(message: ChildMessage): Promise<void> {
+function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
 }
 
 /** One line of an error, for reports. */
-export function oneLineOf(err: unknown): string {
+function oneLineOf(err: unknown): string {
   const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return text.split('\n')[0]!.slice(0, 300);
 }
@@ -303,7 +303,7 @@ export interface ChildPoller {
 }
 
 /** What only the poller itself can say about an invocation. */
-export type PollOutcome = Pick<
+type PollOutcome = Pick<
   PollReport,
   | 'alertsNew'
   | 'changes'

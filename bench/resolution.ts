@@ -22,7 +22,7 @@ import {
   type Retried,
 } from './scenarios';
 
-export interface RetriedResult extends Retried {
+interface RetriedResult extends Retried {
   /** When the webhook got the failure's alert, and its resolved notice; when chat named it resolved. */
   alertAt?: number;
   resolvedAt?: number;

@@ -6,7 +6,7 @@
 // blind, worst case), and the outbox's own cost. Writes every section of BENCHMARKS.md but the cold
 // start (bench/cold-start.ts), which it keeps as it finds it.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release as osRelease, tmpdir, totalmem, type as osType } from 'node:os';
+import { cpus, loadavg, release as osRelease, tmpdir, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { format, resolveConfig } from 'prettier';
@@ -26,12 +26,13 @@ import { runWindow, type WindowResult } from './windows';
  * last check must have time for a call (lib/app.ts runInvocation). serverless.yml does not set it
  * (yet): these runs use it; one more run shows 5 checks on the deployed timeout.
  */
-export const CHECKS_TIMEOUT_SECONDS = 58;
+const CHECKS_TIMEOUT_SECONDS = 58;
 
 /** `npm run bench` without `cold-start`: `[--quick] [--out FILE]`; `--quick`: a smoke test of every section. */
 export async function pollBenchMain(args: readonly string[], outFile: string): Promise<void> {
   const quick = args.includes('--quick');
   const startedAt = performance.now();
+  const loadAtStart = loadavg()[0]!;
   const tmp = mkdtempSync(join(tmpdir(), 'hss-bench-'));
   progress('starting DynamoDB Local (Java)');
   const local = startDynamoDbLocal({ port: await freePort() });
@@ -114,6 +115,7 @@ export async function pollBenchMain(args: readonly string[], outFile: string): P
         os: `${osType()} ${osRelease()}`,
         node: process.version,
         date: new Date().toISOString(),
+        load: { start: loadAtStart, end: loadavg()[0]! },
       },
       quick,
       dynamoStartMs,
@@ -142,6 +144,6 @@ export async function pollBenchMain(args: readonly string[], outFile: string): P
   }
 }
 
-export function progress(message: string): void {
+function progress(message: string): void {
   process.stderr.write(`[bench] ${(performance.now() / 1000).toFixed(0)}s ${message}\n`);
 }

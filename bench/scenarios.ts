@@ -2,7 +2,6 @@
 // (realistic days with a flow of new tasks, and incidents), the small scopes most projects are, the
 // 20 new failures, the latency probes' failed records, and the retried restores.
 import { makeTasks, type EmulatedTask } from '../local/hss-emulator';
-import type { PollerId } from './protocol';
 
 /** Virtual time every run starts at (a whole minute). */
 export const T_BASE = Date.UTC(2026, 0, 15, 12, 0, 0);
@@ -43,7 +42,7 @@ export interface Scenario {
 const BOTH: ReadonlyArray<ListOrder> = ['newest-first', 'oldest-first'];
 
 /** Steady polls counted per realistic window: medians over at least 100, not one sampled poll. */
-export const STEADY_POLLS = 120;
+const STEADY_POLLS = 120;
 
 function realistic(size: number, label: string): Scenario {
   return {
@@ -224,7 +223,7 @@ export function newFailures(now: number): EmulatedTask[] {
 export const OLDEST_START = T_BASE - 20 * HOUR - 2 * MIN;
 
 /** Tasks a small scope has in its window: a project with daily backups of ~150 hosts. */
-export const SMALL_SCOPE_TASKS = 150;
+const SMALL_SCOPE_TASKS = 150;
 
 /** A small scope's day at T_BASE: 150 tasks, 3 failed and 2 timed out (alerted before measuring), the rest succeeded. */
 export function smallScopeTasks(projectId: string, seed: number): EmulatedTask[] {
@@ -256,7 +255,7 @@ export interface Retried {
 }
 
 /** How many retried failures each scope count gets (as the issue measured the previous release: 3, 20, 30). */
-export const RETRIED_FAILURES: Readonly<Record<number, number>> = { 1: 3, 10: 20, 30: 30 };
+const RETRIED_FAILURES: Readonly<Record<number, number>> = { 1: 3, 10: 20, 30: 30 };
 
 /** The retried failures of `projects` from `start`: spread over an hour, round-robin over the scopes. */
 export function retriedFailures(projects: readonly string[], start: number): Retried[] {
@@ -306,9 +305,4 @@ export function retryTimeline(retried: readonly Retried[], tasks: EmulatedTask[]
       }
     });
   };
-}
-
-/** Per poller, what its tables call it. */
-export function pollerName(id: PollerId, release: string): string {
-  return id === 'ours' ? 'ours' : `previous release (${release})`;
 }

@@ -29,7 +29,7 @@ import {
   type Scenario,
 } from './scenarios';
 
-export interface ProbeResult extends Probe {
+interface ProbeResult extends Probe {
   /** When the poller recorded it (the webhook's `detected_at`), when chat and the webhook got it. */
   detectedAt?: number;
   slackAt?: number;
@@ -215,6 +215,6 @@ function webhookAlertCounts(run: Run): Map<string, number> {
   return counts;
 }
 
-export function fmtMin(ms: number): string {
+function fmtMin(ms: number): string {
   return Number.isFinite(ms) ? `${(ms / MIN).toFixed(1)} min` : 'never';
 }
