@@ -7,7 +7,7 @@ import { parseConfig } from '../lib/config';
 import { combineChecks } from '../lib/poll';
 import { latencyBoundMs } from '../lib/poll/plan';
 import { appPoller } from './app-poller';
-import { childClock, serve, type ChildInit } from './protocol';
+import { childClock, failStart, serve, type ChildInit } from './protocol';
 
 const init = JSON.parse(process.argv[2] ?? '{}') as ChildInit;
 const clock = childClock(init.timeoutMs, init.now);
@@ -34,6 +34,5 @@ try {
   );
   void serve(clock, poller, boundMs);
 } catch (err) {
-  process.send!({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
-  process.exitCode = 1;
+  failStart(err);
 }

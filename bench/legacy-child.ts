@@ -5,7 +5,7 @@ import { createApp, runPoll } from 'legacy-release/lib/app';
 import { parseConfig } from 'legacy-release/lib/config';
 import { latencyBoundMs } from 'legacy-release/lib/poll/plan';
 import { appPoller } from './app-poller';
-import { childClock, serve, type ChildInit } from './protocol';
+import { childClock, failStart, serve, type ChildInit } from './protocol';
 
 const init = JSON.parse(process.argv[2] ?? '{}') as ChildInit;
 const clock = childClock(init.timeoutMs, init.now);
@@ -31,6 +31,5 @@ try {
   );
   void serve(clock, poller, boundMs);
 } catch (err) {
-  process.send!({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
-  process.exitCode = 1;
+  failStart(err);
 }

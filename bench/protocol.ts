@@ -132,6 +132,15 @@ export function childClock(timeoutMs: number | undefined, start: number): ChildC
   };
 }
 
+/** Tells the parent the poller could not start (its config or app threw) and sets a failing exit code. */
+export function failStart(err: unknown): void {
+  process.send!({
+    type: 'fatal',
+    message: err instanceof Error ? err.message : String(err),
+  } satisfies ChildMessage);
+  process.exitCode = 1;
+}
+
 /** This process's peak RSS since the last reset (VmHWM), KiB. */
 function peakRssKb(): number {
   const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
