@@ -1,16 +1,60 @@
 // Builds the measured pollers as plain-node bundles (esbuild, everything in, nothing minified), so
 // each runs as a Lambda runs its bundle and their peak RSS compares like for like: bench/child.ts
-// (ours and the naive poller) from this tree, and bench/legacy-child.ts against the previous release,
-// which is extracted at bench time with `git archive` and never copied into the repository.
+// from this tree, and bench/legacy-child.ts against the previous release, which is extracted at bench
+// time with `git archive` and never copied into the repository. Each runs on its own deployed limits,
+// read from its own serverless.yml.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { readServerlessParam, ROOT } from './bundle';
 
-/** The previous release: "today's design" in the tables. */
-export const RELEASE = '02e0dc6';
+/** The previous release: the last release landed before this round of work. */
+export const RELEASE = '1e73da5';
 
+/** What a function is deployed with (serverless.yml `params.default`). */
+export interface Deployed {
+  periodSeconds: number;
+  timeoutSeconds: number;
+  rate: number;
+  lastDays: number;
+  alertStatuses: string;
+  memorySize: number;
+  /** `params.default.checksPerMinute` where serverless.yml has it (it sets CHECKS_PER_MINUTE), else undefined. */
+  checksPerMinute?: number;
+  /** The rest of the function's environment that changes what a poll does (lifecycle, baseline). */
+  env: Record<string, string>;
+  file: string;
+}
+
+/** Reads the deployed limits from `file`; throws one line naming the missing param. */
+export function readDeployed(file = join(ROOT, 'serverless.yml')): Deployed {
+  const param = (name: string): string => {
+    const value = readServerlessParam(name, file);
+    if (value === undefined) throw new Error(`${file} has no params.default.${name}`);
+    return value;
+  };
+  const checks = readServerlessParam('checksPerMinute', file);
+  return {
+    periodSeconds: Number(param('periodSeconds')),
+    timeoutSeconds: Number(param('timeoutSeconds')),
+    rate: Number(param('rateLimitPerMinute')),
+    lastDays: Number(param('lastDays')),
+    alertStatuses: param('alertStatuses'),
+    memorySize: Number(param('memorySize')),
+    ...(checks !== undefined ? { checksPerMinute: Number(checks) } : {}),
+    env: {
+      BASELINE: param('baseline'),
+      STUCK_AFTER_MINUTES: param('stuckAfterMinutes'),
+      STUCK_MAX_HOURS: param('stuckMaxHours'),
+      NOTIFY_RESOLVED: param('notifyResolved'),
+      REMIND_AFTER_HOURS: param('remindAfterHours'),
+    },
+    file,
+  };
+}
+
+/** Bundles bench/child.ts (this tree's poller) into `outDir`. */
 export async function buildChild(outDir: string): Promise<string> {
   const outfile = join(outDir, 'child.js');
   await build({
@@ -26,17 +70,7 @@ export async function buildChild(outDir: string): Promise<string> {
 }
 
 /** The release's bundle and its deployed limits, or why it could not be had. */
-export type Release =
-  | {
-      kind: 'built';
-      js: string;
-      periodSeconds: number;
-      timeoutSeconds: number;
-      rate: number;
-      lastDays: number;
-      alertStatuses: string;
-    }
-  | { kind: 'skipped'; reason: string };
+export type Release = { kind: 'built'; js: string; deployed: Deployed } | { kind: 'skipped'; reason: string };
 
 /**
  * Extracts `git archive RELEASE lib local serverless.yml` into `outDir` and bundles
@@ -63,10 +97,7 @@ export async function buildRelease(outDir: string): Promise<Release> {
   const extract = spawnSync(
     'sh',
     ['-c', `git archive ${RELEASE} lib local serverless.yml | tar -x -C "$0"`, tree],
-    {
-      cwd: ROOT,
-      encoding: 'utf8',
-    },
+    { cwd: ROOT, encoding: 'utf8' },
   );
   if (extract.status !== 0)
     return { kind: 'skipped', reason: `git archive failed: ${extract.stderr.trim()}` };
@@ -82,30 +113,18 @@ export async function buildRelease(outDir: string): Promise<Release> {
     plugins: [releaseResolver(tree)],
     logLevel: 'silent',
   });
-  const param = (name: string): string => {
-    const value = readServerlessParam(name, join(tree, 'serverless.yml'));
-    if (value === undefined) throw new Error(`the release's serverless.yml has no params.default.${name}`);
-    return value;
-  };
-  return {
-    kind: 'built',
-    js,
-    periodSeconds: Number(param('periodSeconds')),
-    timeoutSeconds: Number(param('timeoutSeconds')),
-    rate: Number(param('rateLimitPerMinute')),
-    lastDays: Number(param('lastDays')),
-    alertStatuses: param('alertStatuses'),
-  };
+  return { kind: 'built', js, deployed: readDeployed(join(tree, 'serverless.yml')) };
 }
 
-/** `legacy-release/<path>` -> `<tree>/<path>.ts`. */
+/** `legacy-release/<path>` -> `<tree>/<path>.ts`, or `<tree>/<path>/index.ts` for a folder. */
 function releaseResolver(tree: string): Plugin {
   return {
     name: 'legacy-release',
     setup(b) {
-      b.onResolve({ filter: /^legacy-release\// }, (args) => ({
-        path: join(tree, `${args.path.slice('legacy-release/'.length)}.ts`),
-      }));
+      b.onResolve({ filter: /^legacy-release\// }, (args) => {
+        const base = join(tree, args.path.slice('legacy-release/'.length));
+        return { path: existsSync(`${base}.ts`) ? `${base}.ts` : join(base, 'index.ts') };
+      });
     },
   };
 }

@@ -1,13 +1,20 @@
-// The few exports of the previous release (commit 02e0dc6, "today's design") that
-// bench/legacy-child.ts uses. The code itself is never in this repository: bench/legacy.ts extracts it
-// with `git archive` at bench time and esbuild resolves `legacy-release/*` to that copy.
+// The few exports of the previous release (bench/children.ts RELEASE) that bench/legacy-child.ts
+// uses. The code itself is never in this repository: bench/children.ts extracts it with
+// `git archive` at bench time and esbuild resolves `legacy-release/*` to that copy.
 declare module 'legacy-release/lib/config' {
+  export interface LegacyConfig {
+    scopes: unknown[];
+    alertStatuses: string[];
+    ratePerMinute: number;
+    periodSeconds: number;
+  }
   /** Parses the environment into the release's Config; throws one ConfigError. */
-  export function parseConfig(env: Record<string, string | undefined>): unknown;
+  export function parseConfig(env: Record<string, string | undefined>): LegacyConfig;
 }
 
 declare module 'legacy-release/lib/app' {
   import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+  import type { LegacyConfig } from 'legacy-release/lib/config';
 
   interface LegacyLog {
     debug(message: string): void;
@@ -18,24 +25,35 @@ declare module 'legacy-release/lib/app' {
 
   export interface LegacyApp {
     dynamo: DynamoDBClient;
-    hss: { readonly stats: { calls: number; throttled: number; retries: number } };
+    reader: { readonly stats: { calls: number; throttled: number } };
   }
 
   export interface LegacyPollSummary {
-    tasksSeen: number;
-    transitions: number;
+    scopesFailed: Array<{ scope: string; error: string }>;
     alertsNew: number;
-    alertsSent: number;
-    deliveriesPending: number;
+    changes: number;
+    left: Array<{ scope: string; list: string; offset: number }>;
     hssCalls: number;
     dynamoRequests: number;
+    delivery: { pending: number };
+    lifecycle?: { resolved: number };
   }
 
   export function createApp(
-    config: unknown,
+    config: LegacyConfig,
     overrides: { log: LegacyLog; clock?: () => number; sleep?: (ms: number) => Promise<void> },
   ): LegacyApp;
 
-  /** One poll as the release's handler ran it (no deadline: the function timeout ended a long one). */
-  export function runPoll(app: LegacyApp): Promise<LegacyPollSummary>;
+  /** One poll that must end by `end` (epoch ms), as the release's handler ran it. */
+  export function runPoll(app: LegacyApp, end: number): Promise<LegacyPollSummary>;
+}
+
+declare module 'legacy-release/lib/poll/plan' {
+  /** The release's promise: the longest a new failure in any scope can wait to be read, ms. */
+  export function latencyBoundMs(
+    scopes: number,
+    alertLists: number,
+    ratePerMinute: number,
+    periodMs: number,
+  ): number;
 }

@@ -6,8 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-/** Which poller a child runs. */
-export type PollerId = 'ours' | 'today' | 'naive';
+/** Which poller a child runs: this tree's, or the previous release's. */
+export type PollerId = 'ours' | 'release';
 
 /** What a child is started with (argv[2], JSON). */
 export interface ChildInit {
@@ -20,9 +20,9 @@ export interface ChildInit {
   now: number;
 }
 
-/** Parent -> child. */
+/** Parent -> child; `fresh`: build a new app (clients, call budget) first, as a cold container would. */
 export type ParentMessage =
-  { type: 'poll'; now: number } | { type: 'clock-ack'; id: number } | { type: 'exit' };
+  { type: 'poll'; now: number; fresh?: boolean } | { type: 'clock-ack'; id: number } | { type: 'exit' };
 
 /** DynamoDB usage. */
 export interface DynamoUse {
@@ -31,7 +31,7 @@ export interface DynamoUse {
   wcu: number;
 }
 
-/** What every poller reports about one poll (counted by the poller's own code or the bench's middleware). */
+/** What every poller reports about one invocation (counted by the poller's own code or the bench's middleware). */
 export interface PollReport {
   /** The poll returned (false: it threw, or the function timeout killed it). */
   ok: boolean;
@@ -43,23 +43,27 @@ export interface PollReport {
   endedAt: number;
   /** HSS calls as the poller counted them. */
   hssCalls: number;
+  /** HSS calls of each check the invocation ran (the previous release: one check an invocation). */
+  callsPerCheck: number[];
   /** Every DynamoDB request the process sent (bench middleware, capacity from ReturnConsumedCapacity). */
   dynamo: DynamoUse;
-  /** The part of `dynamo` that was the HSS call budget's item (ours only). */
-  budget?: DynamoUse;
+  /** The part of `dynamo` that was the HSS call budget's item. */
+  budget: DynamoUse;
   /** `dynamo` by `<operation> <what it touched>`. */
-  dynamoKinds?: Record<string, DynamoUse>;
+  dynamoKinds: Record<string, DynamoUse>;
   /** DynamoDB requests as the poller's own summary counted them (cross-check). */
   dynamoCounted?: number;
   alertsNew: number;
   /** Task state changes the poller recorded. */
   changes: number;
-  /** Alert lists left mid-way for the next poll (ours). */
-  alertListsLeft: number;
-  /** Any list left mid-way (ours). */
+  /** Check lists (the alert lists, or a small scope's one unfiltered list) left mid-way for the next poll. */
+  checkListsLeft: number;
+  /** Any list left mid-way. */
   listsLeft: number;
-  /** Deliveries still pending after the poll (ours: the outbox; today's design: its pending alerts). */
+  /** Deliveries still pending after the poll (the outbox). */
   pending: number;
+  /** Alerts the poller resolved. */
+  resolved: number;
   /** Peak RSS of the process during this poll (VmHWM, reset before the poll), KiB. */
   peakRssKb: number;
   /** RSS when the poll started, KiB. */
@@ -72,7 +76,7 @@ export interface PollReport {
 
 /** Child -> parent. */
 export type ChildMessage =
-  | { type: 'ready'; rssKb: number }
+  | { type: 'ready'; rssKb: number; boundMs: number }
   | { type: 'clock'; now: number; id: number }
   | { type: 'done'; report: PollReport }
   | { type: 'fatal'; message: string };
@@ -126,6 +130,15 @@ export function childClock(timeoutMs: number | undefined, start: number): ChildC
       killAt = timeoutMs === undefined ? Infinity : now + timeoutMs;
     },
   };
+}
+
+/** Tells the parent the poller could not start (its config or app threw) and sets a failing exit code. */
+export function failStart(err: unknown): void {
+  process.send!({
+    type: 'fatal',
+    message: err instanceof Error ? err.message : String(err),
+  } satisfies ChildMessage);
+  process.exitCode = 1;
 }
 
 /** This process's peak RSS since the last reset (VmHWM), KiB. */
@@ -238,23 +251,27 @@ function keyOf(input: CommandInput): { pk?: string; sk?: string } {
   return { pk: key?.pk?.S, sk: key?.sk?.S };
 }
 
-/** What a key belongs to, in this product's table layout (lib/state/table-client.ts `keys`). */
+/** What a key belongs to, in this product's table layout (lib/state/layout.ts `PK`, `SK`). */
 function areaOf(pk: string | undefined, sk: string | undefined, budget: boolean): string {
   if (budget) return 'budget';
   if (pk === undefined) return 'other';
   if (/#S#/.test(pk)) {
-    if (sk?.startsWith('C#')) return 'scope state';
-    if (sk?.startsWith('D#')) return 'digest';
-    if (sk?.startsWith('A#')) return 'open alerts';
-    if (sk?.startsWith('Y#')) return 'day counters';
-    return 'scope';
+    const kinds: Record<string, string> = {
+      C: 'scope state',
+      D: 'digest',
+      V: 'cycle keys',
+      K: 'list sketch',
+      A: 'open alerts',
+      Y: 'day counters',
+    };
+    return kinds[sk?.charAt(0) ?? ''] ?? 'scope';
   }
   if (/#P#/.test(pk)) return 'task details';
   if (pk.endsWith('#O#due')) return 'outbox due index';
   if (pk.endsWith('#O')) return 'outbox';
   if (pk.endsWith('#open')) return 'open alerts index';
   if (/#X(#|$)/.test(pk)) return 'silences';
-  if (pk.startsWith('S#')) return 'state';
+  if (pk.endsWith('#D')) return 'markers';
   return 'item';
 }
 
@@ -284,26 +301,35 @@ export function minus(after: DynamoUse, before: DynamoUse): DynamoUse {
   };
 }
 
-/** What a poller's child does: one poll, and running totals the runtime takes differences of. */
+/** What a poller's child does: one invocation, and running totals the runtime takes differences of. */
 export interface ChildPoller {
-  /** HSS calls made and DynamoDB used since the process started (budget: ours only). */
-  totals(): { hssCalls: number; dynamo: DynamoUse; budget?: DynamoUse; kinds?: Record<string, DynamoUse> };
-  poll(now: number): Promise<PollOutcome>;
+  /** HSS calls made and DynamoDB used since the process started, every app it built together. */
+  totals(): { hssCalls: number; dynamo: DynamoUse; budget: DynamoUse; kinds: Record<string, DynamoUse> };
+  /** One invocation at `now`; `fresh`: on a new app (a cold container). */
+  poll(now: number, fresh: boolean): Promise<PollOutcome>;
   /** Warnings and errors logged since the last call (the runtime drains it after each poll). */
   drainLogged(): string[];
 }
 
-/** What only the poller itself can say about a poll. */
+/** What only the poller itself can say about an invocation. */
 type PollOutcome = Pick<
   PollReport,
-  'alertsNew' | 'changes' | 'alertListsLeft' | 'listsLeft' | 'pending' | 'dynamoCounted'
+  | 'alertsNew'
+  | 'changes'
+  | 'checkListsLeft'
+  | 'listsLeft'
+  | 'pending'
+  | 'resolved'
+  | 'dynamoCounted'
+  | 'callsPerCheck'
 >;
 
 /**
- * The child's side of the protocol: says `ready`, then runs one poll per `poll` message (clock set
- * to its start, peak RSS reset) and answers `done` (a poll that threw or was killed too), until `exit`.
+ * The child's side of the protocol: says `ready` (with the detection bound the poller promises for
+ * its scopes), then runs one invocation per `poll` message (clock set to its start, peak RSS reset)
+ * and answers `done` (an invocation that threw or was killed too), until `exit`.
  */
-export async function serve(clock: ChildClock, poller: ChildPoller): Promise<void> {
+export async function serve(clock: ChildClock, poller: ChildPoller, boundMs: number): Promise<void> {
   process.on('message', (m: ParentMessage) => {
     if (m.type === 'exit') process.exit(0);
     if (m.type !== 'poll') return;
@@ -313,8 +339,16 @@ export async function serve(clock: ChildClock, poller: ChildPoller): Promise<voi
     const startRssKb = rssKb();
     const before = poller.totals();
     const wallStart = performance.now();
-    const failed: PollOutcome = { alertsNew: 0, changes: 0, alertListsLeft: 0, listsLeft: 0, pending: 0 };
-    poller.poll(startedAt).then(
+    const failed: PollOutcome = {
+      alertsNew: 0,
+      changes: 0,
+      checkListsLeft: 0,
+      listsLeft: 0,
+      pending: 0,
+      resolved: 0,
+      callsPerCheck: [],
+    };
+    poller.poll(startedAt, m.fresh === true).then(
       (outcome) => finish(outcome),
       (err: unknown) => finish(failed, err),
     );
@@ -328,8 +362,8 @@ export async function serve(clock: ChildClock, poller: ChildPoller): Promise<voi
         endedAt: clock.now(),
         hssCalls: after.hssCalls - before.hssCalls,
         dynamo: minus(after.dynamo, before.dynamo),
-        ...(after.budget && before.budget ? { budget: minus(after.budget, before.budget) } : {}),
-        ...(after.kinds ? { dynamoKinds: kindsDelta(after.kinds, before.kinds ?? {}) } : {}),
+        budget: minus(after.budget, before.budget),
+        dynamoKinds: kindsDelta(after.kinds, before.kinds),
         peakRssKb: peakRssKb(),
         startRssKb,
         wallMs: performance.now() - wallStart,
@@ -338,10 +372,10 @@ export async function serve(clock: ChildClock, poller: ChildPoller): Promise<voi
       void send({ type: 'done', report });
     }
   });
-  await send({ type: 'ready', rssKb: rssKb() });
+  await send({ type: 'ready', rssKb: rssKb(), boundMs });
 }
 
-/** A Log-shaped recorder that keeps warnings and errors (lib's Log and today's design's are the same shape). */
+/** A Log-shaped recorder that keeps warnings and errors (lib's Log and the release's are the same shape). */
 export function recordingLog(): {
   log: {
     debug(message: string): void;

@@ -1,26 +1,38 @@
-// The poll bench: our poll (the deployed code path), the previous release and the naive poller side
-// by side in one run, on Amazon's DynamoDB Local, the HSS emulator at the real 5 calls a minute and
-// local sinks, on the virtual clock; then the many-scopes latency (issue 12), the call budget's and
-// the outbox's own cost. Writes every section of BENCHMARKS.md but the cold start (bench/cold-start.ts),
-// which it keeps as it finds it.
-import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release as osRelease, tmpdir, totalmem, type as osType } from 'node:os';
+// The poll bench: this tree's poller (the deployed code path) and the previous release side by side
+// in one run, each bundled and run in its own process on its own deployed limits, on Amazon's
+// DynamoDB Local, the HSS emulator at the real 5 calls a minute and local sinks, on the virtual
+// clock: small scopes (detection bound, resolution of retried failures), one small scope at 1 to 5
+// checks a minute (latency, calls, duration, the Lambda bill), large windows (steady cost, never
+// blind, worst case), and the outbox's own cost. Writes every section of BENCHMARKS.md but the cold
+// start (bench/cold-start.ts), which it keeps as it finds it.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release as osRelease, tmpdir, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { format, resolveConfig } from 'prettier';
 import { freePort, LOCAL_AWS, startDynamoDbLocal } from '../local/dynamo';
-import { readServerlessParam, ROOT } from './bundle';
-import { runChain, type ChainResult, type PollerSetup } from './chains';
-import { buildChild, buildRelease, RELEASE } from './children';
+import { runChecks, type ChecksRun } from './checks';
+import { buildChild, buildRelease, readDeployed, RELEASE } from './children';
+import type { PollerSetup, RunDeps } from './harness';
 import { measureOutbox, type OutboxStep } from './outbox-cost';
 import { renderReport, type BenchData } from './report';
+import { runResolution, type ResolutionRun } from './resolution';
 import { SCENARIOS, statusCounts, windowTasks } from './scenarios';
 import { runScopes, SCOPE_COUNTS, type ScopeRun } from './scopes';
+import { runWindow, type WindowResult } from './windows';
 
-/** `npm run bench` without `cold-start`: `[--quick] [--out FILE]`; `--quick` runs the 1k and 10k windows only. */
+/**
+ * The function timeout CHECKS_PER_MINUTE above 1 needs: the invocation spans its period, and the
+ * last check must have time for a call (lib/app.ts runInvocation). serverless.yml does not set it
+ * (yet): these runs use it; one more run shows 5 checks on the deployed timeout.
+ */
+const CHECKS_TIMEOUT_SECONDS = 58;
+
+/** `npm run bench` without `cold-start`: `[--quick] [--out FILE]`; `--quick`: a smoke test of every section. */
 export async function pollBenchMain(args: readonly string[], outFile: string): Promise<void> {
   const quick = args.includes('--quick');
   const startedAt = performance.now();
+  const loadAtStart = loadavg()[0]!;
   const tmp = mkdtempSync(join(tmpdir(), 'hss-bench-'));
   progress('starting DynamoDB Local (Java)');
   const local = startDynamoDbLocal({ port: await freePort() });
@@ -33,62 +45,63 @@ export async function pollBenchMain(args: readonly string[], outFile: string): P
   };
   const dynamo = newClient();
   try {
-    const deployed = deployedParams();
+    const deployed = readDeployed();
     const ours: PollerSetup = {
       id: 'ours',
       js: await buildChild(tmp),
-      periodMs: deployed.periodSeconds * 1000,
+      deployed,
       timeoutMs: deployed.timeoutSeconds * 1000,
-      ratePerMinute: deployed.rate,
-      lastDays: deployed.lastDays,
-      alertStatuses: deployed.alertStatuses,
-      backToBack: false,
     };
-    // The naive poller runs as a loop on the same one-minute tick: the next poll when both the tick
-    // and the previous poll are done (it has no deadline; no function timeout could hold it).
-    const naive: PollerSetup = { ...ours, id: 'naive', timeoutMs: undefined, backToBack: true };
-    const release = await buildRelease(tmp);
-    if (release.kind === 'skipped')
-      progress(`today's design (${RELEASE}) is not measured: ${release.reason}`);
-    const today: PollerSetup | undefined =
-      release.kind === 'built'
+    const built = await buildRelease(tmp);
+    if (built.kind === 'skipped')
+      progress(`the previous release (${RELEASE}) is not measured: ${built.reason}`);
+    const release: PollerSetup | undefined =
+      built.kind === 'built'
         ? {
-            id: 'today',
-            js: release.js,
-            periodMs: release.periodSeconds * 1000,
-            timeoutMs: release.timeoutSeconds * 1000,
-            ratePerMinute: release.rate,
-            lastDays: release.lastDays,
-            alertStatuses: release.alertStatuses,
-            backToBack: false,
+            id: 'release',
+            js: built.js,
+            deployed: built.deployed,
+            timeoutMs: built.deployed.timeoutSeconds * 1000,
           }
         : undefined;
+    const both = [ours, ...(release ? [release] : [])];
+    const deps: RunDeps = { dynamo, dynamoEndpoint: local.endpoint, progress };
 
-    const deps = { dynamo, dynamoEndpoint: local.endpoint, progress };
-    const chains: ChainResult[] = [];
-    const scenarios = quick
-      ? SCENARIOS.filter((s) => s.size <= 10_000 && s.failed + s.inFlight === 0)
-      : SCENARIOS;
-    for (const scenario of scenarios) {
-      progress(`window ${scenario.id}: ${scenario.title}`);
-      chains.push(await runChain(deps, scenario, ours, 'full'));
-      if (today) chains.push(await runChain(deps, scenario, today, 'full'));
-      if (scenario.naive !== 'skip') chains.push(await runChain(deps, scenario, naive, scenario.naive));
+    progress('small scopes under one credential: detection');
+    const scopes: ScopeRun[] = [];
+    for (const n of quick ? [1] : SCOPE_COUNTS) {
+      for (const setup of both) scopes.push(await runScopes(deps, setup, n, 'warm'));
+      scopes.push(await runScopes(deps, ours, n, 'cold'));
     }
 
-    progress('many scopes at 5 calls a minute (issue 12)');
-    const scopeSettings = {
-      ratePerMinute: deployed.rate,
-      periodSeconds: deployed.periodSeconds,
-      timeoutSeconds: deployed.timeoutSeconds,
-      lastDays: deployed.lastDays,
-      alertStatuses: deployed.alertStatuses,
-    };
-    const scopes: ScopeRun[] = [];
-    for (const n of SCOPE_COUNTS) {
-      for (const container of ['warm', 'cold'] as const) {
-        scopes.push(await runScopes({ dynamo, dynamoEndpoint: local.endpoint }, n, container, scopeSettings));
-      }
+    progress('one small scope, 1 to 5 checks a minute');
+    const checks: ChecksRun[] = [];
+    const withChecks = (c: number, timeoutSeconds: number): PollerSetup => ({
+      ...ours,
+      checksPerMinute: c,
+      timeoutMs: timeoutSeconds * 1000,
+    });
+    const settings: PollerSetup[] = [
+      withChecks(1, deployed.timeoutSeconds),
+      ...(quick ? [5] : [2, 3, 4, 5]).map((c) => withChecks(c, CHECKS_TIMEOUT_SECONDS)),
+      withChecks(5, deployed.timeoutSeconds),
+      ...(release ? [release] : []),
+    ];
+    for (const setup of settings) checks.push(await runChecks(deps, setup));
+
+    progress('resolution of retried failures');
+    const resolution: ResolutionRun[] = [];
+    for (const n of quick ? [1] : SCOPE_COUNTS)
+      for (const setup of both) resolution.push(await runResolution(deps, setup, n));
+
+    progress('large windows');
+    const scenarios = quick
+      ? SCENARIOS.filter((s) => s.id === '1k').map((s) => ({ ...s, steadyPolls: 10 }))
+      : SCENARIOS;
+    const windows: WindowResult[] = [];
+    for (const scenario of scenarios) {
+      progress(`window ${scenario.id}: ${scenario.title}`);
+      for (const setup of both) windows.push(await runWindow(deps, scenario, setup));
     }
 
     progress('outbox cost');
@@ -102,17 +115,21 @@ export async function pollBenchMain(args: readonly string[], outFile: string): P
         os: `${osType()} ${osRelease()}`,
         node: process.version,
         date: new Date().toISOString(),
+        load: { start: loadAtStart, end: loadavg()[0]! },
       },
       quick,
       dynamoStartMs,
       deployed,
+      checksTimeoutSeconds: CHECKS_TIMEOUT_SECONDS,
       release:
-        release.kind === 'built'
-          ? { commit: RELEASE, ...release }
-          : { commit: RELEASE, skipped: release.reason },
-      windows: scenarios.map((s) => ({ scenario: s, counts: statusCounts(windowTasks(s)) })),
-      chains,
+        built.kind === 'built'
+          ? { commit: RELEASE, deployed: built.deployed }
+          : { commit: RELEASE, skipped: built.reason },
       scopes,
+      checks,
+      resolution,
+      windows: scenarios.map((s) => ({ scenario: s, counts: statusCounts(windowTasks(s)) })),
+      runs: windows,
       outbox,
       benchSeconds: (performance.now() - startedAt) / 1000,
     };
@@ -127,24 +144,6 @@ export async function pollBenchMain(args: readonly string[], outFile: string): P
   }
 }
 
-/** The limits the function is deployed with (serverless.yml params.default). */
-function deployedParams(): BenchData['deployed'] {
-  const param = (name: string): string => {
-    const value = readServerlessParam(name);
-    if (value === undefined) throw new Error(`serverless.yml has no params.default.${name}`);
-    return value;
-  };
-  return {
-    periodSeconds: Number(param('periodSeconds')),
-    timeoutSeconds: Number(param('timeoutSeconds')),
-    rate: Number(param('rateLimitPerMinute')),
-    lastDays: Number(param('lastDays')),
-    alertStatuses: param('alertStatuses'),
-    memorySize: Number(param('memorySize')),
-    file: join(ROOT, 'serverless.yml'),
-  };
-}
-
 function progress(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
+  process.stderr.write(`[bench] ${(performance.now() / 1000).toFixed(0)}s ${message}\n`);
 }

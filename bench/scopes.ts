@@ -1,37 +1,38 @@
-// Issue 12 on the virtual clock: 1, 3, 10 and 30 scopes under one credential at 5 calls a minute
-// with the deployed 1-minute schedule, one failure per scope appearing right after the poll read
-// that scope's failed list (its worst moment), the time until chat named it, next to the bound the
-// scheduler promises (lib/poll/plan.ts latencyBoundMs); and what the DynamoDB call budget costs per
-// HSS call, in a warm container (one app for every poll) and a cold one (a new app for each poll).
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createApp, runPoll, type App } from '../lib/app';
-import { parseConfig } from '../lib/config';
-import { latencyBoundMs } from '../lib/poll/plan';
-import { createStateTable } from '../lib/state/table';
-import { makeTasks } from '../local/hss-emulator';
+// Many small scopes under one credential (issue 12, and the plan of issue 19): 1, 10 and 30 projects
+// of 150 tasks each (every window fits a page) at 5 calls a minute on the deployed 1-minute schedule.
+// Once every scope's history is alerted, a failure appears in each scope right after the poll read
+// that scope's check list (its worst moment); the time until the poller recorded it (detection, what
+// the poller's own latencyBoundMs promises) and until Slack named it. Run warm (one app for every
+// invocation, as a warm Lambda container) and cold (a new app, DynamoDB client and call budget each
+// invocation), which is also where the call budget's own cost is counted.
+import type { DynamoUse, PollerId } from './protocol';
 import {
   arrival,
   armProbes,
   detectedAt,
-  disarm,
-  startChainServers,
+  openRun,
   webhookArrival,
+  type PollRecord,
+  type PollerSetup,
   type Probe,
+  type RunDeps,
 } from './harness';
-import { countDynamo, recordingLog, type DynamoUse } from './protocol';
-import { EMULATOR_AK, EMULATOR_SK, HOUR, REGION, T_BASE, WEBHOOK_SECRET } from './scenarios';
+import { HOUR, projectNames, smallScopeTasks, T_BASE } from './scenarios';
 
-export const SCOPE_COUNTS = [1, 3, 10, 30] as const;
+export const SCOPE_COUNTS = [1, 10, 30] as const;
 
 export interface ScopeRun {
+  poller: PollerId;
   scopes: number;
   container: 'warm' | 'cold';
-  /** latencyBoundMs(scopes, alert lists, rate, period). */
+  /** The poller's own promise for this many small scopes (its latencyBoundMs), ms. */
   boundMs: number;
-  /** Failure-to-chat per scope, ms (undefined: chat never named it before the cap). */
+  /** Failure to Slack per scope, ms (undefined: chat never named it before the cap). */
   latencies: Array<number | undefined>;
-  /** Failure to detection (the alert recorded: the webhook's `detected_at`) per scope, ms: what latencyBoundMs promises. */
+  /** Failure to detection (the webhook's `detected_at`) per scope, ms: what the bound promises. */
   detections: Array<number | undefined>;
+  /** Invocations until the history was alerted and delivered, and after. */
+  warmUpPolls: number;
   polls: number;
   hssCalls: number;
   throttled: number;
@@ -40,135 +41,75 @@ export interface ScopeRun {
   budget: DynamoUse;
   /** Scopes whose failure reached only the webhook by name (a chat digest counted it without naming it). */
   webhookOnly: number;
+  /** Every invocation failed or was killed: the first error. */
+  errors: string[];
 }
 
-export interface ScopeSettings {
-  ratePerMinute: number;
-  periodSeconds: number;
-  timeoutSeconds: number;
-  lastDays: number;
-  alertStatuses: string;
-}
+const WARM_UP_CAP = 60;
 
 export async function runScopes(
-  deps: { dynamo: DynamoDBClient; dynamoEndpoint: string },
+  deps: RunDeps,
+  setup: PollerSetup,
   scopes: number,
   container: 'warm' | 'cold',
-  settings: ScopeSettings,
 ): Promise<ScopeRun> {
-  const time = { now: T_BASE };
-  const projects = Array.from({ length: scopes }, (_, i) => `project-${String(i).padStart(2, '0')}`);
-  // A quiet window of 100 tasks per project: every list fits one page.
-  const tasks = projects.flatMap((p, i) =>
-    makeTasks(100, { now: T_BASE, seed: 100 + i, status: 'success', projectId: p }),
+  const projects = projectNames(scopes);
+  const tasks = projects.flatMap((p, i) => smallScopeTasks(p, 100 + i));
+  const due = new Set(
+    tasks.filter((t) => t.status === 'failed' || t.status === 'timeout').map((t) => t.host_name),
   );
-  const servers = await startChainServers(time, tasks, settings.ratePerMinute, projects);
-  const table = `bench-scopes-${scopes}-${container}`;
-  await createStateTable(deps.dynamo, table);
-  const env = {
-    HSS_SCOPES: projects.map((p) => `${REGION}/${p}`).join(','),
-    HSS_ENDPOINT: servers.emulator.url,
-    CLOUD_SDK_AK: EMULATOR_AK,
-    CLOUD_SDK_SK: EMULATOR_SK,
-    HSS_RATE_LIMIT_PER_MINUTE: String(settings.ratePerMinute),
-    LAST_DAYS: String(settings.lastDays),
-    ALERT_STATUSES: settings.alertStatuses,
-    SCHEDULE_PERIOD_SECONDS: String(settings.periodSeconds),
-    STATE_TABLE: table,
-    DYNAMODB_ENDPOINT: deps.dynamoEndpoint,
-    AWS_REGION: 'us-east-1',
-    SLACK_WEBHOOK_URL: servers.slack.url,
-    WEBHOOK_URL: servers.webhook.url,
-    WEBHOOK_SECRET,
-  };
-  const config = parseConfig(env);
-  const { log } = recordingLog();
-  const clock = () => time.now;
-  const sleep = async (ms: number) => {
-    time.now += Math.max(0, ms);
-  };
-  const totals = { calls: 0, dynamo: zero(), budget: zero() };
-  const apps: App[] = [];
-  let warm: { app: App; counter: ReturnType<typeof countDynamo> } | undefined;
-  const periodMs = settings.periodSeconds * 1000;
-  let polls = 0;
-  const tick = async (): Promise<void> => {
-    const start = time.now;
-    const built =
-      container === 'warm' && warm
-        ? warm
-        : (() => {
-            const app = createApp(config, { log, clock, sleep });
-            apps.push(app);
-            return { app, counter: countDynamo(app.dynamo) };
-          })();
-    if (container === 'warm') warm = built;
-    const before = {
-      calls: built.app.reader.stats.calls,
-      all: { ...built.counter.all },
-      budget: { ...built.counter.budget },
-    };
-    // As the handler: the run must end by the function's timeout.
-    await runPoll(built.app, start + settings.timeoutSeconds * 1000);
-    totals.calls += built.app.reader.stats.calls - before.calls;
-    add(totals.dynamo, built.counter.all, before.all);
-    add(totals.budget, built.counter.budget, before.budget);
-    polls += 1;
-    if (time.now > start + periodMs) throw new Error(`${scopes} scopes: a poll ran past its period`);
-    time.now = start + periodMs;
-  };
-  const alertLists = config.alertStatuses.length;
-  const boundMs = latencyBoundMs(scopes, 'whole', settings.ratePerMinute, periodMs);
+  const run = await openRun(deps, setup, tasks, { projects, start: T_BASE });
+  const { servers } = run;
+  const fresh = container === 'cold';
   try {
-    // Every scope's alert lists read at least once before the failures appear.
-    const warmUp = Math.ceil((scopes * alertLists) / settings.ratePerMinute) + 1;
-    for (let i = 0; i < warmUp; i++) await tick();
+    // The history alerted and delivered, every scope's check read whole.
+    for (let i = 0; i < WARM_UP_CAP; i++) {
+      const r = (await run.tick('warm-up', fresh)).report;
+      const delivered = [...due].every((h) => webhookArrival(servers.webhook, h));
+      if (delivered && r.alertsNew === 0 && r.pending === 0 && r.checkListsLeft === 0) break;
+    }
+    const warmUpPolls = run.polls.length;
     const probes: Probe[] = projects.map((p, i) => ({
       host: `probe-${p}`,
       projectId: p,
       end: 'head',
       order: 'newest-first',
-      startedAt: time.now - 30_000 - i * 1000,
+      startedAt: run.next() - 30_000 - i * 1000,
     }));
-    armProbes(servers, probes);
-    const cap = time.now + 2 * boundMs + HOUR;
+    const disarm = armProbes(servers, probes);
+    const cap = run.next() + 2 * run.proc.boundMs + HOUR;
     const named = (p: Probe) => p.appearAt !== undefined && arrival(servers.slack, p.host, p.appearAt);
-    while (!probes.every(named) && time.now < cap) await tick();
-    disarm(servers);
+    while (!probes.every(named) && run.next() < cap) await run.tick('probe', fresh);
+    disarm();
+    const sum = (f: (p: PollRecord) => number) => run.polls.reduce((n, p) => n + f(p), 0);
+    const use = (f: (p: PollRecord) => DynamoUse): DynamoUse => ({
+      requests: sum((p) => f(p).requests),
+      rcu: sum((p) => f(p).rcu),
+      wcu: sum((p) => f(p).wcu),
+    });
+    const since = (p: Probe, at: number | undefined) =>
+      at !== undefined && p.appearAt !== undefined ? at - p.appearAt : undefined;
+    deps.progress(`${scopes} scope(s) ${setup.id} ${container}: ${run.polls.length} invocations`);
     return {
+      poller: setup.id,
       scopes,
       container,
-      boundMs,
-      latencies: probes.map((p) => {
-        const at = p.appearAt !== undefined ? arrival(servers.slack, p.host, p.appearAt)?.at : undefined;
-        return at !== undefined && p.appearAt !== undefined ? at - p.appearAt : undefined;
-      }),
-      detections: probes.map((p) => {
-        const at = p.appearAt !== undefined ? detectedAt(servers.webhook, p.host, p.appearAt) : undefined;
-        return at !== undefined && p.appearAt !== undefined ? at - p.appearAt : undefined;
-      }),
-      polls,
-      hssCalls: totals.calls,
+      boundMs: run.proc.boundMs,
+      latencies: probes.map((p) => since(p, arrival(servers.slack, p.host, p.appearAt ?? 0)?.at)),
+      detections: probes.map((p) => since(p, detectedAt(servers.webhook, p.host, p.appearAt ?? 0))),
+      warmUpPolls,
+      polls: run.polls.length,
+      hssCalls: sum((p) => p.report.hssCalls),
       throttled: servers.emulator.requests.filter((r) => r.status === 429).length,
       maxCallsInAnyMinute: servers.emulator.maxCallsInAnyMinute(),
-      dynamo: totals.dynamo,
-      budget: totals.budget,
+      dynamo: use((p) => p.report.dynamo),
+      budget: use((p) => p.report.budget),
       webhookOnly: probes.filter(
         (p) => !named(p) && p.appearAt !== undefined && webhookArrival(servers.webhook, p.host, p.appearAt),
       ).length,
+      errors: run.polls.filter((p) => !p.report.ok).map((p) => p.report.error ?? 'failed'),
     };
   } finally {
-    for (const app of apps) app.dynamo.destroy();
-    await servers.close();
+    await run.close();
   }
-}
-
-function zero(): DynamoUse {
-  return { requests: 0, rcu: 0, wcu: 0 };
-}
-
-function add(into: DynamoUse, after: DynamoUse, before: DynamoUse): void {
-  into.requests += after.requests - before.requests;
-  into.rcu += after.rcu - before.rcu;
-  into.wcu += after.wcu - before.wcu;
 }

@@ -66,7 +66,7 @@ export interface AppOverrides {
 }
 
 /** `region/project/enterprise project`: the id HSS_SCOPES uses, keying the scope's state. */
-export function scopeOf(c: ScopeConfig): Scope {
+function scopeOf(c: ScopeConfig): Scope {
   return {
     id: `${c.region ?? 'endpoint'}/${c.projectId}/${c.enterpriseProjectId}`,
     ...(c.region ? { region: c.region } : {}),
