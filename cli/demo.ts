@@ -164,7 +164,8 @@ function script(day: number): Step[] {
     },
     {
       at: '09:35',
-      title: 'The new restore of ecs-web-01 succeeds: the one call of its scope lists it in success, which resolves the failure',
+      title:
+        'The new restore of ecs-web-01 succeeds: the one call of its scope lists it in success, which resolves the failure',
       change: (tasks, now) =>
         update(tasks, 'ecs-web-01', { status: 'success', process: 100, ended_at: iso(now - MIN) }),
     },
