@@ -216,6 +216,7 @@ describe('serverless.yml, packaged offline', () => {
       BASELINE: 'false',
       STATE_TABLE: 'hss-restore-alerts-test-state',
       SCHEDULE_PERIOD_SECONDS: '60',
+      CHECKS_PER_MINUTE: '1',
       CLOUD_SDK_AK_PARAM: '/hss-restore-alerts/test/cloud-sdk-ak',
       CLOUD_SDK_SK_PARAM: '/hss-restore-alerts/test/cloud-sdk-sk',
       SLACK_WEBHOOK_URL_PARAM: '/hss-restore-alerts/test/slack-webhook-url',
