@@ -20,6 +20,9 @@ export const FIELD_LIMITS = {
   errorMessage: 2000,
 } as const;
 
+/** Ends a value clipped on arrival (clip-json.ts arrivalMarker): how many characters it dropped. */
+const ARRIVAL_MARKER = /… \[(\d+) more characters on arrival, #[0-9a-f]{8}\]$/;
+
 /**
  * `value` if it fits `max` characters; otherwise its start, then `… [N more characters, #hash]`
  * within `max`: the clipping shows in every message, and the hash of the whole keeps two long
@@ -28,7 +31,10 @@ export const FIELD_LIMITS = {
 export function clipText(value: string, max: number): string {
   if (value.length <= max) return value;
   const hash = createHash('sha256').update(value).digest('hex').slice(0, 8);
-  const tail = (kept: number) => `… [${value.length - kept} more characters, #${hash}]`;
+  // A value the transport already clipped on arrival (clip-json.ts) counts what it dropped too.
+  const arrival = ARRIVAL_MARKER.exec(value);
+  const length = arrival === null ? value.length : arrival.index + Number(arrival[1]);
+  const tail = (kept: number) => `… [${length - kept} more characters, #${hash}]`;
   let kept = Math.max(0, max - tail(0).length);
   // Do not cut a surrogate pair in two.
   if (kept > 0 && /[\uD800-\uDBFF]/.test(value[kept - 1]!)) kept -= 1;

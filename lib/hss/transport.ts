@@ -1,6 +1,8 @@
 // One HSS GET: sign, send, bound the whole exchange by the timeout, and classify the answer. No
 // retry, no budget, no paging (reader.ts); no secret in anything it returns or logs.
 import axios, { type AxiosInstance } from 'axios';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { authHeaders, credentialSecrets, type HssAuth } from '../huaweicloud/credentials';
 import type { Clock, Log } from '../log';
 import { redactValues } from '../redact';
@@ -18,6 +20,7 @@ import {
 } from './errors';
 import type { FailureKind } from './retry';
 import { gatewayEncode } from '../huaweicloud/signer';
+import { createJsonClipper } from './clip-json';
 
 /** One GET of a project-scoped HSS API. */
 export interface HssCall {
@@ -58,7 +61,12 @@ export interface TransportOptions {
   log: Log;
 }
 
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/**
+ * Longest body kept, characters, after every string in it was clipped on arrival (clip-json.ts):
+ * a page of 200 records whose every field is clipped fits; only a body that is not JSON or holds
+ * absurdly many values can exceed it, and then the attempt fails as a network failure.
+ */
+const MAX_CLIPPED_BODY_CHARS = 32 * 1024 * 1024;
 
 /** The URL path of a project-scoped call; the project id is encoded as a path segment. */
 function projectPath(projectId: string, route: string): string {
@@ -69,14 +77,14 @@ export function createTransport(options: TransportOptions): Transport {
   const { timeoutMs, clock, log } = options;
   const http: AxiosInstance = axios.create({
     timeout: timeoutMs,
-    // Raw text in, JSON parsed here: a malformed body must fail with a clear message, not pass as a string.
-    responseType: 'text',
+    // A stream in, clipped and parsed here: megabytes of text in one field must not make the page
+    // too big to read, and a malformed body must fail with a clear message, not pass as a string.
+    responseType: 'stream',
     transformResponse: [(data: unknown) => data],
     // Every status is classified below rather than thrown by axios with the request config attached.
     validateStatus: () => true,
     // A redirect would carry the signed headers to another host.
     maxRedirects: 0,
-    maxContentLength: MAX_BODY_BYTES,
   });
 
   async function get(call: HssCall): Promise<CallResult> {
@@ -103,13 +111,13 @@ export function createTransport(options: TransportOptions): Transport {
     }, timeoutMs);
     let result: CallResult;
     try {
-      const res = await http.request<string>({
+      const res = await http.request<Readable>({
         method: 'GET',
         url: `${endpoint}${url}`,
         headers,
         signal: controller.signal,
       });
-      const body = typeof res.data === 'string' ? res.data : String(res.data ?? '');
+      const body = await readClipped(res.data);
       const requestId = headerValue(res.headers['x-request-id']);
       result = classify(res.status, body, requestId, headerValue(res.headers['retry-after']));
     } catch (err) {
@@ -176,6 +184,33 @@ export function createTransport(options: TransportOptions): Transport {
   }
 
   return { get };
+}
+
+/**
+ * The body as text with every JSON string clipped on arrival (clip-json.ts); rejects when even the
+ * clipped text exceeds MAX_CLIPPED_BODY_CHARS, or when the stream fails (an abort by the timeout).
+ */
+async function readClipped(stream: Readable): Promise<string> {
+  const decoder = new StringDecoder('utf8');
+  const clipper = createJsonClipper();
+  const parts: string[] = [];
+  let length = 0;
+  const add = (text: string): void => {
+    const clipped = clipper.push(text);
+    length += clipped.length;
+    if (length > MAX_CLIPPED_BODY_CHARS) {
+      stream.destroy();
+      throw new Error(
+        `the body exceeds ${MAX_CLIPPED_BODY_CHARS} characters even with every text clipped to its first characters`,
+      );
+    }
+    parts.push(clipped);
+  };
+  for await (const chunk of stream) {
+    add(typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));
+  }
+  add(decoder.end());
+  return parts.join('');
 }
 
 /** Gateway codes that say the credential itself was refused (not a permission in one project). */

@@ -1,4 +1,5 @@
 import { HssResponseError } from '../../lib/hss/errors';
+import { arrivalMarker } from '../../lib/hss/clip-json';
 import { clipText, FIELD_LIMITS, parsePage, parseTime, type ParsedTime } from '../../lib/hss/parse';
 
 const record = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -352,6 +353,14 @@ describe('bounding a record', () => {
     const b = clipText(`${'x'.repeat(1000)}b`, FIELD_LIMITS.hostId);
     expect(a).not.toBe(b);
     expect(Math.max(a.length, b.length)).toBeLessThanOrEqual(FIELD_LIMITS.hostId);
+  });
+
+  it('counts what the transport dropped on arrival, so the message says how long the text really was', () => {
+    const arrived = `${'E'.repeat(4096)}${arrivalMarker(995_904, '0123abcd')}`;
+    const clipped = clipText(arrived, FIELD_LIMITS.errorMessage);
+    const kept = clipped.indexOf('…');
+    expect(clipped).toContain(`… [${1_000_000 - kept} more characters, #`);
+    expect(clipped.length).toBeLessThanOrEqual(FIELD_LIMITS.errorMessage);
   });
 
   it('never cuts a character of two UTF-16 units in half', () => {

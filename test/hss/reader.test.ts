@@ -16,6 +16,7 @@ import {
 } from '../../lib/hss/errors';
 import type { HssTarget, ListQuery, PageResult } from '../../lib/hss/pages';
 import type { CallBudget } from '../../lib/budget/port';
+import { FIELD_LIMITS } from '../../lib/hss/parse';
 import { createPageReader, type PageReaderSettings } from '../../lib/hss/reader';
 import { signature } from '../../lib/huaweicloud/signer';
 import { parseAuthorization } from '../../local/sdk-signature';
@@ -137,6 +138,36 @@ describe('PageReader: pages', () => {
     expect(emulator.requests[0]!.query).toMatchObject({ offset: '200', limit: '100' });
     expect(second).toMatchObject({ rows: 50, totalNum: 250 });
     expect(second.tasks[0]!.backupName).toBe('autobk_200');
+  });
+
+  it('reads a page of 60 MB of text in one call: every long text clipped on arrival, the record beside it whole', async () => {
+    // Prepare: two records whose every text field is 2 million characters (some 12 MB of JSON each,
+    // once escaped), and an ordinary failure between them.
+    const [first, ordinary, last] = makeTasks(3, { now: T0, status: () => 'failed' });
+    const huge = (ch: string) => ({
+      host_name: ch.repeat(2_000_000),
+      backup_name: ch.repeat(2_000_000),
+      error_info: { code: ch.repeat(2_000_000), message: ch.repeat(2_000_000) },
+    });
+    const { reader } = await setup({
+      tasks: [{ ...first!, ...huge('\u0000') }, ordinary!, { ...last!, ...huge('"') }],
+    });
+    // Act
+    const result = page(await reader.fetchPage(TARGET, QUERY, 0, LATER));
+    // Assess
+    expect(reader.stats).toEqual({ calls: 1, throttled: 0, retries: 0 });
+    expect(result).toMatchObject({ rows: 3, rejected: [] });
+    const byBackup = new Map(result.tasks.map((t) => [t.backupName.slice(0, 12), t]));
+    expect(byBackup.get(ordinary!.backup_name.slice(0, 12))).toMatchObject({
+      hostName: ordinary!.host_name,
+      errorMessage: ordinary!.error_info?.message,
+    });
+    const clipped = result.tasks.filter((t) => t.hostName.length > 200);
+    expect(clipped).toHaveLength(2);
+    for (const task of clipped) {
+      expect(task.errorMessage).toMatch(/… \[1998\d{3} more characters, #[0-9a-f]{8}\]$/);
+      expect(task.hostName.length).toBeLessThanOrEqual(FIELD_LIMITS.hostName);
+    }
   });
 
   it('maps records, accepting updated_at in place of ended_at', async () => {
