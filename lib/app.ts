@@ -18,7 +18,8 @@ import { createTableBudget } from './budget/dynamodb';
 import { createLifecycleStore } from './state/lifecycle-store';
 import type { LifecycleStore, ScopeStore } from './state/records';
 import { createScopeStore } from './state/scope-store';
-import { createTableClient, type TableClient } from './state/table-client';
+import { createTableClient, type StateStats, type TableClient } from './state/table-client';
+import type { OutboxStore } from './outbox/store';
 import { isLoopbackUrl } from './url';
 
 /** Time kept at the end of a run to record and deliver what it read, ms. */
@@ -34,6 +35,8 @@ export interface App {
   scopes: Scope[];
   dynamo: DynamoDBClient;
   table: TableClient;
+  /** The requests and capacity used so far: the table's, or those of the stores given instead. */
+  stats: StateStats;
   store: ScopeStore;
   lifecycle: LifecycleStore;
   budget: CallBudget;
@@ -63,6 +66,20 @@ export interface AppOverrides {
   hssTimeoutMs?: number;
   /** Destination request timeout, ms (tests: short). */
   deliveryTimeoutMs?: number;
+  /**
+   * Stores to keep state in instead of the DynamoDB table's (tests: the in-memory ones of local/,
+   * shared by every app of a scenario), with the requests they count.
+   */
+  stores?: AppStores;
+}
+
+/** The state an app keeps, held elsewhere than in the table: the poll's, the outbox's and the call budget. */
+export interface AppStores {
+  store: ScopeStore;
+  lifecycle: LifecycleStore;
+  outbox: OutboxStore;
+  budget: CallBudget;
+  stats: StateStats;
 }
 
 /** `region/project/enterprise project`: the id HSS_SCOPES uses, keying the scope's state. */
@@ -99,13 +116,16 @@ export function createApp(config: Config, overrides: AppOverrides): App {
     sleep,
   });
   const namespace = config.stateNamespace;
-  const budget = createTableBudget({
-    table,
-    credentials: config.credentials,
-    ratePerMinute: config.ratePerMinute,
-    clock,
-    sleep,
-  });
+  const { stores } = overrides;
+  const budget =
+    stores?.budget ??
+    createTableBudget({
+      table,
+      credentials: config.credentials,
+      ratePerMinute: config.ratePerMinute,
+      clock,
+      sleep,
+    });
   const reader = createPageReader({
     credentials: config.credentials,
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
@@ -120,6 +140,7 @@ export function createApp(config: Config, overrides: AppOverrides): App {
   const periodMs = config.periodSeconds * 1000;
   const outbox = createOutbox({
     table,
+    ...(stores ? { store: stores.outbox } : {}),
     namespace,
     destinations,
     post: overrides.post ?? createPostJson({ log }),
@@ -141,8 +162,9 @@ export function createApp(config: Config, overrides: AppOverrides): App {
     scopes,
     dynamo,
     table,
-    store: createScopeStore({ table, namespace }),
-    lifecycle: createLifecycleStore({ table, namespace }),
+    stats: stores?.stats ?? table.stats,
+    store: stores?.store ?? createScopeStore({ table, namespace }),
+    lifecycle: stores?.lifecycle ?? createLifecycleStore({ table, namespace }),
     budget,
     reader,
     destinations,
@@ -179,7 +201,7 @@ export function runPoll(app: App, end: number, extra: Partial<PollOptions> = {})
       outbox: app.outbox,
       clock: app.clock,
       log: app.log,
-      dynamoStats: () => ({ ...app.table.stats }),
+      dynamoStats: () => ({ ...app.stats }),
     },
     { ...app.options, fetchDeadline: deadline - DELIVERY_RESERVE_MS, deadline, ...extra },
   );

@@ -40,7 +40,7 @@ function sendsNothing(name: string, args: unknown[]): boolean {
 }
 
 /** Wraps every method of `store` so that each call counts as one request (read or write). */
-function counted<T extends object>(store: T, stats: MemoryStats, writes: ReadonlySet<string>): T {
+export function counted<T extends object>(store: T, stats: MemoryStats, writes: ReadonlySet<string>): T {
   const out = {} as Record<string, unknown>;
   for (const [name, fn] of Object.entries(store)) {
     out[name] = (...args: unknown[]) => {

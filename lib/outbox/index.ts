@@ -32,7 +32,7 @@ import {
   type DestinationRun,
   type RunContext,
 } from './send';
-import { createOutboxStore } from './store';
+import { createOutboxStore, type OutboxStore } from './store';
 import type {
   DeliverySummary,
   DestinationDelay,
@@ -46,6 +46,8 @@ export type * from './types';
 
 export interface OutboxDeps {
   table: TableClient;
+  /** Where the outbox keeps its items (default: the DynamoDB store on `table`; tests: an in-memory one). */
+  store?: OutboxStore;
   /** Config.stateNamespace: the outbox partition is `keys.outbox(namespace)`. */
   namespace: string;
   destinations: readonly Destination[];
@@ -97,7 +99,7 @@ export function emptyDeliverySummary(): DeliverySummary {
 /** Creates the outbox of one namespace; the table client, HTTP leg, clock and sleep are the caller's. */
 export function createOutbox(deps: OutboxDeps): Outbox {
   const { table, namespace, destinations, clock, log, random } = deps;
-  const store = createOutboxStore(table, namespace);
+  const store = deps.store ?? createOutboxStore(table, namespace);
   const parallelism = deps.parallelism ?? DEFAULT_PARALLELISM;
   const requestTimeoutMs = deps.requestTimeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
   const recordMarginMs = deps.recordMarginMs ?? DEFAULT_RECORD_MARGIN_MS;

@@ -15,7 +15,7 @@ import { isConditionalCheckFailed, StateError, toStateError } from './errors';
 export type Item = Record<string, AttributeValue>;
 
 /** DynamoDB usage since the table client was created. */
-interface StateStats {
+export interface StateStats {
   requests: number;
   readCapacity: number;
   writeCapacity: number;

@@ -1,8 +1,20 @@
 // The whole product on local stand-ins, on a virtual clock: the HSS emulator (signatures, the
-// per-credential rate limit), a DynamoDB engine, one local sink per destination, and the app built
+// per-credential rate limit), a DynamoDB engine (or the state in memory), one local sink per destination, and the app built
 // by createApp exactly as the Lambda and the CLI build it. `tick()` runs one poll the way the
 // scheduler does (it must end before the next tick) and moves the clock to the next tick.
-import { createApp, runInvocation, runPoll, type App, type AppOverrides } from '../../lib/app';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  createApp,
+  runInvocation,
+  runPoll,
+  type App,
+  type AppOverrides,
+  type AppStores,
+} from '../../lib/app';
+import { createMemoryBudget } from '../../lib/budget/memory';
+import { LOCAL_AWS } from '../../local/dynamo';
+import { createMemoryOutboxStore } from '../../local/memory-outbox-store';
+import { createMemoryStores } from '../../local/memory-stores';
 import type { Config, LifecycleConfig, ScopeConfig } from '../../lib/config/types';
 import type { DestinationConfig } from '../../lib/notify/channels';
 import type { Log } from '../../lib/log';
@@ -65,8 +77,15 @@ interface WorldTime {
   run?: <T>(...actors: Array<() => Promise<T>>) => Promise<T[]>;
 }
 
+/**
+ * The state in this process (local/memory-stores.ts, local/memory-outbox-store.ts and the memory call
+ * budget, shared by every app of the world) instead of a DynamoDB engine: for scenarios about the
+ * poll at scale, which would otherwise spend most of their time in SDK and engine requests.
+ */
+export const IN_MEMORY = 'in memory';
+
 export interface WorldOptions {
-  engine: Engine;
+  engine: Engine | typeof IN_MEMORY;
   scopes?: ScopeConfig[];
   sinks?: SinkName[];
   ratePerMinute?: number;
@@ -211,7 +230,8 @@ export async function openWorld(o: WorldOptions): Promise<World> {
       });
     }
   }
-  const tableName = await o.engine.freshTable('e2e');
+  const { engine } = o;
+  const tableName = engine === IN_MEMORY ? 'e2e-in-memory' : await engine.freshTable('e2e');
   const config: Config = {
     scopes: o.scopes ?? [
       { projectId: PROJECT, region: 'cn-north-4', enterpriseProjectId: '0', credential: 'default' },
@@ -237,7 +257,12 @@ export async function openWorld(o: WorldOptions): Promise<World> {
       ...o.lifecycle,
     },
   };
-  const client = o.engine.newClient();
+  const stores = engine === IN_MEMORY ? memoryStores(config, clock, sleep) : undefined;
+  // In memory, a client no request should reach: one to a closed loopback port fails at once.
+  const client =
+    engine === IN_MEMORY
+      ? new DynamoDBClient({ ...LOCAL_AWS, endpoint: 'http://127.0.0.1:9', maxAttempts: 1 })
+      : engine.newClient();
   const newApp = (overrides: Partial<AppOverrides> = {}) =>
     createApp(config, {
       log: o.log ?? quiet,
@@ -247,6 +272,7 @@ export async function openWorld(o: WorldOptions): Promise<World> {
       dynamo: client,
       hssTimeoutMs: o.hssTimeoutMs ?? 2_000,
       deliveryTimeoutMs: o.deliveryTimeoutMs ?? 2_000,
+      ...(stores ? { stores } : {}),
       ...overrides,
     });
   const app = newApp();
@@ -298,6 +324,18 @@ export async function openWorld(o: WorldOptions): Promise<World> {
       await emulator.close();
       for (const sink of Object.values(sinks)) await sink?.close();
     },
+  };
+}
+
+/** The world's state in memory, counted as the DynamoDB requests it stands for. */
+function memoryStores(config: Config, clock: () => number, sleep: (ms: number) => Promise<void>): AppStores {
+  const { store, lifecycle, stats } = createMemoryStores();
+  return {
+    store,
+    lifecycle,
+    outbox: createMemoryOutboxStore(config.stateNamespace, stats),
+    budget: createMemoryBudget({ ratePerMinute: config.ratePerMinute, clock, sleep }),
+    stats,
   };
 }
 
