@@ -13,16 +13,17 @@ const { default: Sequencer } = require('@jest/test-sequencer');
  * endTime - startTime), for runs without timings; a stale figure only changes the order, never a result.
  */
 const SECONDS = {
-  'test/e2e/budgeted-poll.test.ts': 150,
-  'test/e2e/budgeted-incident.test.ts': 115,
-  'test/reliability/fault-matrix.test.ts': 44,
-  'test/reliability/crash.test.ts': 38,
-  'test/serverless.test.ts': 32,
-  'test/reliability/records.test.ts': 19,
-  'test/notify/conformance.test.ts': 17,
-  'test/e2e/gaps-delivery.test.ts': 14,
-  'test/cli/status-scopes.test.ts': 13,
-  'test/handler.test.ts': 13,
+  'test/reliability/fault-matrix.test.ts': 58,
+  'test/reliability/crash.test.ts': 34,
+  'test/serverless.test.ts': 24,
+  'test/notify/conformance.test.ts': 19,
+  'test/e2e/budgeted-poll.test.ts': 13,
+  'test/e2e/gaps-delivery.test.ts': 11,
+  'test/outbox/destination-degraded.test.ts': 10,
+  'test/e2e/budgeted-incident.test.ts': 10,
+  'test/cli/status-scopes.test.ts': 9,
+  'test/outbox/crash.test.ts': 8,
+  'test/handler.test.ts': 8,
 };
 
 /** Failed first, then the cached time, else the figure above, else the larger file first. */
