@@ -155,9 +155,20 @@ async function followUp(run: PollRun, sr: ScopeRun, ref: FollowUpRef): Promise<'
 const ASK_HOSTS = 2;
 
 /**
- * Asks HSS by host name after the hosts of a large scope's open alerts, least recently alerted
- * first: a task of that host in `success` (a retry, or the stuck task itself) may resolve them. No
- * open alert left: the scope stops asking until one is raised.
+ * The next `count` hosts to ask after, in name order from the one after `last`, round the list: every
+ * host with an open alert has its turn, however many of them never recover.
+ */
+export function nextHostsToAsk(hosts: Iterable<string>, last: string | undefined, count: number): string[] {
+  const names = [...new Set(hosts)].filter((h) => h.trim() !== '').sort();
+  const from = last === undefined ? 0 : names.findIndex((h) => h > last);
+  const start = from < 0 ? 0 : from;
+  return [...names.slice(start), ...names.slice(0, start)].slice(0, count);
+}
+
+/**
+ * Asks HSS by host name after the hosts of a large scope's open alerts, each host in turn: a task of
+ * that host in `success` (a retry, or the stuck task itself) may resolve them. No open alert left:
+ * the scope stops asking until one is raised.
  */
 async function ask(run: PollRun, sr: ScopeRun): Promise<void> {
   const now = run.deps.clock();
@@ -167,9 +178,11 @@ async function ask(run: PollRun, sr: ScopeRun): Promise<void> {
     sr.state.askedAt = now;
     return;
   }
-  const hosts = [...new Set(open.sort((a, b) => a.alert.at - b.alert.at).map((o) => o.alert.task.hostName))]
-    .filter((h) => h.trim() !== '')
-    .slice(0, ASK_HOSTS);
+  const hosts = nextHostsToAsk(
+    open.map((o) => o.alert.task.hostName),
+    sr.state.askedHost,
+    ASK_HOSTS,
+  );
   const watched = new Set(open.map((o) => o.alert.task.hostId));
   const credential = credentialRun(run, sr.scope.credential);
   for (const resourceName of hosts) {
@@ -190,6 +203,7 @@ async function ask(run: PollRun, sr: ScopeRun): Promise<void> {
     credential.calls += 1;
     run.summary.pagesRead += 1;
     sr.state.askedAt = now;
+    sr.state.askedHost = resourceName;
     for (const task of result.page.tasks) {
       if (task.status === 'success' && watched.has(task.hostId))
         noteSucceeded(run, sr, entryKey(sr.scope.projectId, taskKey(task)), task);

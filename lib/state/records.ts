@@ -111,6 +111,8 @@ export interface ScopeState {
   probedAt?: number;
   /** A `lists` scope last asked HSS by host name about its open alerts' hosts, epoch ms. */
   askedAt?: number;
+  /** The host name asked last: the next ask goes on from the host after it (by name), round the list. */
+  askedHost?: string;
   /** The scope may have open alerts (set when one is raised; cleared when a look finds none). */
   mayHaveOpen?: boolean;
   cursors: Partial<Record<ListName, ListCursor>>;

@@ -5,6 +5,7 @@
 
 import type { AlertMessage, Message, ResolvedMessage, Scope, Task } from '../../lib/model';
 import { type PollSummary } from '../../lib/poll';
+import { nextHostsToAsk } from '../../lib/poll/sweep';
 
 import { HOUR, MIN, SCOPE, task, memoryWorld } from './support';
 
@@ -134,6 +135,27 @@ describe('poll: resolution means success', () => {
     expect(w.hss.calls.some((c) => c.query.resourceName === 'web-h1')).toBe(true);
   });
 
+  it('asks after every open alert’s host in turn, so hosts that never recover do not starve the rest', async () => {
+    const w = world();
+    const now = w.vt.clock();
+    for (let i = 0; i < 300; i++) w.hss.tasks().push(task(`ok${i}`, 'success', now, HOUR + i * MIN));
+    // Two failures alerted first, whose hosts never succeed; then a third, h3, retried with success.
+    w.hss.tasks().push(task('h1', 'failed', now, 60 * MIN), task('h2', 'failed', now, 50 * MIN));
+    for (let i = 0; i < 3; i++) await w.tick();
+    const failed = task('h3', 'failed', w.vt.clock(), 5 * MIN);
+    w.hss.tasks().push(failed);
+    for (let i = 0; i < 3; i++) await w.tick();
+    w.hss.tasks().push(retryOf(failed, 'success', w.vt.clock()));
+    const retried = w.vt.clock();
+
+    for (let i = 0; i < 15; i++) await w.tick();
+
+    const resolved = resolvedOf(w.outbox.delivered);
+    expect(resolved.map((r) => [r.task.hostId, r.how])).toEqual([['h3', 'later-success']]);
+    // Two hosts an ask, one ask every 5 minutes: h3's turn comes within two asks.
+    expect(resolved[0]!.at - retried).toBeLessThanOrEqual(10 * MIN + MIN);
+  });
+
   it.each([
     ['timed out', 'timeout'],
     ['was skipped', 'skipped'],
@@ -160,4 +182,18 @@ describe('poll: resolution means success', () => {
       expect(resolvedOf(w.outbox.delivered)).toHaveLength(1);
     },
   );
+});
+
+describe('nextHostsToAsk: each host with an open alert in turn', () => {
+  it.each([
+    { hosts: ['web-2', 'web-1', 'db-1'], last: undefined, next: ['db-1', 'web-1'] },
+    { hosts: ['web-2', 'web-1', 'db-1'], last: 'web-1', next: ['web-2', 'db-1'] },
+    { hosts: ['web-2', 'web-1', 'db-1'], last: 'web-2', next: ['db-1', 'web-1'] },
+    // The host asked last has no open alert now: go on from where it stood.
+    { hosts: ['web-2', 'web-1', 'db-1'], last: 'db-9', next: ['web-1', 'web-2'] },
+    { hosts: ['web-1', 'web-1', ' ', ''], last: undefined, next: ['web-1'] },
+    { hosts: [], last: 'web-1', next: [] },
+  ])('after $last of $hosts: $next', ({ hosts, last, next }) => {
+    expect(nextHostsToAsk(hosts, last, 2)).toEqual(next);
+  });
 });
