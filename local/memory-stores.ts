@@ -173,14 +173,16 @@ function emptyDay(): DayState {
 
 /** An in-memory LifecycleStore. */
 function createMemoryLifecycleStore(): LifecycleStore {
-  /** Open alerts by `scope\nhost+backup hash\nkey`. */
+  /** Open alerts by `scope\nplace` (the place: `host+backup hash#key`). */
   const open = new Map<string, OpenAlert>();
   const silences = new Map<string, Silence>();
   const swallowed = new Map<string, Map<string, AlertMessage>>();
   const days = new Map<string, DayState>();
 
-  const idOf = (o: OpenAlert) =>
-    `${o.scopeId}\n${hostBackupHash(o.alert.task.hostId, o.alert.task.backupName)}\n${o.key}`;
+  /** Where an open alert sits in its scope, as the DynamoDB store's sort key says it (less `A#`). */
+  const placeOf = (o: OpenAlert) =>
+    `${hostBackupHash(o.alert.task.hostId, o.alert.task.backupName)}#${o.key}`;
+  const idOf = (o: OpenAlert) => `${o.scopeId}\n${placeOf(o)}`;
   const ofScope = (scopeId: string) => [...open.values()].filter((o) => o.scopeId === scopeId);
 
   return {
@@ -194,11 +196,18 @@ function createMemoryLifecycleStore(): LifecycleStore {
       return ofScope(scopeId).length > 0;
     },
     async openFor(scopeId, hostId, backupName) {
-      const prefix = `${scopeId}\n${hostBackupHash(hostId, backupName)}\n`;
+      const prefix = `${scopeId}\n${hostBackupHash(hostId, backupName)}#`;
       return [...open].filter(([id]) => id.startsWith(prefix)).map(([, o]) => copy(o));
     },
     async allOpen(scopeId) {
       return copy(ofScope(scopeId));
+    },
+    async openAfter(scopeId, after, limit) {
+      return ofScope(scopeId)
+        .map((o) => ({ place: placeOf(o), open: copy(o) }))
+        .filter(({ place }) => after === undefined || place > after)
+        .sort((a, b) => (a.place < b.place ? -1 : 1))
+        .slice(0, limit);
     },
     async deleteOpen(list) {
       for (const o of list) open.delete(idOf(o));

@@ -153,39 +153,70 @@ async function followUp(run: PollRun, sr: ScopeRun, ref: FollowUpRef): Promise<'
 
 /** Hosts of open alerts one `ask` job asks after (one call each). */
 const ASK_HOSTS = 2;
+/** Open alerts one `ask` job reads to find them (one bounded Query, not the scope's every one). */
+const ASK_READ = 20;
 
 /**
- * The next `count` hosts to ask after, in name order from the one after `last`, round the list: every
- * host with an open alert has its turn, however many of them never recover.
+ * The hosts an ask goes after, from open alerts in the order it goes round them: the first `count`
+ * distinct host names (blank ones skipped), and after asking each one, the place to go on from: that
+ * of the last alert before the first one whose host is not asked yet.
  */
-export function nextHostsToAsk(hosts: Iterable<string>, last: string | undefined, count: number): string[] {
-  const names = [...new Set(hosts)].filter((h) => h.trim() !== '').sort();
-  const from = last === undefined ? 0 : names.findIndex((h) => h > last);
-  const start = from < 0 ? 0 : from;
-  return [...names.slice(start), ...names.slice(0, start)].slice(0, count);
+export function nextAsk(
+  page: ReadonlyArray<{ place: string; hostName: string }>,
+  count: number,
+): Array<{ host: string; through: string }> {
+  const hosts: string[] = [];
+  for (const { hostName } of page) {
+    if (hostName.trim() === '' || hosts.includes(hostName)) continue;
+    if (hosts.length === count) break;
+    hosts.push(hostName);
+  }
+  return hosts.map((host, i) => {
+    const asked = new Set(hosts.slice(0, i + 1));
+    let through = '';
+    for (const item of page) {
+      if (item.hostName.trim() !== '' && !asked.has(item.hostName)) break;
+      through = item.place;
+    }
+    return { host, through };
+  });
 }
 
 /**
- * Asks HSS by host name after the hosts of a large scope's open alerts, each host in turn: a task of
- * that host in `success` (a retry, or the stuck task itself) may resolve them. No open alert left:
- * the scope stops asking until one is raised.
+ * Asks HSS by host name after the hosts of a large scope's open alerts, going round them a few at a
+ * time (ASK_READ read, ASK_HOSTS asked): a task of that host in `success` (a retry, or the stuck task
+ * itself) may resolve them, and hosts that never recover do not keep the others waiting. No open
+ * alert left: the scope stops asking until one is raised.
  */
 async function ask(run: PollRun, sr: ScopeRun): Promise<void> {
   const now = run.deps.clock();
-  const open = await run.deps.lifecycle.allOpen(sr.scope.id);
-  if (open.length === 0) {
+  const { lifecycle } = run.deps;
+  const after = sr.state.askedAfter;
+  let page = await lifecycle.openAfter(sr.scope.id, after, ASK_READ);
+  // Round the list: on from its start, up to where this page began.
+  if (after !== undefined && page.length < ASK_READ) {
+    const wrapped = await lifecycle.openAfter(sr.scope.id, undefined, ASK_READ - page.length);
+    page = [...page, ...wrapped.filter((p) => p.place <= after)];
+  }
+  if (page.length === 0) {
     sr.state.mayHaveOpen = false;
     sr.state.askedAt = now;
+    delete sr.state.askedAfter;
     return;
   }
-  const hosts = nextHostsToAsk(
-    open.map((o) => o.alert.task.hostName),
-    sr.state.askedHost,
+  const watched = new Set(page.map((p) => p.open.alert.task.hostId));
+  const credential = credentialRun(run, sr.scope.credential);
+  const turns = nextAsk(
+    page.map((p) => ({ place: p.place, hostName: p.open.alert.task.hostName })),
     ASK_HOSTS,
   );
-  const watched = new Set(open.map((o) => o.alert.task.hostId));
-  const credential = credentialRun(run, sr.scope.credential);
-  for (const resourceName of hosts) {
+  if (turns.length === 0) {
+    // Only blank host names here: nothing to ask by name; go on past them next time.
+    sr.state.askedAt = now;
+    sr.state.askedAfter = page[page.length - 1]!.place;
+    return;
+  }
+  for (const { host: resourceName, through } of turns) {
     credential.wanted = true;
     const result = await run.deps.reader.fetchPage(
       targetOf(sr.scope),
@@ -203,7 +234,7 @@ async function ask(run: PollRun, sr: ScopeRun): Promise<void> {
     credential.calls += 1;
     run.summary.pagesRead += 1;
     sr.state.askedAt = now;
-    sr.state.askedHost = resourceName;
+    sr.state.askedAfter = through;
     for (const task of result.page.tasks) {
       if (task.status === 'success' && watched.has(task.hostId))
         noteSucceeded(run, sr, entryKey(sr.scope.projectId, taskKey(task)), task);

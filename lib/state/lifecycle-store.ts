@@ -59,9 +59,12 @@ export function createLifecycleStore({
     index?: boolean;
     upTo?: string;
     limit?: number;
+    /** Sort key to start just after (with `limit`: one page from there). */
+    after?: string;
   }): Promise<Item[]> {
     const items: Item[] = [];
-    let startKey: Item | undefined;
+    let startKey: Item | undefined =
+      input.after === undefined ? undefined : { pk: { S: input.pk }, sk: { S: input.after } };
     do {
       const pkName = input.index ? 'g1pk' : 'pk';
       const skName = input.index ? 'g1sk' : 'sk';
@@ -127,6 +130,19 @@ export function createLifecycleStore({
     },
     async allOpen(scopeId) {
       return (await queryAll({ pk: scopePk(scopeId), prefix: SK.openAlertPrefix })).map(fromOpenItem);
+    },
+    async openAfter(scopeId, after, limit) {
+      const prefix = SK.openAlertPrefix;
+      const items = await queryAll({
+        pk: scopePk(scopeId),
+        prefix,
+        limit,
+        ...(after === undefined ? {} : { after: prefix + after }),
+      });
+      return items.map((item) => ({
+        place: (item.sk?.S ?? '').slice(prefix.length),
+        open: fromOpenItem(item),
+      }));
     },
     async deleteOpen(open) {
       await table.batchWrite(

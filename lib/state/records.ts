@@ -111,8 +111,8 @@ export interface ScopeState {
   probedAt?: number;
   /** A `lists` scope last asked HSS by host name about its open alerts' hosts, epoch ms. */
   askedAt?: number;
-  /** The host name asked last: the next ask goes on from the host after it (by name), round the list. */
-  askedHost?: string;
+  /** The place of the last open alert asked after: the next ask goes on after it, round the list. */
+  askedAfter?: string;
   /** The scope may have open alerts (set when one is raised; cleared when a look finds none). */
   mayHaveOpen?: boolean;
   cursors: Partial<Record<ListName, ListCursor>>;
@@ -330,6 +330,12 @@ export function mergeSlowest(kept: readonly SlowTask[], more: readonly SlowTask[
   return [...byTask.values()].sort((a, b) => b.durationMs - a.durationMs).slice(0, SLOWEST_KEPT);
 }
 
+/** An open alert and its place in its scope (see LifecycleStore.openAfter). */
+interface PlacedOpenAlert {
+  place: string;
+  open: OpenAlert;
+}
+
 /** Open alerts, silences and what they swallowed, day counters. */
 export interface LifecycleStore {
   /** Writes open alerts (replacing the task's earlier one). */
@@ -345,6 +351,12 @@ export interface LifecycleStore {
   openFor(scopeId: string, hostId: string, backupName: string): Promise<OpenAlert[]>;
   /** Every open alert of a scope (the daily summary's "still open", `status`). */
   allOpen(scopeId: string): Promise<OpenAlert[]>;
+  /**
+   * Up to `limit` open alerts of a scope in the order of their place in the scope (an opaque string:
+   * host and backup hash, then task), from just after the place `after` (the start when undefined):
+   * one bounded read, for going round a scope's open alerts a few at a time.
+   */
+  openAfter(scopeId: string, after: string | undefined, limit: number): Promise<PlacedOpenAlert[]>;
   deleteOpen(open: readonly OpenAlert[]): Promise<void>;
   /** Open alerts whose reminder is due (one Query of the sparse index). */
   dueReminders(now: number): Promise<OpenAlert[]>;

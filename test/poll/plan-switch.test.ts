@@ -5,7 +5,7 @@
 
 import type { AlertMessage, Message, ResolvedMessage, Scope, Task } from '../../lib/model';
 import { type PollSummary } from '../../lib/poll';
-import { nextHostsToAsk } from '../../lib/poll/sweep';
+import { nextAsk } from '../../lib/poll/sweep';
 
 import { HOUR, MIN, SCOPE, task, memoryWorld } from './support';
 
@@ -184,16 +184,36 @@ describe('poll: resolution means success', () => {
   );
 });
 
-describe('nextHostsToAsk: each host with an open alert in turn', () => {
+describe('nextAsk: the hosts an ask goes after, and where the next one goes on from', () => {
+  const page = (...hosts: string[]) => hosts.map((hostName, i) => ({ place: `p${i}`, hostName }));
   it.each([
-    { hosts: ['web-2', 'web-1', 'db-1'], last: undefined, next: ['db-1', 'web-1'] },
-    { hosts: ['web-2', 'web-1', 'db-1'], last: 'web-1', next: ['web-2', 'db-1'] },
-    { hosts: ['web-2', 'web-1', 'db-1'], last: 'web-2', next: ['db-1', 'web-1'] },
-    // The host asked last has no open alert now: go on from where it stood.
-    { hosts: ['web-2', 'web-1', 'db-1'], last: 'db-9', next: ['web-1', 'web-2'] },
-    { hosts: ['web-1', 'web-1', ' ', ''], last: undefined, next: ['web-1'] },
-    { hosts: [], last: 'web-1', next: [] },
-  ])('after $last of $hosts: $next', ({ hosts, last, next }) => {
-    expect(nextHostsToAsk(hosts, last, 2)).toEqual(next);
+    {
+      hosts: ['web-1', 'web-1', 'db-1', 'web-2'],
+      next: [
+        ['web-1', 'p1'],
+        ['db-1', 'p2'],
+      ],
+    },
+    // An alert of a host already asked, after the second host: covered too.
+    {
+      hosts: ['web-1', 'db-1', 'web-1', 'web-2'],
+      next: [
+        ['web-1', 'p0'],
+        ['db-1', 'p2'],
+      ],
+    },
+    // Blank host names cannot be asked by name: skipped, and gone past.
+    {
+      hosts: [' ', 'web-1', '', 'db-1'],
+      next: [
+        ['web-1', 'p2'],
+        ['db-1', 'p3'],
+      ],
+    },
+    { hosts: ['web-1'], next: [['web-1', 'p0']] },
+    { hosts: ['', ' '], next: [] },
+    { hosts: [], next: [] },
+  ])('$hosts: $next', ({ hosts, next }) => {
+    expect(nextAsk(page(...hosts), 2).map((t) => [t.host, t.through])).toEqual(next);
   });
 });

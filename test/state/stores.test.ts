@@ -281,6 +281,40 @@ describeEachStore('The lifecycle store', (fresh) => {
     expect(replaced.map((o) => [o.alert.id, o.reminders])).toEqual([['alert-1-episode-2', 0]]);
   });
 
+  it('goes round a scope’s open alerts a few at a time, in one order, from just after a place', async () => {
+    const { life } = await fresh();
+    await life.putOpen(
+      [1, 2, 3, 4, 5].map((i) => open(i, 0)),
+      T0,
+    );
+    const other = { ...open(6, 0), scopeId: 'cn-north-4/other/0' };
+    await life.putOpen([other], T0);
+
+    const first = await life.openAfter(SCOPE_ID, undefined, 2);
+    const second = await life.openAfter(SCOPE_ID, first[1]!.place, 2);
+    const third = await life.openAfter(SCOPE_ID, second[1]!.place, 2);
+    const end = await life.openAfter(SCOPE_ID, third[0]!.place, 2);
+    // A place whose alert is gone still says where to go on from.
+    await life.deleteOpen([second[0]!.open]);
+    const afterGone = await life.openAfter(SCOPE_ID, second[0]!.place, 1);
+
+    const all = [...first, ...second, ...third];
+    expect(all.map((p) => p.open.alert.id).sort()).toEqual([
+      'alert-1',
+      'alert-2',
+      'alert-3',
+      'alert-4',
+      'alert-5',
+    ]);
+    expect(all.map((p) => p.place)).toEqual([...all.map((p) => p.place)].sort());
+    expect(third).toHaveLength(1);
+    expect(end).toEqual([]);
+    expect(afterGone).toEqual([second[1]]);
+    expect(await life.openAfter('cn-north-4/other/0', undefined, 5)).toEqual([
+      { place: expect.any(String), open: other },
+    ]);
+  });
+
   it('forgets a deleted open alert, and a scope without any says so', async () => {
     const { life } = await fresh();
     await life.putOpen([open(1, T0)], T0);
