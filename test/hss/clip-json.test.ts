@@ -27,6 +27,8 @@ function stringsOf(value: unknown): string[] {
 }
 
 const jsonValue = fc.jsonValue({ maxDepth: 3 });
+/** The marker a clipped string ends with. */
+const MARKER = /… \[\d+ more characters on arrival, #[0-9a-f]{8}\]$/;
 
 describe('clipping JSON strings on arrival', () => {
   it('changes nothing when every string fits, however the text is cut into chunks', () => {
@@ -47,17 +49,26 @@ describe('clipping JSON strings on arrival', () => {
         const before = stringsOf(value);
         const after = stringsOf(JSON.parse(whole));
         expect(after).toHaveLength(before.length);
-        after.forEach((clipped, i) => {
-          const original = before[i]!;
-          if (original.length <= max) expect(clipped).toBe(original);
-          else {
-            const kept = clipped.slice(0, clipped.indexOf('… ['));
-            expect(original.startsWith(kept)).toBe(true);
-            expect(kept.length).toBeLessThanOrEqual(max);
-            expect(kept.length).toBeGreaterThanOrEqual(max - 1);
-            expect(clipped).toMatch(/… \[\d+ more characters on arrival, #[0-9a-f]{8}\]$/);
-          }
-        });
+        // Each string as clipped, against what its length says it must be: unchanged when it fits,
+        // else its first `max` (or `max - 1`, not to split a pair) characters and the marker.
+        const outcome = (clipped: string, original: string) => {
+          const at = clipped.search(MARKER);
+          const kept = at < 0 ? clipped : clipped.slice(0, at);
+          return {
+            unchanged: clipped === original,
+            marked: at >= 0,
+            keptIsStart: original.startsWith(kept),
+            keptFits: kept.length <= max && kept.length >= Math.min(original.length, max - 1),
+          };
+        };
+        expect(after.map((clipped, i) => outcome(clipped, before[i]!))).toEqual(
+          before.map((original) => ({
+            unchanged: original.length <= max,
+            marked: original.length > max,
+            keptIsStart: true,
+            keptFits: true,
+          })),
+        );
       }),
     );
   });
