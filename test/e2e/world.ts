@@ -1,7 +1,8 @@
 // The whole product on local stand-ins, on a virtual clock: the HSS emulator (signatures, the
-// per-credential rate limit), a DynamoDB engine (or the state in memory), one local sink per destination, and the app built
-// by createApp exactly as the Lambda and the CLI build it. `tick()` runs one poll the way the
-// scheduler does (it must end before the next tick) and moves the clock to the next tick.
+// per-credential rate limit), a DynamoDB engine (or the state in memory), one local sink per
+// destination, and the app built by createApp exactly as the Lambda and the CLI build it. `tick()`
+// runs one poll the way the scheduler does (it must end before the next tick) and moves the clock to
+// the next tick.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   createApp,
